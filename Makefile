@@ -1,0 +1,175 @@
+# s3root - boot Linux from an EROFS image in S3.
+#
+#   make                 build/s3root, static (musl) with BearSSL
+#   make check           deps if missing, build, unit + shell + fuzz smoke tests
+#   make check SAN=1     the same sources as a dynamic glibc build under
+#                        ASan + UBSan (build-san/)
+#   make fuzz            each libFuzzer target for FUZZ_TIME seconds
+#   make fmt             clang-format every source file
+#   make deps            install the Debian packages the build and tests need
+#   BEARSSL_DIR=DIR      link BearSSL from a source tree instead of Debian's
+#   V=1                  show the commands
+
+TLS ?= bearssl
+SAN ?= 0
+FUZZ ?= 0
+V ?= 0
+FUZZ_TIME ?= 600
+SMOKE_TIME ?= 10
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
+	-fno-common
+CSTD := -std=gnu11 -D_GNU_SOURCE
+
+ifeq ($(FUZZ),1)
+# libFuzzer needs clang and glibc; the library is built with coverage only.
+CC := clang
+BUILD ?= build-fuzz
+OPT := -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -DS3ROOT_FUZZ
+LDMODE := -fsanitize=fuzzer,address,undefined
+else ifeq ($(SAN),1)
+# Sanitizers and valgrind see nothing in a static musl binary: dynamic glibc.
+CC := clang
+BUILD ?= build-san
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+LDMODE := -fsanitize=address,undefined
+else
+ifeq ($(origin CC),default)
+CC := musl-gcc
+endif
+BUILD ?= build
+OPT := -Os -ffunction-sections -fdata-sections
+LDMODE := -static -Wl,--gc-sections -s
+endif
+
+MULTIARCH ?= $(shell gcc -print-multiarch 2>/dev/null)
+ifdef BEARSSL_DIR
+BEARSSL_CFLAGS := -I$(BEARSSL_DIR)/inc
+BEARSSL_LIB := $(BEARSSL_DIR)/build/libbearssl.a
+else ifneq ($(SAN)$(FUZZ),00)
+BEARSSL_CFLAGS :=
+BEARSSL_LIB := -lbearssl
+else
+BEARSSL_CFLAGS := -I/usr/include/bearssl
+BEARSSL_LIB := /usr/lib/$(MULTIARCH)/libbearssl.a
+endif
+
+CFLAGS ?=
+LDFLAGS ?=
+ALL_CFLAGS := $(CSTD) $(WARN) $(OPT) -I. -I$(BUILD) $(BEARSSL_CFLAGS) \
+	-MMD -MP $(CFLAGS)
+ALL_LDFLAGS := $(LDMODE) $(LDFLAGS)
+
+LIB_SRCS := $(wildcard crypto/*.c) \
+	$(filter-out http/tls_%.c,$(wildcard http/*.c)) \
+	$(wildcard http/tls_$(TLS).c) \
+	$(wildcard nbd/*.c) \
+	$(filter-out src/main.c,$(wildcard src/*.c))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
+
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
+MAIN_OBJ := $(BUILD)/src/main.o
+ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
+	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS))
+
+FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
+	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
+
+.PHONY: all check unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
+	clean FORCE
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(BUILD)/s3root
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The version and the build time (the commit's time: reproducible, and the
+# lower bound for certificate validation on boards without a clock).
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@v=$$(git describe --always --dirty 2>/dev/null || echo 0.1); \
+	t=$$(git log -1 --format=%ct 2>/dev/null || echo 0); \
+	printf '#define S3ROOT_VERSION "%s"\n#define S3ROOT_BUILD_TIME %sLL\n' \
+		"$$v" "$$t" > $@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/src/version.o: $(BUILD)/version.h
+
+$(BUILD)/libs3root.a: $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/s3root: $(MAIN_OBJ) $(BUILD)/libs3root.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BEARSSL_LIB)
+
+$(BUILD)/unit: $(UNIT_OBJS) $(BUILD)/libs3root.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(filter-out -s,$(ALL_LDFLAGS)) -o $@ $^ $(BEARSSL_LIB)
+
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libs3root.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BEARSSL_LIB)
+
+unit: $(BUILD)/unit
+	$(BUILD)/unit
+
+# The whole suite. CI=true turns skips of what `make deps` provides into
+# failures (tests/sh/functions.sh).
+check: deps-check
+	$(Q)$(MAKE) --no-print-directory fmt-check
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
+ifeq ($(SAN),0)
+	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root FUZZ_BUILD=build-fuzz \
+		SMOKE_TIME=$(SMOKE_TIME) tests/run.sh $(BUILD)/unit
+else
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root tests/run.sh $(BUILD)/unit
+endif
+
+fuzz-bins:
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 BUILD=build-fuzz \
+		$(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
+
+# Each target for FUZZ_TIME seconds on a copy of its corpus (make check runs
+# them for SMOKE_TIME); crashes found become inputs in tests/fuzz/regress/.
+fuzz: fuzz-bins
+	$(Q)tests/fuzz/run.sh build-fuzz $(FUZZ_TIME)
+
+fmt:
+	$(Q)clang-format -i $(FMT_FILES)
+
+fmt-check:
+	$(Q)bad=0; for f in $(FMT_FILES); do \
+		clang-format --dry-run -Werror $$f >/dev/null 2>&1 || \
+		{ echo "not formatted: $$f (run make fmt)"; bad=1; }; \
+	done; exit $$bad
+
+deps:
+	$(Q)tests/deps.sh install
+
+deps-check:
+	$(Q)tests/deps.sh check >/dev/null 2>&1 || tests/deps.sh install
+
+demo:
+	@echo "make demo: the VM boot demo arrives with the boot issue (root=s3:)."
+	@echo "Until then: make && build/s3root sign --help"
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(ALL_OBJS:.o=.d)

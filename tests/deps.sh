@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tests/deps.sh check|install: the Debian packages the build and the tests
+# need. `check` exits 1 when one is missing; `install` installs only what is
+# missing (apt-get, non-interactive).
+set -eu
+
+pkgs=(
+	# build
+	make gcc musl-tools libbearssl-dev file git
+	# format check, sanitizer and fuzz builds
+	clang clang-format libclang-rt-14-dev
+	# reference signer
+	python3 python3-botocore
+	# test servers (tests/servers/): Ceph RGW, nginx TLS front, curl
+	ceph-mon ceph-osd ceph-common radosgw nginx-light openssl curl
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+
+case ${1:-check} in
+check)
+	[ ${#missing[@]} -eq 0 ] && exit 0
+	echo "missing packages: ${missing[*]}" >&2
+	exit 1
+	;;
+install)
+	[ ${#missing[@]} -eq 0 ] && exit 0
+	if [ "$(id -u)" -ne 0 ]; then
+		sudo=sudo
+	else
+		sudo=
+	fi
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	;;
+*)
+	echo "usage: $0 check|install" >&2
+	exit 2
+	;;
+esac

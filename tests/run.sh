@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs the unit tests (the binary given as $1), every tests/sh/test-*.sh (or
+# those named in $TESTS) and, with $FUZZ_BUILD set, a short run of each fuzz
+# target (SMOKE_TIME seconds); then prints "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+unit=$1
+passed=0 failed=0 skipped=0 failures=""
+
+out=$("$unit" 2>&1)
+rc=$?
+printf '%s\n' "$out"
+line=$(printf '%s\n' "$out" | tail -n 1)
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	passed=$((passed + BASH_REMATCH[1]))
+	failed=$((failed + BASH_REMATCH[2]))
+fi
+if [ $rc -ne 0 ] && [ "${BASH_REMATCH[2]:-0}" = 0 ]; then
+	failed=$((failed + 1))
+	failures="$failures unit"
+fi
+
+for t in ${TESTS:-tests/sh/test-*.sh}; do
+	name=$(basename "$t" .sh)
+	start=$(date +%s)
+	bash "$t" >"/tmp/s3root-$name.log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	case $rc in
+	0) passed=$((passed + 1)); echo "PASS $name (${secs}s)" ;;
+	77) skipped=$((skipped + 1))
+	    echo "SKIP $name: $(grep '^SKIP' "/tmp/s3root-$name.log" | tail -n 1)" ;;
+	*) failed=$((failed + 1)); failures="$failures $name"
+	   echo "FAIL $name (${secs}s), last lines of /tmp/s3root-$name.log:"
+	   tail -n 30 "/tmp/s3root-$name.log" | sed 's/^/    /' ;;
+	esac
+done
+
+if [ -n "${FUZZ_BUILD:-}" ]; then
+	for bin in "$FUZZ_BUILD"/fuzz_*; do
+		name=$(basename "$bin")
+		if tests/fuzz/run.sh "$FUZZ_BUILD" "${SMOKE_TIME:-10}" "$name" \
+			>"/tmp/s3root-$name.log" 2>&1; then
+			passed=$((passed + 1))
+			echo "PASS $(cat "/tmp/s3root-$name.log")"
+		else
+			failed=$((failed + 1)); failures="$failures $name"
+			echo "FAIL $name:"
+			sed 's/^/    /' "/tmp/s3root-$name.log"
+		fi
+	done
+fi
+
+[ -z "$failures" ] || echo "failed:$failures"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]

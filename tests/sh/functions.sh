@@ -1,0 +1,84 @@
+# Shared helpers for tests/sh/test-*.sh (sourced; the tests run with set -eu).
+#
+# A test that lacks something it needs exits 77 (skip). Under CI (CI=true) a
+# missing requirement that `make deps` installs is a failure: CI must never
+# turn green by skipping.
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+S3ROOT=${S3ROOT:-$TOP/build/s3root}
+# Debian's python3 (botocore lives in its dist-packages), not a pyenv shim.
+PY3=/usr/bin/python3
+
+# Each test works in its own directory, removed on exit.
+T=$(mktemp -d "${TMPDIR:-/tmp}/s3root-test.XXXXXX")
+_cleanups=""
+
+# at_exit CMD: run CMD (in reverse order of registration) when the test ends.
+at_exit() {
+	_cleanups="$1
+$_cleanups"
+}
+
+_run_cleanups() {
+	local rc=$?
+	set +e
+	printf '%s\n' "$_cleanups" | while IFS= read -r c; do
+		[ -n "$c" ] && eval "$c"
+	done
+	rm -rf "$T"
+	exit $rc
+}
+trap _run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# requires CMD...: commands that `make deps` installs.
+requires() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 && continue
+		[ "${CI:-}" = true ] && fail "missing $c (make deps installs it)"
+		skip "missing $c (make deps installs it)"
+	done
+}
+
+# requires_py MODULE...: modules for Debian's python3.
+requires_py() {
+	local m
+	for m in "$@"; do
+		"$PY3" -c "import $m" 2>/dev/null && continue
+		[ "${CI:-}" = true ] && fail "missing python module $m (make deps)"
+		skip "missing python module $m (make deps installs it)"
+	done
+}
+
+# expect_fail WANT_PATTERN CMD...: CMD must exit non-zero with one stderr line
+# matching WANT_PATTERN (grep -E).
+expect_fail() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" -ne 0 ] || fail "expected failure: $*"
+	grep -Eq -- "$want" "$T/err" ||
+		fail "stderr of '$*' lacks /$want/: $(cat "$T/err")"
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds.
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}

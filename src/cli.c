@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.c - scanning a subcommand's arguments; options anywhere. */
+#include <string.h>
+#include "src/s3root.h"
+
+static const struct cli_opt *cli_find(const struct cli_opt *opts,
+				      const char *name, size_t len)
+{
+	for (; opts->name; opts++)
+		if (strlen(opts->name) == len &&
+		    !strncmp(opts->name, name, len))
+			return opts;
+	return NULL;
+}
+
+int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg)
+{
+	const struct cli_opt *o;
+	const char *a, *eq;
+	size_t len;
+
+	if (c->i >= c->argc)
+		return -1;
+	a = c->argv[c->i++];
+	if (c->only_args || a[0] != '-' || !a[1]) {
+		*arg = a;
+		return 0;
+	}
+	if (!strcmp(a, "--")) {
+		c->only_args = 1;
+		return cli_next(c, opts, arg);
+	}
+	eq = a[1] == '-' ? strchr(a, '=') : NULL;
+	len = eq ? (size_t)(eq - a) : strlen(a);
+	o = cli_find(opts, a, len);
+	/* short options take their argument attached too: -os3.sig=2 */
+	if (!o && a[1] != '-' && (o = cli_find(opts, a, 2)) && o->has_arg) {
+		*arg = a + 2;
+		return o->id;
+	}
+	if (!o) {
+		err("unknown option '%s' (see --help)", a);
+		return -2;
+	}
+	if (!o->has_arg) {
+		if (eq) {
+			err("option %s takes no value", o->name);
+			return -2;
+		}
+		*arg = NULL;
+		return o->id;
+	}
+	if (eq) {
+		*arg = eq + 1;
+	} else if (c->i < c->argc) {
+		*arg = c->argv[c->i++];
+	} else {
+		err("option %s needs a value", o->name);
+		return -2;
+	}
+	return o->id;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - s3root: boot Linux from an EROFS image in S3. Subcommands are a
+ * table of {name, function, help}, as in wireguard-tools' wg.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "src/s3root.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv, char **envp);
+	const char *help;
+} commands[] = {
+	{"sign", cmd_sign, "print the signed request head for an object"},
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: s3root COMMAND [ARGS] (COMMAND --help for more)\n"
+		   "Boots Linux from an EROFS image in S3 (root=s3:BUCKET/KEY)."
+		   "\n\nCommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n  --version  print the version\n");
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("s3root %s\n", s3root_version);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1, envp);
+	err("unknown command '%s' (see s3root --help)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.c - the one option table, read from -o lists, the kernel command
+ * line, the config file and the environment (shared/DESIGN.md, "One option
+ * table, three places").
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "src/s3root.h"
+
+enum opt_kind {
+	KIND_STR,
+	KIND_BOOL,
+	KIND_UINT,
+	KIND_SIZE,
+	KIND_MSEC,
+	KIND_ENUM
+};
+
+struct opt_def {
+	const char *key;
+	enum opt_kind kind;
+	const char *choices; /* KIND_ENUM: "a|b" */
+	uint64_t min, max;   /* numbers, sizes (bytes), durations (ms) */
+	const char *dflt;    /* NULL: none, or computed by opts_finish() */
+	int (*check)(const char *value, char *err, size_t errlen);
+	const char *help;
+};
+
+#define KIB 1024ULL
+#define MIB (1024ULL * KIB)
+#define GIB (1024ULL * MIB)
+#define HOUR_MS (3600ULL * 1000)
+
+static int check_url(const char *v, char *err, size_t errlen);
+static int check_region(const char *v, char *err, size_t errlen);
+static int check_resolve(const char *v, char *err, size_t errlen);
+
+static const struct opt_def opt_defs[OPT__COUNT] = {
+	[OPT_ENDPOINT] = {"s3.endpoint", KIND_STR, NULL, 0, 0, NULL, check_url,
+			  "S3 endpoint URL (default https://s3.REGION."
+			  "amazonaws.com)"},
+	[OPT_PASSWD_FILE] = {"s3.passwd_file", KIND_STR, NULL, 0, 0,
+			     "/etc/s3root/passwd", NULL,
+			     "credentials, s3fs format ACCESS:SECRET (0600)"},
+	[OPT_SESSION_TOKEN_FILE] = {"s3.session_token_file", KIND_STR, NULL, 0,
+				    0, "/etc/s3root/session_token", NULL,
+				    "session token for temporary credentials"},
+	[OPT_REGION] = {"s3.region", KIND_STR, NULL, 0, 0, "us-east-1",
+			check_region, "region signed into requests"},
+	[OPT_SIG] = {"s3.sig", KIND_ENUM, "2|4", 0, 0, "4", NULL,
+		     "signature version"},
+	[OPT_URLSTYLE] = {"s3.urlstyle", KIND_ENUM, "vhost|path", 0, 0, NULL,
+			  NULL,
+			  "bucket in the host name or the path (default vhost,"
+			  " path for an IP endpoint)"},
+	[OPT_CA] = {"s3.ca", KIND_STR, NULL, 0, 0, NULL, NULL,
+		    "PEM bundle of trusted CAs"},
+	[OPT_INSECURE] = {"s3.insecure", KIND_BOOL, NULL, 0, 1, "0", NULL,
+			  "do not verify TLS certificates (dangerous)"},
+	[OPT_RESOLVE] = {"s3.resolve", KIND_STR, NULL, 0, 0, NULL,
+			 check_resolve, "HOST:ADDR, connect to ADDR for HOST"},
+	[OPT_CONNECTIONS] = {"s3.connections", KIND_UINT, NULL, 1, 256, "16",
+			     NULL, "parallel HTTP connections"},
+	[OPT_CACHE] = {"s3.cache", KIND_SIZE, NULL, 0, 64 * GIB, "8M", NULL,
+		       "block cache memory budget"},
+	[OPT_CHUNK] = {"s3.chunk", KIND_SIZE, NULL, 4 * KIB, 64 * MIB, "128K",
+		       NULL, "bytes fetched per ranged GET"},
+	[OPT_CONNECT_TIMEOUT] = {"s3.connect_timeout", KIND_MSEC, NULL, 1,
+				 HOUR_MS, "10s", NULL, "TCP and TLS connect"},
+	[OPT_REQUEST_TIMEOUT] = {"s3.request_timeout", KIND_MSEC, NULL, 1,
+				 HOUR_MS, "30s", NULL, "one request attempt"},
+	[OPT_IO_TIMEOUT] = {"s3.io_timeout", KIND_MSEC, NULL, 0, 1000 * HOUR_MS,
+			    NULL, NULL,
+			    "fail a read after this long (0 = retry forever;"
+			    " default 0, 120s for stat/get)"},
+	[OPT_OVERLAY] = {"s3root.overlay", KIND_ENUM, "tmpfs|none", 0, 0,
+			 "tmpfs", NULL, "writable layer over the root"},
+	[OPT_NBD] = {"s3root.nbd", KIND_ENUM, "netlink|ioctl", 0, 0, "netlink",
+		     NULL, "kernel NBD interface"},
+	[OPT_ANY_IMAGE] = {"s3root.any_image", KIND_BOOL, NULL, 0, 1, "0", NULL,
+			   "attach images that are not EROFS"},
+	[OPT_DEBUG] = {"s3root.debug", KIND_BOOL, NULL, 0, 1, "0", NULL,
+		       "verbose logging"},
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int check_url(const char *v, char *err, size_t errlen)
+{
+	struct url u;
+
+	if (url_parse(v, &u))
+		return fail(err, errlen, "not an http:// or https:// URL");
+	return 0;
+}
+
+static int check_region(const char *v, char *err, size_t errlen)
+{
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+	if (!*v || v[n] || n > 63)
+		return fail(err, errlen,
+			    "a region is lower-case letters, digits and '-'");
+	return 0;
+}
+
+/* HOST:ADDR; an IPv6 ADDR may be bracketed ("s3.lab:[fd00::1]"). */
+static int check_resolve(const char *v, char *err, size_t errlen)
+{
+	const char *colon = strchr(v, ':');
+	char addr[64];
+	unsigned char bin[16];
+	size_t n;
+
+	if (!colon || colon == v)
+		return fail(err, errlen, "expected HOST:ADDR");
+	colon++;
+	n = strlen(colon);
+	if (n >= 2 && colon[0] == '[' && colon[n - 1] == ']') {
+		colon++;
+		n -= 2;
+	}
+	if (n >= sizeof(addr))
+		return fail(err, errlen, "expected HOST:ADDR");
+	memcpy(addr, colon, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 &&
+	    inet_pton(AF_INET6, addr, bin) != 1)
+		return fail(err, errlen, "'%s' is not an IP address", addr);
+	return 0;
+}
+
+static const struct opt_def *opt_find(const char *key, enum opt_id *id)
+{
+	int i;
+
+	for (i = 0; i < OPT__COUNT; i++) {
+		if (!strcmp(opt_defs[i].key, key)) {
+			*id = (enum opt_id)i;
+			return &opt_defs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Decimal digits into *v; the rest of s is left in *end. */
+static int parse_u64(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t n = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if (__builtin_mul_overflow(n, 10, &n) ||
+		    __builtin_add_overflow(n, (uint64_t)(*s - '0'), &n))
+			return -ERANGE;
+	*v = n;
+	*end = s;
+	return 0;
+}
+
+static int parse_bool(const char *s, uint64_t *v)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
+			*v = !strcmp(s, yes[i]);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* "vhost|path": the index of s among the choices. */
+static int parse_enum(const char *choices, const char *s, uint64_t *v)
+{
+	size_t len = strlen(s), i = 0;
+	const char *c = choices, *bar;
+
+	for (;; i++) {
+		bar = strchr(c, '|');
+		if ((bar ? (size_t)(bar - c) : strlen(c)) == len &&
+		    !strncmp(c, s, len) && len) {
+			*v = i;
+			return 0;
+		}
+		if (!bar)
+			return -EINVAL;
+		c = bar + 1;
+	}
+}
+
+/* Converts value by the option's kind into *num; 0 or a message. */
+static int opt_convert(const struct opt_def *d, const char *value,
+		       uint64_t *num, char *err, size_t errlen)
+{
+	const char *end = value;
+	uint64_t n = 0, mul = 1;
+	int r;
+
+	switch (d->kind) {
+	case KIND_STR:
+		return d->check ? d->check(value, err, errlen) : 0;
+	case KIND_BOOL:
+		if (parse_bool(value, num))
+			return fail(err, errlen,
+				    "expected 1/0, true/false, yes/no or "
+				    "on/off");
+		return 0;
+	case KIND_ENUM:
+		if (parse_enum(d->choices, value, num))
+			return fail(err, errlen, "expected one of %s",
+				    d->choices);
+		return 0;
+	case KIND_UINT:
+	case KIND_SIZE:
+	case KIND_MSEC:
+		break;
+	}
+	r = parse_u64(value, &n, &end);
+	if (r == -ERANGE)
+		return fail(err, errlen, "number too large");
+	if (r)
+		return fail(err, errlen, "expected a number");
+	if (d->kind == KIND_SIZE) {
+		if (*end == 'K' || *end == 'k')
+			mul = KIB, end++;
+		else if (*end == 'M' || *end == 'm')
+			mul = MIB, end++;
+		else if (*end == 'G' || *end == 'g')
+			mul = GIB, end++;
+	} else if (d->kind == KIND_MSEC) {
+		mul = 1000;
+		if (!strcmp(end, "ms"))
+			mul = 1, end += 2;
+		else if (*end == 's')
+			end++;
+	}
+	if (*end)
+		return fail(
+			err, errlen, "%s",
+			d->kind == KIND_SIZE
+				? "expected a size (bytes, or with K, M or G)"
+			: d->kind == KIND_MSEC ? "expected a duration "
+						 "(seconds, or with s or ms)"
+					       : "expected a number");
+	if (__builtin_mul_overflow(n, mul, &n) || n < d->min || n > d->max)
+		return fail(err, errlen, "out of range (%llu to %llu%s)",
+			    (unsigned long long)d->min,
+			    (unsigned long long)d->max,
+			    d->kind == KIND_SIZE   ? " bytes"
+			    : d->kind == KIND_MSEC ? " ms"
+						   : "");
+	*num = n;
+	return 0;
+}
+
+int opts_set(struct opts *o, const char *key, const char *value,
+	     enum opt_src src, char *err, size_t errlen)
+{
+	const struct opt_def *d;
+	struct opt_val *v;
+	enum opt_id id;
+	uint64_t num = 0;
+	char why[160];
+	const char *p;
+	char *copy;
+
+	d = opt_find(key, &id);
+	if (!d)
+		return fail(err, errlen, "unknown option '%.64s'", key);
+	if (!value) {
+		if (d->kind != KIND_BOOL)
+			return fail(err, errlen, "%s needs a value (%s=...)",
+				    key, key);
+		value = "1";
+	}
+	if (strlen(value) > OPT_MAX_VALUE)
+		return fail(err, errlen, "%s: value longer than %d bytes", key,
+			    OPT_MAX_VALUE);
+	for (p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return fail(err, errlen,
+				    "%s: control character in value", key);
+	if (opt_convert(d, value, &num, why, sizeof(why)))
+		return fail(err, errlen, "%s=%.64s%s: %s", key, value,
+			    strlen(value) > 64 ? "..." : "", why);
+	v = &o->v[id];
+	if (src < v->src)
+		return 0; /* a higher-ranked source set it already */
+	copy = strdup(value);
+	if (!copy)
+		return fail(err, errlen, "out of memory");
+	free(v->str);
+	v->str = copy;
+	v->num = num;
+	v->src = src;
+	return 0;
+}
+
+/* Applies one "key=value" or bare "key" item. */
+static int opts_set_item(struct opts *o, char *item, enum opt_src src,
+			 char *err, size_t errlen)
+{
+	char *eq = strchr(item, '=');
+
+	if (eq)
+		*eq = '\0';
+	return opts_set(o, item, eq ? eq + 1 : NULL, src, err, errlen);
+}
+
+int opts_parse_list(struct opts *o, const char *list, enum opt_src src,
+		    char *err, size_t errlen)
+{
+	char *item = malloc(strlen(list) + 1);
+	size_t n = 0;
+	int r = 0;
+
+	if (!item)
+		return fail(err, errlen, "out of memory");
+	for (;; list++) {
+		if (*list == '\\' && (list[1] == ',' || list[1] == '\\')) {
+			item[n++] = *++list;
+			continue;
+		}
+		if (*list && *list != ',') {
+			item[n++] = *list;
+			continue;
+		}
+		item[n] = '\0';
+		if (n) {
+			r = opts_set_item(o, item, src, err, errlen);
+			if (r)
+				break;
+		}
+		n = 0;
+		if (!*list)
+			break;
+	}
+	free(item);
+	return r;
+}
+
+static char *trim(char *s, char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	while (end > s &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+int opts_parse_file(struct opts *o, const char *text, size_t len,
+		    const char *name, char *err, size_t errlen)
+{
+	char *buf, *line, *next, *eq, *key, *val;
+	char why[OPT_MAX_VALUE / 16];
+	int lineno = 0, r = 0;
+
+	if (memchr(text, '\0', len))
+		return fail(err, errlen, "%s: contains a NUL byte", name);
+	buf = malloc(len + 1);
+	if (!buf)
+		return fail(err, errlen, "out of memory");
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	for (line = buf; line && *line; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line = trim(line, line + strlen(line));
+		if (!*line || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			r = fail(err, errlen, "%s:%d: expected 'key = value'",
+				 name, lineno);
+			break;
+		}
+		key = trim(line, eq);
+		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		if (opts_set(o, key, val, OPT_SRC_CONFIG, why, sizeof(why))) {
+			r = fail(err, errlen, "%s:%d: %s", name, lineno, why);
+			break;
+		}
+	}
+	free(buf);
+	return r;
+}
+
+static int is_ours(const char *word)
+{
+	return !strncmp(word, "s3.", 3) || !strncmp(word, "s3root.", 7);
+}
+
+int opts_parse_kcmdline(struct opts *o, const char *line,
+			void (*other_fn)(void *arg, const char *word),
+			void (*warn_fn)(void *arg, const char *msg), void *arg)
+{
+	char *word = malloc(strlen(line) + 1), msg[256];
+	int quoted = 0;
+	size_t n = 0;
+
+	if (!word)
+		return -ENOMEM;
+	for (;; line++) {
+		/* the kernel's next_arg(): quotes group and are dropped */
+		if (*line == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*line && (quoted || !strchr(" \t\n", *line))) {
+			word[n++] = *line;
+			continue;
+		}
+		word[n] = '\0';
+		if (n && is_ours(word)) {
+			if (opts_set_item(o, word, OPT_SRC_KCMDLINE, msg,
+					  sizeof(msg)) &&
+			    warn_fn)
+				warn_fn(arg, msg);
+		} else if (n && other_fn) {
+			other_fn(arg, word);
+		}
+		n = 0;
+		if (!*line)
+			break;
+	}
+	free(word);
+	return quoted ? -EINVAL : 0;
+}
+
+const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+int opts_load_env(struct opts *o, char *const *envp, char *err, size_t errlen)
+{
+	static const struct {
+		const char *var;
+		const char *key;
+	} map[] = {
+		{"AWS_DEFAULT_REGION", "s3.region"},
+		{"AWS_REGION", "s3.region"}, /* set later: wins over DEFAULT */
+		{"AWS_ENDPOINT_URL", "s3.endpoint"},
+		{"AWS_CA_BUNDLE", "s3.ca"},
+	};
+	char why[200];
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		v = env_get(envp, map[i].var);
+		if (!v || !*v)
+			continue;
+		if (opts_set(o, map[i].key, v, OPT_SRC_ENV, why, sizeof(why)))
+			return fail(err, errlen, "environment %s: %s",
+				    map[i].var, why);
+	}
+	return 0;
+}
+
+int opts_finish(struct opts *o, char *err, size_t errlen)
+{
+	char buf[128];
+	struct url u;
+	int i;
+
+	for (i = 0; i < OPT__COUNT; i++) {
+		if (o->v[i].str || !opt_defs[i].dflt)
+			continue;
+		if (opts_set(o, opt_defs[i].key, opt_defs[i].dflt, OPT_SRC_NONE,
+			     err, errlen))
+			return -EINVAL;
+	}
+	if (!o->v[OPT_ENDPOINT].str) {
+		snprintf(buf, sizeof(buf), "https://s3.%s.amazonaws.com",
+			 opts_str(o, OPT_REGION));
+		if (opts_set(o, "s3.endpoint", buf, OPT_SRC_NONE, err, errlen))
+			return -EINVAL;
+	}
+	if (!o->v[OPT_URLSTYLE].str) {
+		url_parse(opts_str(o, OPT_ENDPOINT), &u);
+		if (opts_set(o, "s3.urlstyle", u.host_is_ip ? "path" : "vhost",
+			     OPT_SRC_NONE, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void opts_free(struct opts *o)
+{
+	int i;
+
+	for (i = 0; i < OPT__COUNT; i++)
+		free(o->v[i].str);
+	memset(o, 0, sizeof(*o));
+}
+
+const char *opts_str(const struct opts *o, enum opt_id id)
+{
+	return o->v[id].str;
+}
+
+uint64_t opts_num(const struct opts *o, enum opt_id id)
+{
+	return o->v[id].num;
+}
+
+int opts_isset(const struct opts *o, enum opt_id id)
+{
+	return o->v[id].src != OPT_SRC_NONE;
+}
+
+void opts_print_help(FILE *f)
+{
+	static const char *const kinds[] = {"TEXT", "[BOOL]",	"N",
+					    "SIZE", "DURATION", NULL};
+	char arg[48];
+	int i;
+
+	fprintf(f, "Options (-o KEY=VALUE[,KEY=VALUE]..., also on the kernel "
+		   "command line and in\n/etc/s3root/s3root.conf):\n");
+	for (i = 0; i < OPT__COUNT; i++) {
+		const struct opt_def *d = &opt_defs[i];
+
+		snprintf(arg, sizeof(arg), "%s=%s", d->key,
+			 d->kind == KIND_ENUM ? d->choices : kinds[d->kind]);
+		fprintf(f, "  %-30s %s", arg, d->help);
+		if (d->dflt && d->kind != KIND_BOOL)
+			fprintf(f, " [%s]", d->dflt);
+		fputc('\n', f);
+	}
+}

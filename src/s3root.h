@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* s3root.h - what the files of src/ share: options, sources, credentials. */
+#ifndef S3ROOT_S3ROOT_H
+#define S3ROOT_S3ROOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "http/http.h"
+
+/* ---- logging (log.c) ---- */
+
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+void log_set_level(enum log_level lvl);
+
+/* ---- the option table (options.c) ---- */
+
+enum opt_id {
+	OPT_ENDPOINT,
+	OPT_PASSWD_FILE,
+	OPT_SESSION_TOKEN_FILE,
+	OPT_REGION,
+	OPT_SIG,
+	OPT_URLSTYLE,
+	OPT_CA,
+	OPT_INSECURE,
+	OPT_RESOLVE,
+	OPT_CONNECTIONS,
+	OPT_CACHE,
+	OPT_CHUNK,
+	OPT_CONNECT_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
+	OPT_IO_TIMEOUT,
+	OPT_OVERLAY,
+	OPT_NBD,
+	OPT_ANY_IMAGE,
+	OPT_DEBUG,
+	OPT__COUNT
+};
+
+/* Where a value came from; a later set wins unless its source ranks lower. */
+enum opt_src {
+	OPT_SRC_NONE,
+	OPT_SRC_CONFIG,	  /* /etc/s3root/s3root.conf */
+	OPT_SRC_ENV,	  /* AWS_REGION ... */
+	OPT_SRC_KCMDLINE, /* the kernel command line */
+	OPT_SRC_ARG,	  /* -o on the command line */
+};
+
+/* Values of the enumerated options, in the order of their choices. */
+enum { SIG_V2, SIG_V4 };
+enum { URLSTYLE_VHOST, URLSTYLE_PATH };
+enum { OVERLAY_TMPFS, OVERLAY_NONE };
+enum { NBDIF_NETLINK, NBDIF_IOCTL };
+
+struct opt_val {
+	char *str;    /* the value as given (malloc'd), for every kind */
+	uint64_t num; /* booleans, numbers, sizes (bytes), durations (ms) and
+			 the index of an enumerated choice */
+	enum opt_src src;
+};
+
+struct opts {
+	struct opt_val v[OPT__COUNT];
+};
+
+#define OPT_MAX_VALUE 4096
+
+/*
+ * Setting and parsing. Errors are written to err (one line, no newline) and
+ * returned as -EINVAL.
+ */
+int opts_set(struct opts *o, const char *key, const char *value,
+	     enum opt_src src, char *err, size_t errlen);
+/* "k=v,k2=v2" as given to -o; "\," is a comma inside a value. */
+int opts_parse_list(struct opts *o, const char *list, enum opt_src src,
+		    char *err, size_t errlen);
+/*
+ * Config file text: "key = value" lines, '#' comments. name is used in
+ * messages ("FILE:LINE: ...").
+ */
+int opts_parse_file(struct opts *o, const char *text, size_t len,
+		    const char *name, char *err, size_t errlen);
+/*
+ * Kernel command line: words split on spaces, double quotes group. Words
+ * starting "s3." or "s3root." are ours: unknown or bad ones are reported
+ * through warn_fn and skipped. Every other word goes to other_fn (may be
+ * NULL). Returns 0, or -EINVAL if the line is malformed (an open quote).
+ */
+int opts_parse_kcmdline(struct opts *o, const char *line,
+			void (*other_fn)(void *arg, const char *word),
+			void (*warn_fn)(void *arg, const char *msg), void *arg);
+/*
+ * The environment's part (AWS_REGION, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL,
+ * AWS_CA_BUNDLE). envp is the environment to read.
+ */
+int opts_load_env(struct opts *o, char *const *envp, char *err, size_t errlen);
+/* Fills every unset option with its default. */
+int opts_finish(struct opts *o, char *err, size_t errlen);
+void opts_free(struct opts *o);
+
+const char *opts_str(const struct opts *o, enum opt_id id);
+uint64_t opts_num(const struct opts *o, enum opt_id id);
+int opts_isset(const struct opts *o, enum opt_id id);
+/* Prints the table (key, kind, default, help) for --help. */
+void opts_print_help(FILE *f);
+
+/* Reads NAME=... from envp; NULL when unset. */
+const char *env_get(char *const *envp, const char *name);
+
+/* ---- sources and S3 addressing (source.c) ---- */
+
+#define S3_MAX_BUCKET 255
+#define S3_MAX_KEY 1024
+
+struct source {
+	int plain; /* an http(s) URL: no S3, no signing */
+	char bucket[S3_MAX_BUCKET + 1];
+	char key[S3_MAX_KEY + 1];     /* raw bytes, not encoded */
+	char url[URL_MAX_PATH + 300]; /* the plain URL */
+};
+
+/*
+ * Parses s3://bucket/key, s3:bucket/key, bucket/key or http(s)://URL.
+ * Returns 0 or -EINVAL with a message in err.
+ */
+int source_parse(const char *s, struct source *src, char *err, size_t errlen);
+
+/* Where a request for the object goes and what it is signed as. */
+struct s3_target {
+	struct url url; /* scheme, connect host, port, path */
+	char host_header[URL_MAX_HOST + S3_MAX_BUCKET + 10];
+	char resource[3 * (S3_MAX_BUCKET + S3_MAX_KEY) + 4]; /* SigV2 */
+	int vhost;
+};
+
+int s3_target_init(const struct opts *o, const struct source *src,
+		   struct s3_target *t, char *err, size_t errlen);
+
+/* ---- signed request heads (s3req.c) ---- */
+
+struct sigv4_signer;
+struct creds;
+struct sig_trace;
+
+#define S3REQ_MAX_HEADERS 40
+
+/* A request head ready to send: Host first, then the rest, in order. */
+struct s3_req {
+	const char *method;
+	const char *path; /* the target's path (borrowed) */
+	const char *names[S3REQ_MAX_HEADERS];
+	const char *values[S3REQ_MAX_HEADERS];
+	size_t n;
+	char amz_date[17];
+	char date[30];
+	char auth[2048];
+};
+
+/*
+ * Builds and signs a request for the target: the extra headers (Range,
+ * If-Match...) are sent and signed as given. Plain URL sources and missing
+ * credentials give an unsigned request. payload is SIGV4_UNSIGNED_PAYLOAD
+ * or SIGV4_EMPTY_SHA256. canon and sts (may be NULL) receive the signed
+ * text. Pointers into t, extra and c are kept: they must outlive q.
+ */
+int s3_req_sign(struct s3_req *q, const char *method, const struct s3_target *t,
+		const struct opts *o, const struct creds *c,
+		struct sigv4_signer *signer, const char *const *extra_names,
+		const char *const *extra_values, size_t nextra, int64_t now,
+		const char *payload, struct sig_trace *canon,
+		struct sig_trace *sts, char *err, size_t errlen);
+
+/* ---- credentials (creds.c) ---- */
+
+struct creds {
+	char *access_key;
+	char *secret_key;
+	char *session_token;
+	const char *origin; /* "environment", a file name: for messages */
+};
+
+/*
+ * Loads credentials for bucket from the option's files or the environment
+ * (whichever ranks higher: -o over the environment over the config file).
+ * No credentials at all is not an error: requests are then anonymous.
+ */
+int creds_load(struct creds *c, const struct opts *o, char *const *envp,
+	       const char *bucket, char *err, size_t errlen);
+/*
+ * Parses s3fs passwd text ("ACCESS:SECRET" or "BUCKET:ACCESS:SECRET"
+ * lines, '#' comments). A bucket's own line wins over the default one.
+ */
+int creds_parse_passwd(struct creds *c, const char *text, size_t len,
+		       const char *bucket, char *err, size_t errlen);
+void creds_free(struct creds *c);
+
+/* ---- files (util.c) ---- */
+
+/*
+ * Reads a whole file (at most max bytes) into a NUL-terminated malloc'd
+ * buffer. Returns 0 or -errno (-EFBIG when larger than max).
+ */
+int read_file(const char *path, size_t max, char **buf, size_t *len);
+
+/* ---- version.c ---- */
+
+extern const char s3root_version[];
+extern const long long s3root_build_time;
+
+/* ---- command-line scanning (cli.c) ---- */
+
+struct cli_opt {
+	const char *name; /* "-H", "--method" */
+	int has_arg;
+	int id;
+};
+
+struct cli {
+	int argc;
+	char **argv;
+	int i;
+	int only_args; /* after "--" */
+};
+
+/*
+ * Returns the next option's id with its argument in *arg, 0 for a
+ * positional argument (in *arg), -1 at the end, or -2 after printing an
+ * error (unknown option, missing argument). Options and positional
+ * arguments may come in any order; "--name=value" works for long options.
+ */
+int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg);
+
+/*
+ * The common setup of commands that read an object: parses SOURCE, reads
+ * the config file ($S3ROOT_CONFIG or /etc/s3root/s3root.conf) and the
+ * environment, fills defaults, derives the target and loads credentials.
+ * -o lists must be in o already. Prints the error and returns -1.
+ */
+struct source;
+int setup_object(struct opts *o, const char *source, char **envp,
+		 struct source *src, struct s3_target *t, struct creds *c);
+
+/* ---- commands ---- */
+
+int cmd_sign(int argc, char **argv, char **envp);
+
+#endif

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* test_options.c - the option table: sources, precedence, kinds, errors. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "src/s3root.h"
+#include "tests/unit/unit.h"
+
+static void test_list_and_kinds(void)
+{
+	struct opts o = {0};
+	char err[256] = "";
+
+	CHECK_INT(
+		opts_parse_list(&o,
+				"s3.region=eu-west-1,s3.insecure,s3.cache=16M,"
+				"s3.chunk=64k,s3.request_timeout=1500ms,"
+				"s3.connect_timeout=3,s3.io_timeout=2s,"
+				"s3.sig=2,s3.urlstyle=path,s3.connections=4",
+				OPT_SRC_ARG, err, sizeof(err)),
+		0);
+	CHECK_STR(opts_str(&o, OPT_REGION), "eu-west-1");
+	CHECK_INT(opts_num(&o, OPT_INSECURE), 1);
+	CHECK_INT(opts_num(&o, OPT_CACHE), 16 << 20);
+	CHECK_INT(opts_num(&o, OPT_CHUNK), 64 << 10);
+	CHECK_INT(opts_num(&o, OPT_REQUEST_TIMEOUT), 1500);
+	CHECK_INT(opts_num(&o, OPT_CONNECT_TIMEOUT), 3000);
+	CHECK_INT(opts_num(&o, OPT_IO_TIMEOUT), 2000);
+	CHECK_INT(opts_num(&o, OPT_SIG), SIG_V2);
+	CHECK_INT(opts_num(&o, OPT_URLSTYLE), URLSTYLE_PATH);
+	CHECK_INT(opts_num(&o, OPT_CONNECTIONS), 4);
+	opts_free(&o);
+}
+
+static void test_escaped_comma(void)
+{
+	struct opts o = {0};
+	char err[256] = "";
+
+	/* "\," is a comma inside a value, "\\" a backslash */
+	CHECK_INT(opts_parse_list(&o, "s3.ca=/a\\,b\\\\c,,s3.passwd_file=/p\\x",
+				  OPT_SRC_ARG, err, sizeof(err)),
+		  0);
+	CHECK_STR(opts_str(&o, OPT_CA), "/a,b\\c");
+	CHECK_STR(opts_str(&o, OPT_PASSWD_FILE), "/p\\x");
+	opts_free(&o);
+}
+
+static void test_precedence(void)
+{
+	char *env[] = {"AWS_REGION=env-region", "AWS_DEFAULT_REGION=dflt",
+		       "AWS_CA_BUNDLE=/env.pem", NULL};
+	const char conf[] = "# comment\n s3.region = conf-region \n"
+			    "s3.ca=/conf.pem\ns3.sig = 2\r\n\n";
+	struct opts o = {0};
+	char err[256] = "";
+
+	/* -o over the environment over the config file, in any order */
+	CHECK_INT(opts_parse_list(&o, "s3.region=arg-region", OPT_SRC_ARG, err,
+				  sizeof(err)),
+		  0);
+	CHECK_INT(opts_parse_file(&o, conf, sizeof(conf) - 1, "conf", err,
+				  sizeof(err)),
+		  0);
+	CHECK_INT(opts_load_env(&o, env, err, sizeof(err)), 0);
+	CHECK_STR(opts_str(&o, OPT_REGION), "arg-region");
+	CHECK_STR(opts_str(&o, OPT_CA), "/env.pem");
+	CHECK_INT(opts_num(&o, OPT_SIG), SIG_V2);
+	opts_free(&o);
+
+	/* AWS_REGION wins over AWS_DEFAULT_REGION */
+	CHECK_INT(opts_load_env(&o, env, err, sizeof(err)), 0);
+	CHECK_STR(opts_str(&o, OPT_REGION), "env-region");
+	opts_free(&o);
+}
+
+static void test_defaults(void)
+{
+	struct opts o = {0};
+	char err[256] = "";
+
+	CHECK_INT(opts_finish(&o, err, sizeof(err)), 0);
+	CHECK_STR(opts_str(&o, OPT_REGION), "us-east-1");
+	CHECK_STR(opts_str(&o, OPT_ENDPOINT),
+		  "https://s3.us-east-1.amazonaws.com");
+	CHECK_INT(opts_num(&o, OPT_URLSTYLE), URLSTYLE_VHOST);
+	CHECK_INT(opts_num(&o, OPT_SIG), SIG_V4);
+	CHECK_INT(opts_num(&o, OPT_CONNECTIONS), 16);
+	CHECK(!opts_isset(&o, OPT_REGION));
+	opts_free(&o);
+
+	/* an IP endpoint defaults to path style; region feeds the endpoint */
+	CHECK_INT(opts_parse_list(&o, "s3.endpoint=http://127.0.0.1:7480",
+				  OPT_SRC_ARG, err, sizeof(err)),
+		  0);
+	CHECK_INT(opts_finish(&o, err, sizeof(err)), 0);
+	CHECK_INT(opts_num(&o, OPT_URLSTYLE), URLSTYLE_PATH);
+	opts_free(&o);
+	CHECK_INT(opts_parse_list(&o, "s3.region=ap-south-1", OPT_SRC_ARG, err,
+				  sizeof(err)),
+		  0);
+	CHECK_INT(opts_finish(&o, err, sizeof(err)), 0);
+	CHECK_STR(opts_str(&o, OPT_ENDPOINT),
+		  "https://s3.ap-south-1.amazonaws.com");
+	opts_free(&o);
+}
+
+/* Hostile and wrong input: each with the message it must produce. */
+static const struct {
+	const char *list;
+	const char *msg;
+} bad_lists[] = {
+	{"s3.nope=1", "unknown option 's3.nope'"},
+	{"region=x", "unknown option 'region'"},
+	{"s3.region", "s3.region needs a value"},
+	{"s3.region=EU_WEST", "a region is lower-case"},
+	{"s3.sig=3", "expected one of 2|4"},
+	{"s3.urlstyle=", "expected one of vhost|path"},
+	{"s3.insecure=maybe", "expected 1/0"},
+	{"s3.cache=12X", "expected a size"},
+	{"s3.cache=-1", "expected a number"},
+	{"s3.cache=99999999999999999999999", "number too large"},
+	{"s3.cache=100G", "out of range"},
+	{"s3.cache=17179869184G", "out of range"},
+	{"s3.chunk=1K", "out of range"},
+	{"s3.connections=0", "out of range"},
+	{"s3.connections=1000", "out of range"},
+	{"s3.request_timeout=5min", "expected a duration"},
+	{"s3.request_timeout=0", "out of range"},
+	{"s3.endpoint=ftp://x", "not an http:// or https:// URL"},
+	{"s3.endpoint=http://user@host/", "not an http:// or https:// URL"},
+	{"s3.endpoint=http://h:99999/", "not an http:// or https:// URL"},
+	{"s3.resolve=host", "expected HOST:ADDR"},
+	{"s3.resolve=host:notanip", "is not an IP address"},
+	{"s3.ca=/a\tb", "control character"},
+};
+
+static void test_bad_values(void)
+{
+	struct opts o = {0};
+	char err[256], big[OPT_MAX_VALUE + 32];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+		err[0] = '\0';
+		CHECK_INT(opts_parse_list(&o, bad_lists[i].list, OPT_SRC_ARG,
+					  err, sizeof(err)),
+			  -EINVAL);
+		if (!CHECK(strstr(err, bad_lists[i].msg) != NULL))
+			fprintf(stderr, "    '%s' gave '%s'\n",
+				bad_lists[i].list, err);
+	}
+	/* overlong values are refused, not truncated */
+	memcpy(big, "s3.ca=", 6);
+	memset(big + 6, 'a', OPT_MAX_VALUE + 1);
+	big[OPT_MAX_VALUE + 7] = '\0';
+	CHECK_INT(opts_parse_list(&o, big, OPT_SRC_ARG, err, sizeof(err)),
+		  -EINVAL);
+	CHECK(strstr(err, "longer than") != NULL);
+	CHECK(opts_str(&o, OPT_CA) == NULL);
+	opts_free(&o);
+}
+
+static void test_config_errors(void)
+{
+	struct opts o = {0};
+	char err[256] = "";
+
+	CHECK_INT(opts_parse_file(&o, "s3.region=a\nnonsense\n", 21, "f.conf",
+				  err, sizeof(err)),
+		  -EINVAL);
+	CHECK_STR(err, "f.conf:2: expected 'key = value'");
+	CHECK_INT(opts_parse_file(&o, "\n\ns3.bogus = 1\n", 15, "f.conf", err,
+				  sizeof(err)),
+		  -EINVAL);
+	CHECK_STR(err, "f.conf:3: unknown option 's3.bogus'");
+	CHECK_INT(opts_parse_file(&o, "s3.region=a\0b\n", 14, "f.conf", err,
+				  sizeof(err)),
+		  -EINVAL);
+	CHECK(strstr(err, "NUL byte") != NULL);
+	opts_free(&o);
+}
+
+struct kc_seen {
+	char other[512];
+	char warnings[512];
+};
+
+static void kc_other(void *arg, const char *word)
+{
+	struct kc_seen *s = arg;
+
+	strcat(s->other, word);
+	strcat(s->other, "|");
+}
+
+static void kc_warn(void *arg, const char *msg)
+{
+	struct kc_seen *s = arg;
+
+	strcat(s->warnings, msg);
+	strcat(s->warnings, "|");
+}
+
+static void test_kernel_cmdline(void)
+{
+	struct kc_seen seen = {"", ""};
+	struct opts o = {0};
+
+	CHECK_INT(opts_parse_kcmdline(&o,
+				      "BOOT_IMAGE=/vmlinuz root=s3:b/k "
+				      "s3.region=eu-west-2 \"s3.ca=/x y.pem\" "
+				      "s3.bogus=1 s3root.overlay=none "
+				      "s3.sig=9 quiet s3root.debug\n",
+				      kc_other, kc_warn, &seen),
+		  0);
+	CHECK_STR(seen.other, "BOOT_IMAGE=/vmlinuz|root=s3:b/k|quiet|");
+	CHECK_STR(opts_str(&o, OPT_REGION), "eu-west-2");
+	CHECK_STR(opts_str(&o, OPT_CA), "/x y.pem");
+	CHECK_INT(opts_num(&o, OPT_OVERLAY), OVERLAY_NONE);
+	CHECK_INT(opts_num(&o, OPT_DEBUG), 1);
+	CHECK(strstr(seen.warnings, "unknown option 's3.bogus'") != NULL);
+	CHECK(strstr(seen.warnings, "s3.sig=9") != NULL);
+	CHECK(!opts_isset(&o, OPT_SIG));
+	/* the kernel command line ranks above the initramfs config file */
+	CHECK_INT(opts_parse_file(&o, "s3.region=conf\n", 15, "c", NULL, 0), 0);
+	CHECK_STR(opts_str(&o, OPT_REGION), "eu-west-2");
+	CHECK_INT(opts_parse_kcmdline(&o, "s3.region=\"open", NULL, NULL, NULL),
+		  -EINVAL);
+	opts_free(&o);
+}
+
+static const struct unit_test tests[] = {
+	{"options_list_kinds", test_list_and_kinds},
+	{"options_escaped_comma", test_escaped_comma},
+	{"options_precedence", test_precedence},
+	{"options_defaults", test_defaults},
+	{"options_bad_values", test_bad_values},
+	{"options_config_errors", test_config_errors},
+	{"options_kernel_cmdline", test_kernel_cmdline},
+};
+
+UNIT_SUITE(options, tests);

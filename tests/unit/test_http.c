@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* test_http.c - response heads and the chunked decoder. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "http/http.h"
+#include "tests/unit/unit.h"
+
+static struct http_response resp; /* large: not on the stack */
+
+static long parse(const char *s, int is_head)
+{
+	return http_parse_head(s, strlen(s), is_head, &resp);
+}
+
+static void test_head_good(void)
+{
+	const char *s = "HTTP/1.1 206 Partial Content\r\n"
+			"Content-Range: bytes 0-9/100\r\n"
+			"content-length:  10 \r\n"
+			"ETag: \"abc\"\r\n"
+			"X-Folded: a\r\n  b\r\n"
+			"\r\nBODY";
+
+	CHECK_INT(parse(s, 0), (long)(strstr(s, "BODY") - s));
+	CHECK_INT(resp.status, 206);
+	CHECK_INT(resp.minor, 1);
+	CHECK_INT(resp.body, HTTP_BODY_LENGTH);
+	CHECK_INT(resp.length, 10);
+	CHECK_INT(resp.close, 0);
+	CHECK_STR(http_header(&resp, "CONTENT-RANGE"), "bytes 0-9/100");
+	CHECK_STR(http_header(&resp, "etag"), "\"abc\"");
+	CHECK_STR(http_header(&resp, "x-folded"), "a    b");
+	CHECK(http_header(&resp, "missing") == NULL);
+
+	CHECK(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n"
+		    "Connection: keep-alive, Close\r\n\r\n",
+		    0) > 0);
+	CHECK_INT(resp.body, HTTP_BODY_CHUNKED);
+	CHECK_INT(resp.close, 1);
+	CHECK(parse("HTTP/1.0 200 OK\r\n\r\n", 0) > 0);
+	CHECK_INT(resp.body, HTTP_BODY_CLOSE);
+	CHECK_INT(resp.close, 1);
+	CHECK(parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+		    "Content-Length: 0\r\n\r\n",
+		    0) > 0);
+	CHECK_INT(resp.close, 0);
+	/* HEAD, 1xx, 204 and 304 have no body whatever they say */
+	CHECK(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 1) > 0);
+	CHECK_INT(resp.body, HTTP_BODY_NONE);
+	CHECK_INT(resp.length, 5);
+	CHECK(parse("HTTP/1.1 100 Continue\r\n\r\n", 0) > 0);
+	CHECK_INT(resp.body, HTTP_BODY_NONE);
+	CHECK(parse("HTTP/1.1 304\r\n\r\n", 0) > 0);
+	CHECK_INT(resp.status, 304);
+	/* repeated equal lengths are one length */
+	CHECK(parse("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n"
+		    "Content-Length: 7\r\n\r\n",
+		    0) > 0);
+}
+
+static void test_head_incomplete(void)
+{
+	CHECK_INT(parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n", 0), 0);
+	CHECK_INT(parse("", 0), 0);
+	CHECK_INT(parse("HTTP/1.1 200 OK\r\n\r", 0), 0);
+}
+
+static const char *const bad_heads[] = {
+	"HTTP/2 200 OK\r\n\r\n",
+	"HTTP/1.1 20 OK\r\n\r\n",
+	"HTTP/1.1 2000 OK\r\n\r\n",
+	"HTTP/1.1 600 Nope\r\n\r\n",
+	"HTTP/1.1  200 OK\r\n\r\n",
+	"ICY 200 OK\r\n\r\n",
+	"HTTP/1.1 200 OK\r\n folded-first: x\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nName : v\r\n\r\n",
+	"HTTP/1.1 200 OK\r\n: v\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nNo-Colon\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nBad\x01Name: v\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nA: v\x01w\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nA: bare\nlf\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nA: bare\rcr\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	"Content-Length: 3\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	"Transfer-Encoding: chunked\r\n\r\n",
+	"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+};
+
+static void test_head_bad(void)
+{
+	char *big;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_heads) / sizeof(bad_heads[0]); i++)
+		if (!CHECK_INT(parse(bad_heads[i], 0), -EBADMSG))
+			fprintf(stderr, "    accepted: %s\n", bad_heads[i]);
+	/* a NUL inside the head */
+	CHECK_INT(http_parse_head("HTTP/1.1 200 OK\r\nA: \0\r\n\r\n", 25, 0,
+				  &resp),
+		  -EBADMSG);
+	/* over the caps: head size and header count */
+	big = malloc(HTTP_MAX_HEAD + 64);
+	memset(big, 'a', HTTP_MAX_HEAD + 63);
+	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
+	big[HTTP_MAX_HEAD + 63] = '\0';
+	CHECK_INT(parse(big, 0), -EBADMSG);
+	strcpy(big, "HTTP/1.1 200 OK\r\n");
+	for (i = 0; i <= HTTP_MAX_HEADERS; i++)
+		strcat(big, "A: b\r\n");
+	strcat(big, "\r\n");
+	CHECK_INT(parse(big, 0), -EBADMSG);
+	free(big);
+}
+
+/* Decodes all of in, fed in pieces of step bytes, into out. */
+static long decode_all(const char *in, size_t len, size_t step, char *out,
+		       size_t outlen, int *done)
+{
+	struct http_chunked c = {0};
+	size_t off = 0, used, o = 0;
+	long n;
+
+	while (off < len && !c.done) {
+		size_t piece = len - off < step ? len - off : step;
+
+		n = http_chunked_decode(&c, in + off, piece, &used, out + o,
+					outlen - o);
+		if (n < 0)
+			return n;
+		o += (size_t)n;
+		off += used;
+		if (!used && !n)
+			break; /* out is full */
+	}
+	*done = c.done;
+	return (long)o;
+}
+
+static void test_chunked(void)
+{
+	const char *in = "4\r\nWiki\r\n5;ext=1\r\npedia\r\nE\r\n in\r\n\r\n"
+			 "chunks.\r\n000\r\nTrailer: x\r\n\r\n";
+	const char *want = "Wikipedia in\r\n\r\nchunks.";
+	char out[64];
+	size_t step;
+	int done;
+
+	for (step = 1; step <= strlen(in); step++) {
+		long n = decode_all(in, strlen(in), step, out, sizeof(out),
+				    &done);
+
+		if (!CHECK_INT(n, (long)strlen(want)) || !CHECK(done) ||
+		    !CHECK_MEM(out, (size_t)n, want, strlen(want)))
+			fprintf(stderr, "    step %zu\n", step);
+	}
+	/* a small output buffer: decoding stops and resumes */
+	{
+		struct http_chunked c = {0};
+		size_t used;
+
+		CHECK_INT(
+			http_chunked_decode(&c, in, strlen(in), &used, out, 3),
+			3);
+		CHECK_INT(used, 6);
+		CHECK_MEM(out, 3, "Wik", 3);
+	}
+	CHECK_INT(decode_all("0\r\n\r\n", 5, 5, out, sizeof(out), &done), 0);
+	CHECK(done);
+}
+
+static const char *const bad_chunks[] = {
+	"\r\n",
+	"x\r\n",
+	"4\nWiki\r\n0\r\n\r\n",
+	"4\r\nWikiX\r\n0\r\n\r\n",
+	"4\r\nWiki\rX",
+	"11111111111111111\r\n",
+	"-1\r\n",
+	"0\r\nTrailer\nx\r\n\r\n",
+	"0\r\n\rX",
+	"4;a\nb\r\n",
+};
+
+static void test_chunked_bad(void)
+{
+	char out[64], *line;
+	size_t i;
+	int done;
+
+	for (i = 0; i < sizeof(bad_chunks) / sizeof(bad_chunks[0]); i++)
+		if (!CHECK_INT(decode_all(bad_chunks[i], strlen(bad_chunks[i]),
+					  1, out, sizeof(out), &done),
+			       -EBADMSG))
+			fprintf(stderr, "    accepted chunk %zu\n", i);
+	/* an endless extension or trailer is cut off */
+	line = malloc(20000);
+	memset(line, 'a', 19999);
+	line[19999] = '\0';
+	memcpy(line, "1;", 2);
+	CHECK_INT(decode_all(line, strlen(line), 4096, out, sizeof(out), &done),
+		  -EBADMSG);
+	memcpy(line, "0\r\nX: ", 6);
+	CHECK_INT(decode_all(line, strlen(line), 4096, out, sizeof(out), &done),
+		  -EBADMSG);
+	free(line);
+}
+
+static const struct unit_test tests[] = {
+	{"http_head_good", test_head_good},
+	{"http_head_incomplete", test_head_incomplete},
+	{"http_head_bad", test_head_bad},
+	{"http_chunked", test_chunked},
+	{"http_chunked_bad", test_chunked_bad},
+};
+
+UNIT_SUITE(http, tests);

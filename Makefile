@@ -113,17 +113,21 @@ $(BUILD)/libs3root.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# BearSSL needs the fortify entry points of src/compat.c, which sits in
+# libs3root.a: one group, so the archives resolve each other.
+LIBS = -Wl,--start-group $(BUILD)/libs3root.a $(BEARSSL_LIB) -Wl,--end-group
+
 $(BUILD)/s3root: $(MAIN_OBJ) $(BUILD)/libs3root.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BEARSSL_LIB)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBS)
 
 $(BUILD)/unit: $(UNIT_OBJS) $(BUILD)/libs3root.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(filter-out -s,$(ALL_LDFLAGS)) -o $@ $^ $(BEARSSL_LIB)
+	$(Q)$(CC) $(filter-out -s,$(ALL_LDFLAGS)) -o $@ $(UNIT_OBJS) $(LIBS)
 
 $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libs3root.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BEARSSL_LIB)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
 
 unit: $(BUILD)/unit
 	$(BUILD)/unit

@@ -215,6 +215,9 @@ static int64_t sig_days(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+static const char wdays[] = "SunMonTueWedThuFriSat";
+static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
 struct sig_tm {
 	int year, mon, day, hour, min, sec, wday;
 };
@@ -277,29 +280,64 @@ static int sig_number(const char *s, int n, int *v)
 	return 0;
 }
 
-int sig_parse_amz_date(const char *s, int64_t *t)
+/* Checks a broken-down UTC time and converts it to seconds. */
+static int sig_join_time(const struct sig_tm *tm, int64_t *t)
 {
 	static const char mdays[] = {31, 29, 31, 30, 31, 30,
 				     31, 31, 30, 31, 30, 31};
-	int y, mo, d, h, mi, se, leap;
+	int y = tm->year, leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (tm->mon < 1 || tm->mon > 12 || tm->day < 1 ||
+	    tm->day > mdays[tm->mon - 1] ||
+	    (tm->mon == 2 && tm->day == 29 && !leap) || tm->hour > 23 ||
+	    tm->min > 59 || tm->sec > 59)
+		return -EINVAL;
+	*t = sig_days(y, tm->mon, tm->day) * 86400 + tm->hour * 3600 +
+	     tm->min * 60 + tm->sec;
+	return 0;
+}
+
+int sig_parse_amz_date(const char *s, int64_t *t)
+{
+	struct sig_tm tm;
 
 	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z' ||
-	    sig_number(s, 4, &y) || sig_number(s + 4, 2, &mo) ||
-	    sig_number(s + 6, 2, &d) || sig_number(s + 9, 2, &h) ||
-	    sig_number(s + 11, 2, &mi) || sig_number(s + 13, 2, &se))
+	    sig_number(s, 4, &tm.year) || sig_number(s + 4, 2, &tm.mon) ||
+	    sig_number(s + 6, 2, &tm.day) || sig_number(s + 9, 2, &tm.hour) ||
+	    sig_number(s + 11, 2, &tm.min) || sig_number(s + 13, 2, &tm.sec))
 		return -EINVAL;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 59)
+	return sig_join_time(&tm, t);
+}
+
+/* The index of the 3 letters at s in a table of 3-letter names, or -1. */
+static int sig_name3(const char *table, const char *s)
+{
+	int i;
+
+	for (i = 0; table[3 * i]; i++)
+		if (!strncmp(table + 3 * i, s, 3))
+			return i;
+	return -1;
+}
+
+int sig_parse_http_date(const char *s, int64_t *t)
+{
+	struct sig_tm tm;
+
+	/* "Sun, 06 Nov 1994 08:49:37 GMT": fixed places (RFC 9110 5.6.7) */
+	if (strlen(s) != 29 || strncmp(s + 3, ", ", 2) || s[7] != ' ' ||
+	    s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' ||
+	    strcmp(s + 25, " GMT") || sig_name3(wdays, s) < 0 ||
+	    (tm.mon = sig_name3(months, s + 8) + 1) < 1 ||
+	    sig_number(s + 5, 2, &tm.day) || sig_number(s + 12, 4, &tm.year) ||
+	    sig_number(s + 17, 2, &tm.hour) || sig_number(s + 20, 2, &tm.min) ||
+	    sig_number(s + 23, 2, &tm.sec))
 		return -EINVAL;
-	*t = sig_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-	return 0;
+	return sig_join_time(&tm, t);
 }
 
 int sig_http_date(char out[30], int64_t t)
 {
-	static const char wdays[] = "SunMonTueWedThuFriSat";
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct sig_tm tm;
 
 	if (sig_split_time(t, &tm))

@@ -38,4 +38,10 @@ int sigv2_sign(const struct sigv2_request *req, const struct sig_creds *creds,
 /* Formats t as an RFC 9110 IMF-fixdate ("Tue, 27 Mar 2007 19:36:42 GMT"). */
 int sig_http_date(char out[30], int64_t t);
 
+/*
+ * Parses an IMF-fixdate, the form servers send in Date (used to learn the
+ * clock offset). Returns 0 or -EINVAL.
+ */
+int sig_parse_http_date(const char *s, int64_t *t);
+
 #endif

@@ -40,6 +40,69 @@ int url_parse(const char *s, struct url *u);
  */
 int url_host_header(const struct url *u, char *out, size_t outlen);
 
+/* ---- clients and connections (conn.c, pool.c) ---- */
+
+struct http_client_config {
+	int connect_timeout_ms; /* TCP connect and TLS handshake */
+	int io_timeout_ms;	/* each wait for bytes to send or receive */
+	const char *resolve;	/* "HOST:ADDR": connect to ADDR for HOST */
+	const char *ca_file;	/* PEM bundle; NULL: the system's */
+	int insecure;		/* skip certificate verification */
+	int64_t min_time;	/* certificates are checked at max(now, this) */
+	unsigned max_idle;	/* idle connections kept */
+	int idle_timeout_ms;	/* an idle connection older than this closes */
+};
+
+struct http_client;
+struct http_conn;
+
+/*
+ * A client holds the configuration, the TLS trust anchors (loaded once)
+ * and the pool of idle keep-alive connections. It is safe to use from
+ * several threads. Errors are described in err.
+ */
+int http_client_new(struct http_client **c,
+		    const struct http_client_config *cfg, char *err,
+		    size_t errlen);
+void http_client_free(struct http_client *c);
+
+/*
+ * A connection to u's host and port (TLS for https): an idle one from the
+ * pool when there is one, else a new one. Returns 0, or -errno with the
+ * cause in err: -ENOENT (DNS), -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH,
+ * -EPROTO (TLS), -EINVAL (TLS to an address without s3.resolve).
+ */
+int http_conn_get(struct http_client *c, const struct url *u,
+		  struct http_conn **conn, char *err, size_t errlen);
+/* Whether the connection came from the pool (it may have gone stale). */
+int http_conn_reused(const struct http_conn *conn);
+/*
+ * Gives a connection back: kept for reuse when reuse is set, the last
+ * response was read to its end and the server keeps it open; else closed.
+ */
+void http_conn_put(struct http_client *c, struct http_conn *conn, int reuse);
+
+/* Sends all of buf. 0 or -errno (-ETIMEDOUT, -EPIPE, -EPROTO ...). */
+int http_send(struct http_conn *conn, const char *buf, size_t len);
+
+/*
+ * Reads a response head, skipping 1xx interim responses. 0 or -errno
+ * (-EBADMSG malformed, -ECONNRESET closed before a response).
+ */
+struct http_response;
+int http_read_head(struct http_conn *conn, struct http_response *r,
+		   int is_head);
+
+/*
+ * Reads body bytes of the response into buf; returns the count, 0 at the
+ * end of the body, or -errno (-EBADMSG, -ECONNRESET on a short body).
+ */
+long http_read_body(struct http_conn *conn, struct http_response *r, void *buf,
+		    size_t len);
+
+/* The last error's detail (TLS alerts, certificate problems), or "". */
+const char *http_conn_error(const struct http_conn *conn);
+
 /* ---- responses (response.c, chunked.c) ---- */
 
 #define HTTP_MAX_HEAD 16384 /* status line and headers, CRLFs included */

@@ -76,6 +76,7 @@ int cmd_sign(int argc, char **argv, char **envp)
 	struct source src;
 	struct s3_target t;
 	struct creds c = {0};
+	struct s3_req_in in;
 	struct s3_req q;
 	size_t nh = 0, i;
 	int64_t now = time(NULL);
@@ -163,12 +164,23 @@ int cmd_sign(int argc, char **argv, char **envp)
 		canon.size = sts.size = TRACE_MAX;
 		canon.buf[0] = sts.buf[0] = '\0';
 	}
-	if (s3_req_sign(&q, method, &t, &o, &c, &signer, names, values, nh, now,
-			payload, &canon, &sts, msg, sizeof(msg))) {
+	in = (struct s3_req_in){
+		.method = method,
+		.target = &t,
+		.sig = (int)opts_num(&o, OPT_SIG),
+		.region = opts_str(&o, OPT_REGION),
+		.creds = &c,
+		.names = names,
+		.values = values,
+		.nheaders = nh,
+		.time = now,
+		.payload = payload,
+	};
+	if (s3_req_sign(&q, &in, &signer, &canon, &sts, msg, sizeof(msg))) {
 		err("sign: %s", msg);
 		goto out;
 	}
-	printf("%s %s HTTP/1.1\n", q.method, q.path);
+	printf("%s %s HTTP/1.1\n", q.method, q.target);
 	for (i = 0; i < q.n; i++)
 		printf("%s: %s\n", q.names[i], q.values[i]);
 	printf("\n");

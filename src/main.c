@@ -12,6 +12,8 @@ static const struct {
 	int (*fn)(int argc, char **argv, char **envp);
 	const char *help;
 } commands[] = {
+	{"stat", cmd_stat, "size, ETag, version and region of an object"},
+	{"get", cmd_get, "download an object or a range of it"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
 };
 

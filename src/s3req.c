@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "crypto/sigv2.h"
 #include "src/s3root.h"
 
@@ -15,41 +16,70 @@ static int s3_req_add(struct s3_req *q, const char *name, const char *value)
 	return 0;
 }
 
-static const char *sign_error(int r)
+/* The request target: the path, then the query encoded as signed. */
+static int s3_req_target(struct s3_req *q, const struct s3_req_in *in)
 {
-	return r == -ENOSPC ? "request too large to sign"
-			    : "request cannot be signed (bad header or time)";
+	size_t len = strlen(in->target->url.path), i;
+	char *t = q->target;
+	long n;
+
+	if (len >= sizeof(q->target))
+		return -ENOSPC;
+	memcpy(t, in->target->url.path, len + 1);
+	for (i = 0; i < in->nparams; i++) {
+		const struct sig_param *p = &in->params[i];
+
+		if (len + 2 >= sizeof(q->target))
+			return -ENOSPC;
+		t[len++] = i ? '&' : '?';
+		n = sig_uri_encode(t + len, sizeof(q->target) - len, p->name,
+				   strlen(p->name), 0);
+		if (n < 0)
+			return (int)n;
+		len += (size_t)n;
+		if (!p->value)
+			continue;
+		if (len + 2 >= sizeof(q->target))
+			return -ENOSPC;
+		t[len++] = '=';
+		n = sig_uri_encode(t + len, sizeof(q->target) - len, p->value,
+				   strlen(p->value), 0);
+		if (n < 0)
+			return (int)n;
+		len += (size_t)n;
+	}
+	return 0;
 }
 
-static int sign_v4(struct s3_req *q, const struct s3_target *t,
-		   const struct opts *o, const struct sig_creds *sc,
-		   struct sigv4_signer *signer, size_t nextra, int64_t now,
-		   const char *payload, struct sig_trace *canon,
-		   struct sig_trace *sts)
+static int sign_v4(struct s3_req *q, const struct s3_req_in *in,
+		   const struct sig_creds *sc, struct sigv4_signer *signer,
+		   struct sig_trace *canon, struct sig_trace *sts)
 {
 	struct sig_header h[SIG_MAX_HEADERS];
 	struct sigv4_request r = {
-		.method = q->method,
-		.host = t->host_header,
-		.path = q->path,
+		.method = in->method,
+		.host = in->target->host_header,
+		.path = in->target->url.path,
+		.params = in->params,
+		.nparams = in->nparams,
 		.headers = h,
-		.nheaders = nextra,
-		.payload_hash = payload,
-		.region = opts_str(o, OPT_REGION),
+		.nheaders = in->nheaders,
+		.payload_hash = in->payload,
+		.region = in->region,
 		.service = "s3",
-		.time = now,
+		.time = in->time,
 	};
 	size_t i;
 	int e;
 
-	if (nextra > SIG_MAX_HEADERS)
+	if (in->nheaders > SIG_MAX_HEADERS)
 		return -ENOSPC;
-	for (i = 0; i < nextra; i++)
-		h[i] = (struct sig_header){q->names[1 + i], q->values[1 + i]};
+	for (i = 0; i < in->nheaders; i++)
+		h[i] = (struct sig_header){in->names[i], in->values[i]};
 	e = sigv4_sign(signer, &r, sc, q->amz_date, q->auth, sizeof(q->auth),
 		       canon, sts);
 	if (!e)
-		e = s3_req_add(q, "x-amz-content-sha256", payload);
+		e = s3_req_add(q, "x-amz-content-sha256", in->payload);
 	if (!e)
 		e = s3_req_add(q, "x-amz-date", q->amz_date);
 	if (!e && sc->session_token)
@@ -57,13 +87,15 @@ static int sign_v4(struct s3_req *q, const struct s3_target *t,
 	return e;
 }
 
-static int sign_v2(struct s3_req *q, const struct s3_target *t,
-		   const struct sig_creds *sc, int64_t now,
-		   struct sig_trace *sts)
+static int sign_v2(struct s3_req *q, const struct s3_req_in *in,
+		   const struct sig_creds *sc, struct sig_trace *sts)
 {
 	struct sig_header h[SIG_MAX_HEADERS];
-	struct sigv2_request r = {
-		.method = q->method, .resource = t->resource, .headers = h};
+	struct sigv2_request r = {.method = in->method,
+				  .resource = in->target->resource,
+				  .params = in->params,
+				  .nparams = in->nparams,
+				  .headers = h};
 	int have_date = 0, e;
 	size_t i;
 
@@ -73,7 +105,7 @@ static int sign_v2(struct s3_req *q, const struct s3_target *t,
 			have_date = 1;
 	}
 	if (!have_date) {
-		if (sig_http_date(q->date, now))
+		if (sig_http_date(q->date, in->time))
 			return -EINVAL;
 		e = s3_req_add(q, "Date", q->date);
 		if (e)
@@ -90,39 +122,59 @@ static int sign_v2(struct s3_req *q, const struct s3_target *t,
 	return e;
 }
 
-int s3_req_sign(struct s3_req *q, const char *method, const struct s3_target *t,
-		const struct opts *o, const struct creds *c,
-		struct sigv4_signer *signer, const char *const *extra_names,
-		const char *const *extra_values, size_t nextra, int64_t now,
-		const char *payload, struct sig_trace *canon,
+int s3_req_sign(struct s3_req *q, const struct s3_req_in *in,
+		struct sigv4_signer *signer, struct sig_trace *canon,
 		struct sig_trace *sts, char *err, size_t errlen)
 {
+	const struct creds *c = in->creds;
 	struct sig_creds sc;
 	size_t i;
 	int e;
 
 	memset(q, 0, sizeof(*q));
-	q->method = method;
-	q->path = t->url.path;
-	s3_req_add(q, "Host", t->host_header);
-	for (i = 0; i < nextra; i++) {
-		e = s3_req_add(q, extra_names[i], extra_values[i]);
-		if (e)
-			goto fail;
-	}
+	q->method = in->method;
+	e = s3_req_target(q, in);
+	s3_req_add(q, "Host", in->target->host_header);
+	for (i = 0; !e && i < in->nheaders; i++)
+		e = s3_req_add(q, in->names[i], in->values[i]);
+	if (e)
+		goto fail;
 	if (!c || !c->access_key)
 		return 0; /* anonymous or a plain URL: unsigned */
 	sc = (struct sig_creds){c->access_key, c->secret_key, c->session_token};
-	if (opts_num(o, OPT_SIG) == SIG_V4)
-		e = sign_v4(q, t, o, &sc, signer, nextra, now, payload, canon,
-			    sts);
+	if (in->sig == SIG_V4)
+		e = sign_v4(q, in, &sc, signer, canon, sts);
 	else
-		e = sign_v2(q, t, &sc, now, sts);
+		e = sign_v2(q, in, &sc, sts);
 	if (!e)
 		e = s3_req_add(q, "Authorization", q->auth);
 	if (!e)
 		return 0;
 fail:
-	snprintf(err, errlen, "%s", sign_error(e));
+	snprintf(err, errlen, "%s",
+		 e == -ENOSPC
+			 ? "request too large to sign"
+			 : "request cannot be signed (bad header or time)");
 	return e;
+}
+
+long s3_req_format(const struct s3_req *q, char *out, size_t outlen)
+{
+	size_t len = 0, i;
+	int n;
+
+	n = snprintf(out, outlen, "%s %s HTTP/1.1\r\n", q->method, q->target);
+	for (i = 0; n >= 0 && (size_t)n < outlen - len && i < q->n; i++) {
+		len += (size_t)n;
+		n = snprintf(out + len, outlen - len, "%s: %s\r\n", q->names[i],
+			     q->values[i]);
+	}
+	if (n >= 0 && (size_t)n < outlen - len) {
+		len += (size_t)n;
+		n = snprintf(out + len, outlen - len,
+			     "User-Agent: s3root/%s\r\n\r\n", s3root_version);
+	}
+	if (n < 0 || (size_t)n >= outlen - len)
+		return -ENOSPC;
+	return (long)(len + (size_t)n);
 }

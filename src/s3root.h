@@ -147,15 +147,32 @@ int s3_target_init(const struct opts *o, const struct source *src,
 /* ---- signed request heads (s3req.c) ---- */
 
 struct sigv4_signer;
-struct creds;
+struct sig_param;
 struct sig_trace;
+struct creds;
 
 #define S3REQ_MAX_HEADERS 40
+
+/* What to sign: borrowed pointers, they must outlive the s3_req. */
+struct s3_req_in {
+	const char *method;
+	const struct s3_target *target;
+	int sig;		   /* SIG_V2 or SIG_V4 */
+	const char *region;	   /* SigV4 scope */
+	const struct creds *creds; /* NULL or no key: unsigned */
+	const char *const *names;  /* extra headers, sent and signed */
+	const char *const *values;
+	size_t nheaders;
+	const struct sig_param *params; /* query parameters (decoded) */
+	size_t nparams;
+	int64_t time;
+	const char *payload; /* SIGV4_UNSIGNED_PAYLOAD or SIGV4_EMPTY_SHA256 */
+};
 
 /* A request head ready to send: Host first, then the rest, in order. */
 struct s3_req {
 	const char *method;
-	const char *path; /* the target's path (borrowed) */
+	char target[URL_MAX_PATH + 1]; /* path and query for the request line */
 	const char *names[S3REQ_MAX_HEADERS];
 	const char *values[S3REQ_MAX_HEADERS];
 	size_t n;
@@ -165,18 +182,40 @@ struct s3_req {
 };
 
 /*
- * Builds and signs a request for the target: the extra headers (Range,
- * If-Match...) are sent and signed as given. Plain URL sources and missing
- * credentials give an unsigned request. payload is SIGV4_UNSIGNED_PAYLOAD
- * or SIGV4_EMPTY_SHA256. canon and sts (may be NULL) receive the signed
- * text. Pointers into t, extra and c are kept: they must outlive q.
+ * Builds and signs a request. canon and sts (may be NULL) receive the
+ * signed text for `sign -v`. Returns 0, or -errno with a message in err.
  */
-int s3_req_sign(struct s3_req *q, const char *method, const struct s3_target *t,
-		const struct opts *o, const struct creds *c,
-		struct sigv4_signer *signer, const char *const *extra_names,
-		const char *const *extra_values, size_t nextra, int64_t now,
-		const char *payload, struct sig_trace *canon,
+int s3_req_sign(struct s3_req *q, const struct s3_req_in *in,
+		struct sigv4_signer *signer, struct sig_trace *canon,
 		struct sig_trace *sts, char *err, size_t errlen);
+
+/* Writes the head as sent on the wire (CRLF line ends, a User-Agent, the
+ * final empty line). Returns the length or -ENOSPC. */
+long s3_req_format(const struct s3_req *q, char *out, size_t outlen);
+
+/* ---- S3 answers (s3resp.c) ---- */
+
+struct s3_error {
+	char code[64];
+	char message[256];
+	char region[64];
+	char endpoint[256];
+};
+
+/* Reads an <Error> body (len bytes, not NUL-terminated). 0 or -EINVAL. */
+int s3_error_parse(const char *body, size_t len, struct s3_error *e);
+
+/* "bytes START-END/TOTAL", checked for order. 0 or -EINVAL. */
+int s3_parse_content_range(const char *s, uint64_t *start, uint64_t *end,
+			   uint64_t *total);
+
+/*
+ * The server's clock against ours, from a Date header: when the offset
+ * (server time - our time at sending) differs from *offset by five
+ * minutes or more (S3 allows 15), stores it and returns 1; else 0.
+ */
+#define S3_SKEW_LIMIT 300
+int s3_clock_offset(const char *date, int64_t sent_at, int64_t *offset);
 
 /* ---- credentials (creds.c) ---- */
 
@@ -251,5 +290,7 @@ int setup_object(struct opts *o, const char *source, char **envp,
 /* ---- commands ---- */
 
 int cmd_sign(int argc, char **argv, char **envp);
+int cmd_stat(int argc, char **argv, char **envp);
+int cmd_get(int argc, char **argv, char **envp);
 
 #endif

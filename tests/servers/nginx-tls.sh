@@ -135,7 +135,13 @@ pid $dir/pids/nginx-own.pid;
 error_log $dir/log/nginx-error.log info;
 events { worker_connections 512; }
 http {
-	access_log $dir/log/nginx-access.log;
+	# ssl_session_reused shows whether a client resumed its TLS session
+	log_format tls '\$remote_addr "\$request" \$status '
+		'reused=\$ssl_session_reused';
+	access_log $dir/log/nginx-access.log tls;
+	ssl_session_cache shared:S3ROOT:1m;
+	# a few requests per connection: clients must reconnect (and resume)
+	keepalive_requests 4;
 	client_body_temp_path $dir/tmp/body;
 	proxy_temp_path $dir/tmp/proxy;
 	fastcgi_temp_path $dir/tmp/fastcgi;

@@ -310,6 +310,18 @@ static void test_dates(void)
 		"2013052T000000Z",  "20130524T00000aZ",
 		"21000229T000000Z", "",
 	};
+	static const char *const bad_http[] = {
+		"Tue, 27 Mar 2007 19:36:42 UTC",
+		"Tue, 27 Mar 2007 19:36:42",
+		"Tue 27 Mar 2007 19:36:42 GMT",
+		"Tue, 27 Foo 2007 19:36:42 GMT",
+		"Xyz, 27 Mar 2007 19:36:42 GMT",
+		"Tue, 30 Feb 2007 19:36:42 GMT",
+		"Tue, 27 Mar 2007 24:36:42 GMT",
+		"Tue, 27 Mar 20x7 19:36:42 GMT",
+		"Tuesday, 27-Mar-07 19:36:42 GMT",
+		"ueT, 27 Mar 2007 19:36:42 GMT",
+	};
 	char amz[17], http[30];
 	int64_t t;
 	size_t i;
@@ -326,6 +338,14 @@ static void test_dates(void)
 		if (!CHECK_INT(sig_parse_amz_date(bad[i], &t), -EINVAL))
 			fprintf(stderr, "    accepted '%s'\n", bad[i]);
 	CHECK_INT(sig_parse_amz_date("20000229T120000Z", &t), 0);
+	/* server Date headers, parsed back */
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		CHECK_INT(sig_parse_http_date(rows[i].http, &t), 0);
+		CHECK_INT(t, rows[i].t);
+	}
+	for (i = 0; i < sizeof(bad_http) / sizeof(bad_http[0]); i++)
+		if (!CHECK_INT(sig_parse_http_date(bad_http[i], &t), -EINVAL))
+			fprintf(stderr, "    accepted '%s'\n", bad_http[i]);
 	CHECK_INT(sig_amz_date(amz, 253402300800LL), -EINVAL);
 }
 

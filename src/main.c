@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
 	{"stat", cmd_stat, "size, ETag, version and region of an object"},
 	{"get", cmd_get, "download an object or a range of it"},
+	{"serve", cmd_serve, "serve an object as a read-only NBD export"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
 };
 

@@ -292,5 +292,6 @@ int setup_object(struct opts *o, const char *source, char **envp,
 int cmd_sign(int argc, char **argv, char **envp);
 int cmd_stat(int argc, char **argv, char **envp);
 int cmd_get(int argc, char **argv, char **envp);
+int cmd_serve(int argc, char **argv, char **envp);
 
 #endif

@@ -13,6 +13,8 @@ pkgs=(
 	python3 python3-botocore
 	# test servers (tests/servers/): Ceph RGW, nginx TLS front, curl
 	ceph-mon ceph-osd ceph-common radosgw nginx-light openssl curl
+	# NBD clients and an EROFS image builder
+	libnbd-bin python3-libnbd fio erofs-utils
 )
 
 missing=()

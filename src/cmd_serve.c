@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_serve.c - `s3root serve SOURCE --listen ADDRESS`: the object as a
+ * read-only NBD export (newstyle), for nbdinfo, nbdcopy, qemu, fio and
+ * nbd-client. Several clients at once; one pool of workers reads for all.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "nbd/nbd.h"
+#include "src/object.h"
+
+#define MAX_CLIENTS 64
+
+enum { O_OPT = 1, O_LISTEN, O_HELP };
+
+static const struct cli_opt serve_opts[] = {
+	{"-o", 1, O_OPT},  {"--listen", 1, O_LISTEN},
+	{"-h", 0, O_HELP}, {"--help", 0, O_HELP},
+	{NULL, 0, 0},
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void serve_usage(FILE *f)
+{
+	fprintf(f, "usage: s3root serve SOURCE --listen unix:PATH|tcp:HOST:PORT"
+		   "|tcp:[V6]:PORT [-o OPTS]\n"
+		   "Serves the object as a read-only NBD export (newstyle; the "
+		   "default export name\nand the key's name), until SIGINT or "
+		   "SIGTERM.\n\n");
+	opts_print_help(f);
+}
+
+/* The export: the object, its size rounded up to a block, tail zeros. */
+static int export_read(void *arg, void *buf, uint64_t off, uint32_t len)
+{
+	struct object *ob = arg;
+	uint64_t size = object_info(ob)->size;
+	uint32_t n = 0;
+	char msg[1024];
+	int r;
+
+	if (off < size)
+		n = size - off < len ? (uint32_t)(size - off) : len;
+	if (n) {
+		r = object_read(ob, buf, off, n, msg, sizeof(msg));
+		if (r) {
+			err("%s", msg);
+			return r;
+		}
+	}
+	memset((char *)buf + n, 0, len - n);
+	return 0;
+}
+
+/* unix:PATH, tcp:HOST:PORT or tcp:[V6]:PORT into a listening socket. */
+static int listen_on(const char *spec, char *shown, size_t shownlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *res, *ai;
+	char host[256], *port;
+	int fd = -1, one = 1, g;
+
+	if (!strncmp(spec, "unix:", 5)) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		if (!spec[5] || strlen(spec + 5) >= sizeof(sa.sun_path)) {
+			err("serve: bad socket path '%s'", spec + 5);
+			return -1;
+		}
+		strcpy(sa.sun_path, spec + 5);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* a socket file nobody listens on is left from a crash */
+		if (fd >= 0 &&
+		    !connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			err("serve: %s is in use by another server",
+			    sa.sun_path);
+			close(fd);
+			return -1;
+		}
+		unlink(sa.sun_path);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    listen(fd, 16)) {
+			err("serve: listening on %s: %s", sa.sun_path,
+			    strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		snprintf(shown, shownlen, "%s", spec);
+		return fd;
+	}
+	if (strncmp(spec, "tcp:", 4) || strlen(spec + 4) >= sizeof(host)) {
+		err("serve: --listen is unix:PATH, tcp:HOST:PORT or "
+		    "tcp:[V6]:PORT");
+		return -1;
+	}
+	strcpy(host, spec + 4);
+	port = strrchr(host, ':');
+	if (!port || port == host) {
+		err("serve: --listen tcp:HOST:PORT needs a port");
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	g = getaddrinfo(host, port, &hints, &res);
+	if (g) {
+		err("serve: %s: %s", spec, gai_strerror(g));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 16))
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		err("serve: listening on %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	snprintf(shown, shownlen, "%s", spec);
+	return fd;
+}
+
+struct client {
+	int fd;
+	const struct nbd_export *ex;
+	struct nbd_pool *pool;
+};
+
+static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nclients;
+
+static void *client_thread(void *arg)
+{
+	struct client *cl = arg;
+	int r = nbd_handshake(cl->fd, cl->ex);
+
+	if (r < 0)
+		info("serve: handshake failed: %s", strerror(-r));
+	else if (r == 0) {
+		r = nbd_serve(cl->fd, cl->ex, cl->pool);
+		if (r)
+			info("serve: connection ended: %s", strerror(-r));
+	}
+	close(cl->fd);
+	free(cl);
+	pthread_mutex_lock(&clients_lock);
+	nclients--;
+	pthread_mutex_unlock(&clients_lock);
+	return NULL;
+}
+
+int cmd_serve(int argc, char **argv, char **envp)
+{
+	struct cli cl = {argc, argv, 1, 0};
+	const char *arg, *source = NULL, *listen_spec = NULL;
+	struct sigaction sa = {.sa_handler = on_stop};
+	struct opts o = {0};
+	struct object *ob = NULL;
+	struct nbd_pool *pool = NULL;
+	struct nbd_export ex = {0};
+	struct source src;
+	struct s3_target t;
+	struct creds c;
+	char msg[1024], shown[300];
+	const char *slash;
+	int id, lfd = -1, fd, ret = 1, r;
+	pthread_attr_t attr;
+	pthread_t th;
+
+	while ((id = cli_next(&cl, serve_opts, &arg)) != -1) {
+		switch (id) {
+		case -2:
+			goto out;
+		case 0:
+			if (source) {
+				err("serve: one SOURCE only ('%s')", arg);
+				goto out;
+			}
+			source = arg;
+			break;
+		case O_OPT:
+			if (opts_parse_list(&o, arg, OPT_SRC_ARG, msg,
+					    sizeof(msg))) {
+				err("%s", msg);
+				goto out;
+			}
+			break;
+		case O_LISTEN:
+			listen_spec = arg;
+			break;
+		case O_HELP:
+			serve_usage(stdout);
+			ret = 0;
+			goto out;
+		}
+	}
+	if (!listen_spec) {
+		err("serve: --listen ADDRESS is required");
+		goto out;
+	}
+	if (setup_object(&o, source, envp, &src, &t, &c))
+		goto out;
+	r = object_open(&ob, &o, &src, &t, &c, envp, msg, sizeof(msg));
+	creds_free(&c);
+	if (r) {
+		err("%s", msg);
+		goto out;
+	}
+	slash = strrchr(src.plain ? src.url : src.key, '/');
+	ex.name = src.plain ? (slash ? slash + 1 : src.url) : src.key;
+	ex.size =
+		(object_info(ob)->size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
+	ex.flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
+		   NBD_FLAG_CAN_MULTI_CONN;
+	ex.read = export_read;
+	ex.arg = ob;
+	r = nbd_pool_new(&pool, (unsigned)opts_num(&o, OPT_CONNECTIONS));
+	if (r) {
+		err("serve: starting workers: %s", strerror(-r));
+		goto out;
+	}
+	lfd = listen_on(listen_spec, shown, sizeof(shown));
+	if (lfd < 0)
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: accept returns */
+	sigaction(SIGTERM, &sa, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	fprintf(stderr, "listening on %s\n", shown);
+	while (!stop_requested) {
+		struct client *cli;
+
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				warn("serve: accept: %s", strerror(errno));
+			continue;
+		}
+		pthread_mutex_lock(&clients_lock);
+		r = nclients < MAX_CLIENTS;
+		nclients += r;
+		pthread_mutex_unlock(&clients_lock);
+		cli = r ? malloc(sizeof(*cli)) : NULL;
+		if (!cli) {
+			warn("serve: refusing a client (%d connected)",
+			     MAX_CLIENTS);
+			if (r) {
+				pthread_mutex_lock(&clients_lock);
+				nclients--;
+				pthread_mutex_unlock(&clients_lock);
+			}
+			close(fd);
+			continue;
+		}
+		*cli = (struct client){fd, &ex, pool};
+		if (pthread_create(&th, &attr, client_thread, cli)) {
+			close(fd);
+			free(cli);
+			pthread_mutex_lock(&clients_lock);
+			nclients--;
+			pthread_mutex_unlock(&clients_lock);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	if (!strncmp(listen_spec, "unix:", 5))
+		unlink(listen_spec + 5);
+	ret = 0;
+	/* exiting ends the client threads with the process: the object and
+	 * the pool stay valid until then */
+	exit(ret);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	nbd_pool_free(pool);
+	object_close(ob);
+	opts_free(&o);
+	return ret;
+}

@@ -112,23 +112,6 @@ static void stat_usage(FILE *f)
 	opts_print_help(f);
 }
 
-/* A JSON string (RFC 8259 7): quotes, backslashes and controls escaped. */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 int cmd_stat(int argc, char **argv, char **envp)
 {
 	struct obj_args a = {0};
@@ -157,9 +140,9 @@ int cmd_stat(int argc, char **argv, char **envp)
 		printf("{\"size\": %" PRIu64, in->size);
 		for (i = 0; i < 6; i++) {
 			printf(", ");
-			json_str(keys[i]);
+			json_print_str(stdout, keys[i]);
 			printf(": ");
-			json_str(vals[i]);
+			json_print_str(stdout, vals[i]);
 		}
 		printf("}\n");
 	} else {
@@ -279,6 +262,7 @@ int cmd_get(int argc, char **argv, char **envp)
 	struct out out = {.fd = 1};
 	char *tmp = NULL, msg[1024];
 	uint64_t off = 0, len, n, step;
+	mode_t mask;
 	int r, ret = 1;
 
 	r = open_from_args(argc, argv, envp, "34", get_usage, &o, &a, &ob);
@@ -309,7 +293,10 @@ int cmd_get(int argc, char **argv, char **envp)
 			tmp = NULL;
 			goto out;
 		}
-		fchmod(out.fd, 0644 & ~umask(022));
+		/* mkstemp made it 0600: give it a new file's usual mode */
+		mask = umask(0);
+		umask(mask);
+		fchmod(out.fd, 0666 & ~mask);
 	}
 	out.total = len;
 	out.progress = isatty(2);

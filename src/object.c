@@ -363,10 +363,13 @@ static int on_error_status(struct object *ob, struct http_conn *c,
 			 ob->info.etag);
 		return A_FATAL;
 	}
+	/* a redirect, or (as S3 answers a HEAD signed for the wrong
+	 * region) a 400 that names the bucket's region */
 	if (r->status == 301 || r->status == 307 || r->status == 302 ||
 	    r->status == 308 ||
 	    !strcmp(se.code, "AuthorizationHeaderMalformed") ||
-	    !strcmp(se.code, "PermanentRedirect")) {
+	    !strcmp(se.code, "PermanentRedirect") ||
+	    (r->status == 400 && http_header(r, "x-amz-bucket-region"))) {
 		if (++fixed[0] > MAX_REDIRECTS) {
 			snprintf(a->why, sizeof(a->why), "too many redirects");
 			return A_FATAL;
@@ -567,8 +570,11 @@ static int attempt(struct object *ob, const char *method, struct fetch *f,
 			 ob->t.host_header,
 			 *http_conn_error(c) ? http_conn_error(c)
 					     : strerror(-e));
-		/* a pooled connection the server had closed: just reconnect */
-		st = http_conn_reused(c) ? A_AGAIN : A_RETRY;
+		/* a pooled connection the server had closed meanwhile fails
+		 * at once: just reconnect. A timeout is a real failure. */
+		st = http_conn_reused(c) && (e == -ECONNRESET || e == -EPIPE)
+			     ? A_AGAIN
+			     : A_RETRY;
 		goto out;
 	}
 	a->status = r->status;
@@ -612,9 +618,9 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 	       int *status, char *err, size_t errlen)
 {
 	int64_t limit = (int64_t)opts_num(ob->o, OPT_IO_TIMEOUT);
-	int64_t start = now_ms(), wait;
+	int64_t start = now_ms(), wait, spent;
 	int fixed[3] = {0, 0, 0}, st;
-	unsigned tries = 0;
+	unsigned again = 0, retries = 0;
 	struct attempt a;
 
 	for (;;) {
@@ -632,21 +638,24 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 			       : a.status == 412 ? -ESTALE
 						 : -EIO;
 		}
-		if (st == A_AGAIN && tries < 64) {
-			tries++;
+		/* fixed a region, clock or credentials, or met a stale
+		 * pooled connection: again at once (within reason) */
+		if (st == A_AGAIN && ++again < 64)
 			continue;
-		}
 		stat_add(ob, &ob->stats.retries, 1);
-		wait = backoff_ms(ob, tries++);
-		if (limit && now_ms() + wait - start > limit) {
+		wait = backoff_ms(ob, retries++);
+		spent = now_ms() - start;
+		if (limit && spent >= limit) {
 			snprintf(err, errlen,
 				 "%s %s: %s (gave up after %u attempts in "
 				 "%" PRId64 " s; s3.io_timeout)",
-				 method, ob->info.name, a.why, tries,
-				 (now_ms() - start) / 1000);
+				 method, ob->info.name, a.why, retries,
+				 spent / 1000);
 			return -EIO;
 		}
-		if (tries == 1 || tries % 10 == 0)
+		if (limit && spent + wait > limit)
+			wait = limit - spent; /* one last try at the deadline */
+		if (retries == 1 || retries % 10 == 0)
 			warn("%s %s: %s; retrying", method, ob->info.name,
 			     a.why);
 		usleep((useconds_t)wait * 1000);
@@ -709,6 +718,10 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 		if (d && dstatus == status) {
 			snprintf(err, errlen, "%s", why);
 			r = d;
+		} else if (!d) {
+			/* the GET got through (it fixed the region, say):
+			 * the HEAD will too */
+			r = run(ob, "HEAD", NULL, &status, err, errlen);
 		}
 	}
 	if (r)

@@ -1,0 +1,379 @@
+#!/usr/bin/python3
+"""faultproxy.py: an HTTP/1.1 reverse proxy on 127.0.0.1 that throws S3's
+faults at a client (standard library only; run it with /usr/bin/python3).
+
+  faultproxy.py --upstream http://127.0.0.1:PORT [--port N] [--port-file F]
+                [--log F] [--seed N] [--fault RULE]...
+
+It listens on 127.0.0.1:PORT (0, the default: any free port, printed on
+stdout and written to --port-file), keeps client connections alive (one
+upstream connection each) and passes requests and answers through, except
+where a rule strikes. A rule is KIND[:ARG]:WHEN. WHEN counts the requests
+the rule applies to (its own counter, from 1): COUNT (the first COUNT), N-M,
+N- (from the Nth on), all, or P% (each at random with probability P, drawn
+from --seed). A request gets the first rule, in command-line order, that
+strikes; every applicable rule counts it.
+
+  500|502|503|504:WHEN  answer that status with S3's XML error (503 SlowDown)
+  stall:SECS:WHEN       say nothing for SECS seconds, then pass the answer
+  stall-body:SECS:WHEN  GET: send the head and half the body, stall, go on
+  reset-body:WHEN       GET: send the head and half the body, then reset (RST)
+  bad-range:WHEN        ranged GET: a 206's Content-Range off by one byte
+  full-200:WHEN         ranged GET: answer 200 with the whole object (the
+                        proxy drops Range and re-signs a SigV4 request with
+                        AWS_SECRET_ACCESS_KEY from its environment)
+  etag:WHEN             conditional request: 412 PreconditionFailed, as if
+                        the object had been replaced
+  redirect:REGION[:400] a request not signed for REGION (by its SigV4
+                        credential scope) gets, the first time, 301 with
+                        x-amz-bucket-region: REGION and PermanentRedirect XML
+                        naming it, later 400 AuthorizationHeaderMalformed;
+                        with :400 always the 400 (as AWS answers a HEAD)
+
+One log line a request when it ends, to stderr or --log: "#SEQ +SECS
+conn=C METHOD PATH range=R fault=KIND status=S" (fault=pass when none
+struck; SECS since the start), and one when a stall begins. SIGTERM stops
+it (exit status 0).
+"""
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import os
+import random
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+       "transfer-encoding", "upgrade"}
+ERRORS = {"500": ("InternalError", "We encountered an internal error. "
+                  "Please try again."),
+          "502": ("BadGateway", "Bad gateway."),
+          "503": ("SlowDown", "Please reduce your request rate."),
+          "504": ("GatewayTimeout", "Gateway timeout.")}
+PIECE = 64 * 1024
+
+
+class Rule:
+    def __init__(self, spec, rng):
+        p = spec.split(":")
+        self.kind, self.spec, self.rng, self.n = p[0], spec, rng, 0
+        self.secs, self.region, self.redirected = 0.0, None, False
+        if self.kind == "redirect":
+            if len(p) not in (2, 3) or p[2:] not in ([], ["400"]):
+                raise ValueError("redirect:REGION[:400]")
+            self.region, self.redirected = p[1], p[2:] == ["400"]
+            return
+        elif self.kind in ("stall", "stall-body"):
+            self.secs = float(p.pop(1))
+        elif self.kind not in ("reset-body", "bad-range", "full-200", "etag",
+                               *ERRORS):
+            raise ValueError("unknown fault " + self.kind)
+        if len(p) != 2:
+            raise ValueError("expected KIND[:ARG]:WHEN")
+        w = p[1]
+        self.prob = float(w[:-1]) / 100 if w.endswith("%") else None
+        if w == "all":
+            w = "1-"
+        lo, dash, hi = w.partition("-")
+        if self.prob is None:
+            self.lo = int(lo) if dash else 1
+            self.hi = (int(hi) if hi else float("inf")) if dash else int(lo)
+
+    def applies(self, h):
+        if self.kind in ("reset-body", "stall-body"):
+            return h.command == "GET"
+        if self.kind in ("bad-range", "full-200"):
+            return h.command == "GET" and "Range" in h.headers
+        if self.kind == "etag":
+            return ("If-Match" in h.headers or
+                    "If-Unmodified-Since" in h.headers)
+        return True
+
+    def strikes(self):
+        """Counts one more applicable request: does the rule strike it?"""
+        self.n += 1
+        if self.prob is not None:
+            return self.rng.random() < self.prob
+        return self.lo <= self.n <= self.hi
+
+
+def scope_region(auth):
+    """The region in a SigV4 Authorization's credential scope, or None."""
+    cred = auth.partition("Credential=")[2].split(",")[0].split("/")
+    return cred[2] if len(cred) == 5 else None
+
+
+def resign_without_range(method, path, headers, secret):
+    """The headers without Range, a SigV4 signature recomputed for them
+    (the same date and scope). SigV2 does not sign Range."""
+    hs = [(k, v) for k, v in headers if k.lower() != "range"]
+    auth = next((v for k, v in hs if k.lower() == "authorization"), "")
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        return hs
+    f = dict(x.strip().split("=", 1) for x in auth[17:].split(","))
+    signed = [h for h in f["SignedHeaders"].split(";") if h != "range"]
+    val = {k.lower(): " ".join(v.split()) for k, v in hs}
+    upath, _, q = path.partition("?")
+    query = "&".join("%s=%s" % kv for kv in sorted(
+        (x.partition("=")[0], x.partition("=")[2]) for x in q.split("&") if x))
+    canon = "\n".join([method, upath, query,
+                       "".join("%s:%s\n" % (h, val[h]) for h in signed),
+                       ";".join(signed),
+                       val.get("x-amz-content-sha256", "UNSIGNED-PAYLOAD")])
+    scope = f["Credential"].split("/", 1)[1]
+    sts = "\n".join(["AWS4-HMAC-SHA256", val["x-amz-date"], scope,
+                     hashlib.sha256(canon.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in scope.split("/"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    auth = "AWS4-HMAC-SHA256 Credential=%s, SignedHeaders=%s, Signature=%s" % (
+        f["Credential"], ";".join(signed), sig)
+    return [(k, auth if k.lower() == "authorization" else v) for k, v in hs]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 120  # an idle client connection
+
+    def setup(self):
+        super().setup()
+        srv = self.server
+        with srv.lock:
+            srv.conns += 1
+            self.conn_id = srv.conns
+        self.up = http.client.HTTPConnection(srv.up_host, srv.up_port,
+                                             timeout=60)
+
+    def finish(self):
+        self.up.close()
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except OSError:  # the client went away (or was reset by us)
+            pass
+
+    def log_message(self, *args):
+        pass
+
+    def do_any(self):
+        srv = self.server
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        with srv.lock:
+            srv.seq += 1
+            seq = self.seq = srv.seq
+            rule, self.fault, self.status = None, "pass", "-"
+            for r in srv.rules:
+                if r.kind == "redirect":
+                    if rule is None and scope_region(
+                            self.headers.get("Authorization", "")) != r.region:
+                        rule, self.fault = r, ("redirect-400" if r.redirected
+                                               else "redirect-301")
+                        r.redirected = True
+                elif r.applies(self) and r.strikes() and rule is None:
+                    rule, self.fault = r, r.kind
+        try:
+            self.serve(rule, body)
+        except OSError as e:  # the client left, or the upstream failed
+            self.fault += " (then %s)" % e.__class__.__name__
+            self.close_connection = True
+        finally:
+            srv.log("#%d %+.3fs conn=%d %s %s range=%s fault=%s status=%s" % (
+                seq, time.monotonic() - srv.t0, self.conn_id, self.command,
+                self.path,
+                self.headers.get("Range", "-"), self.fault, self.status))
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_any
+
+    def serve(self, rule, body):
+        """Answers the request, noting in self.fault what it did."""
+        kind = self.fault
+        if kind in ERRORS:
+            return self.error(int(kind), *ERRORS[kind])
+        if kind == "etag":
+            return self.error(
+                412, "PreconditionFailed", "At least one of the "
+                "pre-conditions you specified did not hold",
+                "<Condition>If-Match</Condition>")
+        if kind.startswith("redirect"):
+            region = "<Region>%s</Region>" % rule.region
+            head = [("x-amz-bucket-region", rule.region)]
+            if kind == "redirect-301":
+                return self.error(
+                    301, "PermanentRedirect", "The bucket you are attempting"
+                    " to access must be addressed using the specified "
+                    "endpoint.", "<Endpoint>%s</Endpoint>%s" % (
+                        self.headers.get("Host", ""), region), head)
+            return self.error(
+                400, "AuthorizationHeaderMalformed", "The authorization "
+                "header is malformed; the region is wrong; expecting '%s'"
+                % rule.region, region, head)
+        if kind == "stall":
+            self.stall(rule.secs)
+        headers = [(k, v) for k, v in self.headers.items()
+                   if k.lower() not in HOP]
+        if kind == "full-200":
+            headers = resign_without_range(
+                self.command, self.path, headers,
+                os.environ.get("AWS_SECRET_ACCESS_KEY", ""))
+        self.relay(self.forward(headers, body), rule)
+
+    def forward(self, headers, body):
+        for again in (False, True):
+            try:
+                self.up.putrequest(self.command, self.path, skip_host=True,
+                                   skip_accept_encoding=True)
+                for k, v in headers:
+                    self.up.putheader(k, v)
+                self.up.endheaders(body)
+                return self.up.getresponse()
+            except (OSError, http.client.HTTPException):
+                self.up.close()  # a kept connection the upstream closed
+                if again:
+                    raise
+
+    def relay(self, resp, rule):
+        kind = self.fault
+        headers = [(k, v) for k, v in resp.getheaders()
+                   if k.lower() not in HOP]
+        data = None
+        if self.command != "HEAD" and (resp.chunked or resp.length is None):
+            data = resp.read()  # re-framed with a Content-Length
+            headers = [(k, v) for k, v in headers
+                       if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(data))))
+        length = len(data) if data is not None else resp.length or 0
+        if kind == "bad-range":
+            if resp.status != 206:
+                kind = "pass (bad-range: upstream %d)" % resp.status
+            headers = [(k, shift(v) if k.lower() == "content-range" else v)
+                       for k, v in headers]
+        if kind in ("reset-body", "stall-body") and length < 2:
+            kind = "pass (%s: no body)" % kind
+        self.fault, self.status = kind, resp.status
+        self.send_response_only(resp.status, resp.reason)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        cut = length // 2 if kind in ("reset-body", "stall-body") else length
+        sent = self.copy(resp, data, 0, cut)
+        if kind == "reset-body":
+            self.up.close()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            os.close(self.connection.detach())  # RST, not FIN
+            return
+        if kind == "stall-body":
+            self.stall(rule.secs)
+        self.copy(resp, data, sent, length)
+
+    def stall(self, secs):
+        self.server.log("#%d %+.3fs conn=%d %s %s: stalling %gs" % (
+            self.seq, time.monotonic() - self.server.t0, self.conn_id,
+            self.command, self.path, secs))
+        time.sleep(secs)
+
+    def copy(self, resp, data, sent, upto):
+        while sent < upto:
+            piece = (data[sent:upto] if data is not None
+                     else resp.read(min(PIECE, upto - sent)))
+            if not piece:
+                raise ConnectionError("upstream body ended early")
+            self.wfile.write(piece)
+            sent += len(piece)
+        return sent
+
+    def error(self, status, code, message, extra="", headers=()):
+        """Answers an S3 XML error (no body for a HEAD)."""
+        self.status = status
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s'
+                '</Code><Message>%s</Message>%s<RequestId>faultproxy'
+                '</RequestId></Error>' % (code, message, extra)).encode()
+        self.send_response_only(status)
+        for k, v in [("Content-Type", "application/xml"),
+                     ("Content-Length", str(len(body))),
+                     ("Date", self.date_time_string()),
+                     ("x-amz-request-id", "faultproxy"), *headers]:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def shift(content_range):
+    """'bytes S-E/T' one byte later (or earlier at the end of the object)."""
+    unit, _, rest = content_range.partition(" ")
+    span, _, total = rest.partition("/")
+    s, e = map(int, span.split("-"))
+    d = 1 if total == "*" or e + 1 < int(total) else -1
+    return "%s %d-%d/%s" % (unit, s + d, e + d, total)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # a stalled or idle handler must not hold us
+
+    def log(self, line):
+        with self.log_lock:
+            self.logf.write(line + "\n")
+            self.logf.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--upstream", required=True, help="http://HOST:PORT")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--log", help="log file (default: stderr)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fault", action="append", default=[], metavar="RULE")
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    try:
+        rules = [Rule(s, rng) for s in a.fault]
+    except (ValueError, IndexError) as e:
+        ap.error("bad --fault: %s" % e)
+    up = urllib.parse.urlsplit(a.upstream)
+    if up.scheme != "http" or not up.port:
+        ap.error("--upstream must be http://HOST:PORT")
+
+    srv = Server(("127.0.0.1", a.port), Handler)
+    srv.up_host, srv.up_port, srv.rules = up.hostname, up.port, rules
+    srv.lock, srv.log_lock, srv.seq, srv.conns = (threading.Lock(),
+                                                  threading.Lock(), 0, 0)
+    srv.logf = open(a.log, "a") if a.log else sys.stderr
+    srv.t0 = time.monotonic()
+    port = srv.server_address[1]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    srv.log("faultproxy: 127.0.0.1:%d -> %s, rules: %s" % (
+        port, a.upstream, " ".join(r.spec for r in rules) or "none"))
+    if a.port_file:
+        with open(a.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % port)
+        os.replace(a.port_file + ".tmp", a.port_file)
+    print(port, flush=True)
+    try:
+        srv.serve_forever()
+    finally:
+        srv.server_close()
+        srv.log("faultproxy: stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,10 @@ static const struct {
 	{"stat", cmd_stat, "size, ETag, version and region of an object"},
 	{"get", cmd_get, "download an object or a range of it"},
 	{"serve", cmd_serve, "serve an object as a read-only NBD export"},
+	{"attach", cmd_attach, "attach an object as /dev/nbdN"},
+	{"detach", cmd_detach, "detach /dev/nbdN"},
+	{"mount", cmd_mount, "attach an object and mount it (EROFS)"},
+	{"list", cmd_list, "list attached devices"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
 };
 

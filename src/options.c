@@ -84,6 +84,15 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 		     NULL, "kernel NBD interface"},
 	[OPT_ANY_IMAGE] = {"s3root.any_image", KIND_BOOL, NULL, 0, 1, "0", NULL,
 			   "attach images that are not EROFS"},
+	[OPT_NBD_SOCKETS] = {"s3root.nbd_sockets", KIND_UINT, NULL, 1, 16, "4",
+			     NULL, "kernel NBD sockets (requests in parallel)"},
+	[OPT_NBD_TIMEOUT] = {"s3root.nbd_timeout", KIND_MSEC, NULL, 0,
+			     1000 * HOUR_MS, "0", NULL,
+			     "kernel request timeout (0: none; retries here)"},
+	[OPT_NBD_DEAD_TIMEOUT] = {"s3root.nbd_dead_timeout", KIND_MSEC, NULL, 0,
+				  1000 * HOUR_MS, "120s", NULL,
+				  "kernel wait for a restarted server (attach "
+				  "--reattach) before failing reads"},
 	[OPT_DEBUG] = {"s3root.debug", KIND_BOOL, NULL, 0, 1, "0", NULL,
 		       "verbose logging"},
 };

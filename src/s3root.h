@@ -41,6 +41,9 @@ enum opt_id {
 	OPT_OVERLAY,
 	OPT_NBD,
 	OPT_ANY_IMAGE,
+	OPT_NBD_SOCKETS,
+	OPT_NBD_TIMEOUT,
+	OPT_NBD_DEAD_TIMEOUT,
 	OPT_DEBUG,
 	OPT__COUNT
 };
@@ -249,6 +252,36 @@ void creds_free(struct creds *c);
  */
 int read_file(const char *path, size_t max, char **buf, size_t *len);
 
+/* Writes s to an existing file (a /proc or /sys knob). 0 or -errno. */
+int write_file_str(const char *path, const char *s);
+
+/* Prints s as a JSON string (RFC 8259 7). */
+void json_print_str(FILE *f, const char *s);
+
+/* ---- the kernel's NBD devices (kernel.c) ---- */
+
+struct kdev_status {
+	int index;
+	int connected;
+};
+
+/*
+ * Connects /dev/nbd<index> (index -1: any free one, returned in *got) to
+ * the kernel ends of n sockets, for an export of size bytes, read-only,
+ * by netlink; with use_ioctl by the old ioctls (one socket, NBD_DO_IT on
+ * a thread of its own). Timeouts from the s3root.nbd_* options.
+ */
+int kernel_connect(int use_ioctl, int index, const int *fds, unsigned n,
+		   uint64_t size, const struct opts *o, int *got, char *err,
+		   size_t errlen);
+/* Gives an attached device new sockets (NBD_CMD_RECONFIGURE). */
+int kernel_reconfigure(int index, const int *fds, unsigned n,
+		       const struct opts *o, char *err, size_t errlen);
+int kernel_disconnect(int index, int use_ioctl, char *err, size_t errlen);
+/* Every NBD device the kernel has, connected or not. */
+int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
+		  size_t errlen);
+
 /* ---- version.c ---- */
 
 extern const char s3root_version[];
@@ -293,5 +326,9 @@ int cmd_sign(int argc, char **argv, char **envp);
 int cmd_stat(int argc, char **argv, char **envp);
 int cmd_get(int argc, char **argv, char **envp);
 int cmd_serve(int argc, char **argv, char **envp);
+int cmd_attach(int argc, char **argv, char **envp);
+int cmd_detach(int argc, char **argv, char **envp);
+int cmd_mount(int argc, char **argv, char **envp);
+int cmd_list(int argc, char **argv, char **envp);
 
 #endif

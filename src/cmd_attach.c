@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_attach.c - `s3root attach|detach|list|mount`: the object as
+ * /dev/nbdN on a running system. A daemon serves the device; its pid and
+ * a state file (source and options, never secrets) live in /run/s3root/,
+ * so `list`, `detach` and `attach --reattach` find it again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "nbd/nbd.h"
+#include "src/object.h"
+
+#define RUN_DIR "/run/s3root"
+#define EROFS_MAGIC 0xE0F5E1E2u
+#define EROFS_MAGIC_OFF 1024
+#define MAX_LISTS 32
+
+enum { O_OPT = 1, O_DEVICE, O_REATTACH, O_VERBOSE, O_JSON, O_HELP };
+
+static const struct cli_opt attach_opts[] = {
+	{"-o", 1, O_OPT},
+	{"--device", 1, O_DEVICE},
+	{"--reattach", 1, O_REATTACH},
+	{"-v", 0, O_VERBOSE},
+	{"--json", 0, O_JSON},
+	{"-h", 0, O_HELP},
+	{"--help", 0, O_HELP},
+	{NULL, 0, 0},
+};
+
+struct attach_args {
+	const char *source;
+	const char *device;
+	const char *reattach;
+	const char *dir;	      /* mount */
+	const char *lists[MAX_LISTS]; /* the -o lists, for the state file */
+	int nlists;
+	int json;
+};
+
+/* "/dev/nbd3" or "nbd3" or "3" -> 3; -1 if it is none of them. */
+static int device_index(const char *dev)
+{
+	char *e;
+	long n;
+
+	if (!strncmp(dev, "/dev/", 5))
+		dev += 5;
+	if (!strncmp(dev, "nbd", 3))
+		dev += 3;
+	if (*dev < '0' || *dev > '9')
+		return -1;
+	n = strtol(dev, &e, 10);
+	return *e || n > 65535 ? -1 : (int)n;
+}
+
+static void state_path(char *buf, size_t len, int index, const char *ext)
+{
+	snprintf(buf, len, RUN_DIR "/nbd%d.%s", index, ext);
+}
+
+/* Writes the state file: what `--reattach` needs to start a new server. */
+static int write_state(int index, const struct attach_args *a,
+		       const char *source, int use_ioctl)
+{
+	char path[64], tmp[80];
+	FILE *f;
+	int i;
+
+	mkdir(RUN_DIR, 0700);
+	state_path(path, sizeof(path), index, "state");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "source = %s\npid = %d\ninterface = %s\nstarted = %lld\n",
+		source, (int)getpid(), use_ioctl ? "ioctl" : "netlink",
+		(long long)time(NULL));
+	for (i = 0; i < a->nlists; i++)
+		fprintf(f, "option = %s\n", a->lists[i]);
+	if (fclose(f) || rename(tmp, path))
+		return -errno;
+	return 0;
+}
+
+struct state {
+	char source[URL_MAX_PATH + 320];
+	char options[MAX_LISTS][OPT_MAX_VALUE + 64];
+	int noptions;
+	int pid;
+	int use_ioctl;
+};
+
+/* Reads a state file back (bounded lines; unknown keys ignored). */
+static int read_state(int index, struct state *st)
+{
+	char path[64], *buf, *line, *next, *eq;
+	size_t len;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	state_path(path, sizeof(path), index, "state");
+	r = read_file(path, 256 * 1024, &buf, &len);
+	if (r)
+		return r;
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		eq = strstr(line, " = ");
+		if (!eq)
+			continue;
+		*eq = '\0';
+		eq += 3;
+		if (!strcmp(line, "source"))
+			snprintf(st->source, sizeof(st->source), "%s", eq);
+		else if (!strcmp(line, "pid"))
+			st->pid = atoi(eq);
+		else if (!strcmp(line, "interface"))
+			st->use_ioctl = !strcmp(eq, "ioctl");
+		else if (!strcmp(line, "option") && st->noptions < MAX_LISTS)
+			snprintf(st->options[st->noptions++],
+				 sizeof(st->options[0]), "%s", eq);
+	}
+	free(buf);
+	return st->source[0] ? 0 : -EINVAL;
+}
+
+static void remove_state(int index)
+{
+	char path[64];
+
+	state_path(path, sizeof(path), index, "state");
+	unlink(path);
+}
+
+/* The export the kernel reads: the object, tail zero-filled. */
+static int dev_read(void *arg, void *buf, uint64_t off, uint32_t len)
+{
+	struct object *ob = arg;
+	uint64_t size = object_info(ob)->size;
+	uint32_t n = 0;
+	char msg[1024];
+	int r;
+
+	if (off < size)
+		n = size - off < len ? (uint32_t)(size - off) : len;
+	if (n) {
+		r = object_read(ob, buf, off, n, msg, sizeof(msg));
+		if (r) {
+			err("%s", msg);
+			return r;
+		}
+	}
+	memset((char *)buf + n, 0, len - n);
+	return 0;
+}
+
+struct sock_thread {
+	pthread_t th;
+	int fd;
+	const struct nbd_export *ex;
+	struct nbd_pool *pool;
+	int ended;
+};
+
+static void *serve_sock(void *arg)
+{
+	struct sock_thread *s = arg;
+
+	nbd_serve(s->fd, s->ex, s->pool);
+	close(s->fd);
+	__atomic_store_n(&s->ended, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Whether the kernel kept the other ends: none of ours ended at once. */
+static int sockets_taken(const struct sock_thread *th, unsigned n)
+{
+	unsigned i;
+
+	usleep(300000); /* a dropped socket ends its server at once */
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&th[i].ended, __ATOMIC_ACQUIRE))
+			return 0;
+	return 1;
+}
+
+static int check_erofs(struct object *ob)
+{
+	uint8_t m[4];
+	char msg[1024];
+	uint32_t magic;
+
+	if (object_info(ob)->size < EROFS_MAGIC_OFF + 4) {
+		err("%s is too small to be an EROFS image (-o "
+		    "s3root.any_image to attach it anyway)",
+		    object_info(ob)->name);
+		return -1;
+	}
+	if (object_read(ob, m, EROFS_MAGIC_OFF, 4, msg, sizeof(msg))) {
+		err("%s", msg);
+		return -1;
+	}
+	magic = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
+		(uint32_t)m[3] << 24;
+	if (magic != EROFS_MAGIC) {
+		err("%s is not an EROFS image (magic %08x at offset 1024, want "
+		    "%08x; -o s3root.any_image to attach it anyway)",
+		    object_info(ob)->name, magic, EROFS_MAGIC);
+		return -1;
+	}
+	return 0;
+}
+
+/* The daemon's side of the start-up report: "OK N" or the error. */
+static void report(int fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void report(int fd, const char *fmt, ...)
+{
+	char buf[1200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 &&
+	    write(fd, buf,
+		  (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0)
+		return; /* the parent is gone: nobody to tell */
+}
+
+/*
+ * The daemon: serves the device's sockets, connects (or reconfigures) the
+ * device, reports to the parent through fd, and lives until the kernel
+ * lets go of the sockets.
+ */
+static int run_daemon(struct object *ob, const struct opts *o,
+		      const struct attach_args *a, int index, int reattach,
+		      int use_ioctl, int fd)
+{
+	unsigned n = (unsigned)opts_num(o, OPT_NBD_SOCKETS), i;
+	struct sock_thread th[16];
+	int kfds[16], sv[2], r, got = index, devnull, tries;
+	struct nbd_export ex = {0};
+	struct nbd_pool *pool = NULL;
+	char msg[512];
+
+	/* let go of the caller's stdin and stdout at once: `dev=$(s3root
+	 * attach ...)` waits for its pipe to close */
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		close(devnull);
+	}
+	if (use_ioctl)
+		n = 1; /* one socket per NBD_DO_IT */
+	ex.name = object_info(ob)->name;
+	ex.size =
+		(object_info(ob)->size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
+	ex.flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
+		   NBD_FLAG_CAN_MULTI_CONN;
+	ex.read = dev_read;
+	ex.arg = ob;
+	signal(SIGPIPE, SIG_IGN);
+	/* the device backs a filesystem: its server must not be the OOM
+	 * killer's first choice, and its writeback must not wait on itself */
+	write_file_str("/proc/self/oom_score_adj", "-1000");
+	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+	r = nbd_pool_new(&pool, (unsigned)opts_num(o, OPT_CONNECTIONS));
+	if (r) {
+		report(fd, "starting workers: %s", strerror(-r));
+		return 1;
+	}
+	for (tries = 0;; tries++) {
+		/* serving starts before the kernel connects: it reads at once
+		 */
+		for (i = 0; i < n; i++) {
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				       sv)) {
+				report(fd, "socketpair: %s", strerror(errno));
+				return 1;
+			}
+			kfds[i] = sv[0];
+			th[i] = (struct sock_thread){0, sv[1], &ex, pool, 0};
+			pthread_create(&th[i].th, NULL, serve_sock, &th[i]);
+		}
+		if (reattach)
+			r = kernel_reconfigure(index, kfds, n, o, msg,
+					       sizeof(msg));
+		else
+			r = kernel_connect(use_ioctl, index, kfds, n, ex.size,
+					   o, &got, msg, sizeof(msg));
+		if (!use_ioctl)
+			for (i = 0; i < n; i++)
+				close(kfds[i]); /* the kernel holds its own */
+		if (r) {
+			report(fd, "%s", msg);
+			return 1;
+		}
+		/* RECONFIGURE takes sockets only in place of ones the kernel
+		 * has seen die, and silently drops the rest: then our ends
+		 * hang up at once. Wait for the old ones to die, and again. */
+		if (!reattach || sockets_taken(th, n))
+			break;
+		for (i = 0; i < n; i++)
+			pthread_join(th[i].th, NULL);
+		if (tries == 50) {
+			report(fd, "the kernel did not take the new sockets "
+				   "(is the old server still running?)");
+			return 1;
+		}
+		usleep(200000);
+	}
+	r = write_state(got, a, object_info(ob)->name, use_ioctl);
+	if (r)
+		warn("writing " RUN_DIR "/nbd%d.state: %s", got, strerror(-r));
+	report(fd, "OK %d", got);
+	close(fd);
+	/* from now on, messages go to the kernel log */
+	devnull = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0)
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 2);
+		close(devnull);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i].th, NULL);
+	remove_state(got);
+	exit(0);
+}
+
+/* attach and mount: 0 with the device's index in *index, or -1. */
+static int do_attach(struct attach_args *a, char **envp, int *index)
+{
+	struct opts o = {0};
+	struct state st;
+	struct object *ob = NULL;
+	struct source src;
+	struct s3_target t;
+	struct creds c;
+	char msg[1200];
+	int i, r, pfd[2], idx = -1, use_ioctl, reattach = !!a->reattach;
+	pid_t pid;
+	ssize_t n;
+
+	if (reattach) {
+		idx = device_index(a->reattach);
+		if (idx < 0 || read_state(idx, &st)) {
+			err("attach --reattach: no state for %s in " RUN_DIR
+			    " (was it attached by s3root?)",
+			    a->reattach);
+			return -1;
+		}
+		a->source = st.source;
+		for (i = 0; i < st.noptions; i++) {
+			a->lists[a->nlists++] = st.options[i];
+			if (opts_parse_list(&o, st.options[i], OPT_SRC_ARG, msg,
+					    sizeof(msg))) {
+				err("%s", msg);
+				return -1;
+			}
+		}
+		/* the old server, if alive, goes first: the kernel then
+		 * takes the new sockets in place of the dead ones */
+		if (st.pid > 0 && !kill(st.pid, SIGTERM))
+			for (i = 0; i < 100 && !kill(st.pid, 0); i++)
+				usleep(50000);
+	} else {
+		for (i = 0; i < a->nlists; i++)
+			if (opts_parse_list(&o, a->lists[i], OPT_SRC_ARG, msg,
+					    sizeof(msg))) {
+				err("%s", msg);
+				return -1;
+			}
+		if (a->device && (idx = device_index(a->device)) < 0) {
+			err("attach: --device %s is not /dev/nbdN", a->device);
+			return -1;
+		}
+	}
+	if (setup_object(&o, a->source, envp, &src, &t, &c))
+		goto err;
+	r = object_open(&ob, &o, &src, &t, &c, envp, msg, sizeof(msg));
+	creds_free(&c);
+	if (r) {
+		err("%s", msg);
+		goto err;
+	}
+	if (!opts_num(&o, OPT_ANY_IMAGE) && check_erofs(ob))
+		goto err;
+	use_ioctl = opts_num(&o, OPT_NBD) == NBDIF_IOCTL;
+	if (pipe2(pfd, O_CLOEXEC)) {
+		err("pipe: %s", strerror(errno));
+		goto err;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err("fork: %s", strerror(errno));
+		goto err;
+	}
+	if (!pid) {
+		close(pfd[0]);
+		setsid();
+		if (chdir("/") < 0)
+			_exit(1);
+		exit(run_daemon(ob, &o, a, idx, reattach, use_ioctl, pfd[1]));
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, sizeof(msg) - 1);
+	close(pfd[0]);
+	msg[n > 0 ? n : 0] = '\0';
+	if (strncmp(msg, "OK ", 3)) {
+		err("attach %s: %s", object_info(ob)->name,
+		    n > 0 ? msg : "the server died while starting");
+		waitpid(pid, NULL, 0);
+		goto err;
+	}
+	*index = atoi(msg + 3);
+	object_close(ob);
+	opts_free(&o);
+	return 0;
+err:
+	object_close(ob);
+	opts_free(&o);
+	return -1;
+}
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: s3root attach SOURCE [--device /dev/nbdN] [-o OPTS]\n"
+		"       s3root attach --reattach /dev/nbdN\n"
+		"Attaches the object (an EROFS image) as a read-only "
+		"/dev/nbdN served by a daemon,\nand prints the device. "
+		"--reattach starts a new server for an attached device.\n\n");
+	opts_print_help(f);
+}
+
+static int scan(int argc, char **argv, struct attach_args *a, int positional,
+		void (*usage)(FILE *))
+{
+	struct cli cl = {argc, argv, 1, 0};
+	const char *arg;
+	int id, npos = 0;
+
+	while ((id = cli_next(&cl, attach_opts, &arg)) != -1) {
+		switch (id) {
+		case -2:
+			return -1;
+		case 0:
+			if (npos == positional) {
+				err("%s: unexpected argument '%s'", argv[0],
+				    arg);
+				return -1;
+			}
+			if (npos++ == 0)
+				a->source = arg;
+			else
+				a->dir = arg;
+			break;
+		case O_OPT:
+			if (a->nlists == MAX_LISTS) {
+				err("%s: too many -o", argv[0]);
+				return -1;
+			}
+			a->lists[a->nlists++] = arg;
+			break;
+		case O_DEVICE:
+			a->device = arg;
+			break;
+		case O_REATTACH:
+			a->reattach = arg;
+			break;
+		case O_JSON:
+			a->json = 1;
+			break;
+		case O_VERBOSE:
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int cmd_attach(int argc, char **argv, char **envp)
+{
+	struct attach_args a = {0};
+	int r = scan(argc, argv, &a, 1, attach_usage), index;
+
+	if (r)
+		return r > 0 ? 0 : 1;
+	if (!a.reattach && !a.source) {
+		err("attach: SOURCE or --reattach /dev/nbdN is required");
+		return 1;
+	}
+	if (do_attach(&a, envp, &index))
+		return 1;
+	printf("/dev/nbd%d\n", index);
+	return fflush(stdout) ? 1 : 0;
+}
+
+static void mount_usage(FILE *f)
+{
+	fprintf(f, "usage: s3root mount SOURCE DIR [-o OPTS]\n"
+		   "Attaches the object and mounts it read-only as EROFS on "
+		   "DIR.\n\n");
+	opts_print_help(f);
+}
+
+int cmd_mount(int argc, char **argv, char **envp)
+{
+	struct attach_args a = {0};
+	char dev[32], msg[256];
+	int r = scan(argc, argv, &a, 2, mount_usage), index;
+
+	if (r)
+		return r > 0 ? 0 : 1;
+	if (!a.source || !a.dir) {
+		err("mount: SOURCE and DIR are required");
+		return 1;
+	}
+	if (do_attach(&a, envp, &index))
+		return 1;
+	snprintf(dev, sizeof(dev), "/dev/nbd%d", index);
+	if (mount(dev, a.dir, "erofs", MS_RDONLY, NULL)) {
+		r = errno;
+		err("mount %s on %s: %s", dev, a.dir, strerror(r));
+		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
+			err("detach %s: %s", dev, msg);
+		return 1;
+	}
+	printf("%s on %s\n", dev, a.dir);
+	return 0;
+}
+
+static void detach_usage(FILE *f)
+{
+	fprintf(f, "usage: s3root detach /dev/nbdN\n"
+		   "Disconnects the device; its server exits.\n");
+}
+
+int cmd_detach(int argc, char **argv, char **envp)
+{
+	struct attach_args a = {0};
+	struct state st;
+	char msg[512];
+	int r = scan(argc, argv, &a, 1, detach_usage), index, i;
+
+	(void)envp;
+	if (r)
+		return r > 0 ? 0 : 1;
+	if (!a.source || (index = device_index(a.source)) < 0) {
+		err("detach: expected /dev/nbdN");
+		return 1;
+	}
+	r = read_state(index, &st);
+	if (kernel_disconnect(index, !r && st.use_ioctl, msg, sizeof(msg))) {
+		err("detach /dev/nbd%d: %s", index, msg);
+		return 1;
+	}
+	/* the server sees its sockets close and exits */
+	for (i = 0; !r && st.pid > 0 && i < 100 && !kill(st.pid, 0); i++)
+		usleep(50000);
+	if (!r && st.pid > 0 && !kill(st.pid, 0))
+		warn("the server of /dev/nbd%d (pid %d) is still running",
+		     index, st.pid);
+	remove_state(index);
+	return 0;
+}
+
+static void list_usage(FILE *f)
+{
+	fprintf(f, "usage: s3root list [--json]\n"
+		   "Lists the NBD devices the kernel has connected, with the "
+		   "object each serves.\n");
+}
+
+int cmd_list(int argc, char **argv, char **envp)
+{
+	struct attach_args a = {0};
+	struct kdev_status devs[256];
+	struct state st;
+	size_t n = 0, i;
+	char msg[512];
+	int r = scan(argc, argv, &a, 0, list_usage), first = 1, alive;
+
+	(void)envp;
+	if (r)
+		return r > 0 ? 0 : 1;
+	if (kernel_status(devs, 256, &n, msg, sizeof(msg))) {
+		err("list: %s", msg);
+		return 1;
+	}
+	if (a.json)
+		printf("[");
+	for (i = 0; i < n; i++) {
+		if (!devs[i].connected)
+			continue;
+		r = read_state(devs[i].index, &st);
+		alive = !r && st.pid > 0 && !kill(st.pid, 0);
+		if (a.json) {
+			printf("%s{\"device\": \"/dev/nbd%d\", \"source\": ",
+			       first ? "" : ", ", devs[i].index);
+			json_print_str(stdout, r ? "" : st.source);
+			printf(", \"pid\": %d, \"server\": \"%s\"}",
+			       r ? 0 : st.pid, alive ? "running" : "gone");
+		} else {
+			printf("/dev/nbd%d  %s  pid %d%s\n", devs[i].index,
+			       r ? "(not attached by s3root)" : st.source,
+			       r ? 0 : st.pid, alive ? "" : " (server gone)");
+		}
+		first = 0;
+	}
+	if (a.json)
+		printf("]\n");
+	return fflush(stdout) ? 1 : 0;
+}

@@ -1,0 +1,120 @@
+# tests/vm/vm.sh - boot Debian's stock kernel under qemu (TCG) with a test
+# initramfs: busybox, s3root and the modules the tests need. Sourced by
+# tests (after tests/sh/functions.sh). The guest reaches the host's
+# loopback as 10.0.2.2 (user-mode networking).
+#
+#   vm_kernel                  sets VM_KVER, VM_VMLINUZ, VM_MODDIR (cached
+#                              under build/vm-cache, fetched with apt-get)
+#   vm_initramfs OUT INIT [SRC=DEST]...
+#                              a newc cpio (gzip) with INIT as /init
+#   vm_run INITRD LOG SECS [KERNEL ARGS]
+#                              boots; returns when the guest powers off or
+#                              SECS pass (then the qemu process is killed)
+
+VM_CACHE=${VM_CACHE:-$TOP/build/vm-cache}
+# the guest has no libc of its own: always the static build (a SAN=1 run
+# tests its glibc binary outside the VM and this one inside)
+VM_S3ROOT=${VM_S3ROOT:-$TOP/build/s3root}
+# Debian 12's kernel: every driver we need is a module, loaded in this order
+VM_MODULES="crc32c_generic nbd libcrc32c erofs overlay virtio_ring virtio
+virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover
+net_failover virtio_net"
+
+# vm_requires: skips a test whose static binary is missing.
+vm_requires() {
+	file "$VM_S3ROOT" 2>/dev/null | grep -q 'statically linked' ||
+		skip "the VM needs the static build $VM_S3ROOT (make)"
+}
+
+vm_kernel() {
+	local deb pkg
+	mkdir -p "$VM_CACHE"
+	if [ ! -f "$VM_CACHE/kver" ]; then
+		(
+			cd "$VM_CACHE" &&
+				apt-get download linux-image-amd64 >/dev/null 2>&1 &&
+				pkg=$(dpkg-deb -f linux-image-amd64_*.deb Depends |
+					grep -o 'linux-image-[0-9][^ ,]*' | head -n 1) &&
+				apt-get download "$pkg" >/dev/null 2>&1 &&
+				deb=$(ls linux-image-[0-9]*.deb | head -n 1) &&
+				rm -rf root && dpkg -x "$deb" root &&
+				ls root/lib/modules >kver
+		) || return 1
+	fi
+	VM_KVER=$(cat "$VM_CACHE/kver")
+	VM_VMLINUZ=$VM_CACHE/root/boot/vmlinuz-$VM_KVER
+	VM_MODDIR=$VM_CACHE/root/lib/modules/$VM_KVER
+	[ -r "$VM_VMLINUZ" ] && [ -d "$VM_MODDIR" ]
+}
+
+# vm_initramfs OUT INIT [SRC=DEST]...
+vm_initramfs() {
+	local out=$1 init=$2 root m f
+	shift 2
+	root=$(mktemp -d "$T/initrd.XXXXXX")
+	mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,mnt,etc,modules}
+	cp /bin/busybox "$root/bin/busybox"
+	for m in sh mount umount insmod ip sleep cat echo sha256sum ls grep \
+		poweroff kill mkdir cmp head tail wc dd od sync pidof ps; do
+		ln -s busybox "$root/bin/$m"
+	done
+	cp "$VM_S3ROOT" "$root/bin/s3root"
+	cp "$init" "$root/init"
+	chmod 755 "$root/init"
+	for m in $VM_MODULES; do
+		f=$(find "$VM_MODDIR/kernel" -name "$m.ko" | head -n 1)
+		[ -n "$f" ] || { echo "vm: no module $m" >&2; return 1; }
+		cp "$f" "$root/modules/"
+	done
+	echo "$VM_MODULES" >"$root/modules/order"
+	for m in "$@"; do
+		mkdir -p "$root/$(dirname "${m#*=}")"
+		cp -r "${m%%=*}" "$root/${m#*=}"
+	done
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+}
+
+# vm_run INITRD LOG SECS [KERNEL ARGS...]
+vm_run() {
+	local initrd=$1 log=$2 secs=$3 pid n
+	shift 3
+	qemu-system-x86_64 -machine pc -accel tcg -m 768 -smp 1 \
+		-nographic -no-reboot -monitor none -serial "file:$log" \
+		-kernel "$VM_VMLINUZ" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 $*" \
+		-netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+		</dev/null >"$log.qemu" 2>&1 &
+	pid=$!
+	n=$((secs * 10))
+	while kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill "$pid"
+		wait "$pid" 2>/dev/null
+		echo "vm: no power-off after ${secs}s" >&2
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# The guest's common start: modules, network; sourced by init scripts.
+vm_guest_prelude() {
+	cat <<'EOF'
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs run /run
+for m in $(cat /modules/order); do
+	insmod /modules/$m.ko || echo "insmod $m failed"
+done
+n=0
+while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n+1)); done
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+EOF
+}

@@ -94,7 +94,13 @@ static int write_state(int index, const struct attach_args *a,
 		fprintf(f, "option = %s\n", a->lists[i]);
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
-	return 0;
+	/* and a plain pidfile, for service managers and scripts */
+	state_path(path, sizeof(path), index, "pid");
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", (int)getpid());
+	return fclose(f) ? -errno : 0;
 }
 
 struct state {
@@ -145,6 +151,8 @@ static void remove_state(int index)
 	char path[64];
 
 	state_path(path, sizeof(path), index, "state");
+	unlink(path);
+	state_path(path, sizeof(path), index, "pid");
 	unlink(path);
 }
 

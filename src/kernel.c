@@ -137,6 +137,13 @@ int kernel_connect(int use_ioctl, int index, const int *fds, unsigned n,
 	if (use_ioctl)
 		return connect_ioctl(index, fds[0], &cfg, got, err, errlen);
 	r = nl_open(&nl, err, errlen);
+	/* NBD devices but no "nbd" family: a kernel older than 4.12 */
+	if (r == -ENOENT && !access("/sys/block/nbd0", F_OK)) {
+		warn("the kernel has no netlink NBD: using the ioctl "
+		     "interface (one socket; a root device should not)");
+		config_of(&cfg, o, index, size, 1);
+		return connect_ioctl(index, fds[0], &cfg, got, err, errlen);
+	}
 	if (r)
 		return r;
 	r = nbd_nl_connect(&nl, &cfg, fds, n);

@@ -44,7 +44,7 @@ echo "attached \$dev"
 mount -t erofs -o ro \$dev /mnt && sums /mnt "netlink: files" || bad "mount \$dev"
 s3root list | grep -q "^\$dev  s3://vmb/root.erofs  pid" && ok "list" || bad "list"
 s3root list --json | grep -q '"server": "running"' && ok "list --json" || bad "list --json"
-pid=\$(sed -n 's/^pid = //p' /run/s3root/\${dev#/dev/}.state)
+pid=\$(cat /run/s3root/\${dev#/dev/}.pid)
 kill -9 \$pid
 sleep 1
 s3root attach --reattach \$dev && ok "reattach" || bad "reattach"
@@ -57,7 +57,7 @@ echo 3 > /proc/sys/vm/drop_caches
 [ "\$old" != "\$new" ] && ! kill -0 \$old 2>/dev/null && sums /mnt "upgrade: files" || bad "upgrade"
 umount /mnt
 s3root detach \$dev && ok "detach" || bad "detach"
-[ ! -e /run/s3root/\${dev#/dev/}.state ] && ok "state removed" || bad "state left"
+[ ! -e /run/s3root/\${dev#/dev/}.state ] && [ ! -e /run/s3root/\${dev#/dev/}.pid ] && ok "state removed" || bad "state left"
 s3root attach s3://vmb/notfs -o \$O 2>/tmp/err && bad "attached a non-EROFS image"
 grep -q "is not an EROFS image" /tmp/err && ok "EROFS magic checked" || bad "magic message: \$(cat /tmp/err)"
 s3root attach s3://vmb/missing -o \$O,s3.io_timeout=5 2>/tmp/err && bad "attached a missing key"

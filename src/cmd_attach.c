@@ -156,28 +156,6 @@ static void remove_state(int index)
 	unlink(path);
 }
 
-/* The export the kernel reads: the object, tail zero-filled. */
-static int dev_read(void *arg, void *buf, uint64_t off, uint32_t len)
-{
-	struct object *ob = arg;
-	uint64_t size = object_info(ob)->size;
-	uint32_t n = 0;
-	char msg[1024];
-	int r;
-
-	if (off < size)
-		n = size - off < len ? (uint32_t)(size - off) : len;
-	if (n) {
-		r = object_read(ob, buf, off, n, msg, sizeof(msg));
-		if (r) {
-			err("%s", msg);
-			return r;
-		}
-	}
-	memset((char *)buf + n, 0, len - n);
-	return 0;
-}
-
 struct sock_thread {
 	pthread_t th;
 	int fd;
@@ -285,7 +263,7 @@ static int run_daemon(struct object *ob, const struct opts *o,
 		(object_info(ob)->size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
 	ex.flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
 		   NBD_FLAG_CAN_MULTI_CONN;
-	ex.read = dev_read;
+	ex.read = object_read_padded;
 	ex.arg = ob;
 	signal(SIGPIPE, SIG_IGN);
 	/* the device backs a filesystem: its server must not be the OOM

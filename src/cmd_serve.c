@@ -46,28 +46,6 @@ static void serve_usage(FILE *f)
 	opts_print_help(f);
 }
 
-/* The export: the object, its size rounded up to a block, tail zeros. */
-static int export_read(void *arg, void *buf, uint64_t off, uint32_t len)
-{
-	struct object *ob = arg;
-	uint64_t size = object_info(ob)->size;
-	uint32_t n = 0;
-	char msg[1024];
-	int r;
-
-	if (off < size)
-		n = size - off < len ? (uint32_t)(size - off) : len;
-	if (n) {
-		r = object_read(ob, buf, off, n, msg, sizeof(msg));
-		if (r) {
-			err("%s", msg);
-			return r;
-		}
-	}
-	memset((char *)buf + n, 0, len - n);
-	return 0;
-}
-
 /* unix:PATH, tcp:HOST:PORT or tcp:[V6]:PORT into a listening socket. */
 static int listen_on(const char *spec, char *shown, size_t shownlen)
 {
@@ -238,7 +216,7 @@ int cmd_serve(int argc, char **argv, char **envp)
 		(object_info(ob)->size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
 	ex.flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
 		   NBD_FLAG_CAN_MULTI_CONN;
-	ex.read = export_read;
+	ex.read = object_read_padded;
 	ex.arg = ob;
 	r = nbd_pool_new(&pool, (unsigned)opts_num(&o, OPT_CONNECTIONS));
 	if (r) {

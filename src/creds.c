@@ -15,19 +15,6 @@
 #define CREDS_MAX_FILE (64 * 1024)
 #define CREDS_MAX_TOKEN 8192
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static void wipe_free(char *s)
 {
 	if (s) {

@@ -794,3 +794,24 @@ int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
 
 	return object_fetch(ob, off, len, to_memory, &m, err, errlen);
 }
+
+int object_read_padded(void *arg, void *buf, uint64_t off, uint32_t len)
+{
+	struct object *ob = arg;
+	uint64_t size = ob->info.size;
+	uint32_t n = 0;
+	char msg[1024];
+	int r;
+
+	if (off < size)
+		n = size - off < len ? (uint32_t)(size - off) : len;
+	if (n) {
+		r = object_read(ob, buf, off, n, msg, sizeof(msg));
+		if (r) {
+			err("%s", msg);
+			return r;
+		}
+	}
+	memset((char *)buf + n, 0, len - n);
+	return 0;
+}

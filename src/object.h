@@ -54,4 +54,11 @@ int object_fetch(struct object *ob, uint64_t off, uint64_t len,
 int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
 		char *err, size_t errlen);
 
+/*
+ * The NBD export's read (struct nbd_export's read, arg the object): the
+ * object's bytes, zeros past its end (the device is rounded up to a
+ * block); a failure is logged and returned as -errno.
+ */
+int object_read_padded(void *arg, void *buf, uint64_t off, uint32_t len);
+
 #endif

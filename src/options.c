@@ -97,21 +97,6 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 		       "verbose logging"},
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 static int check_url(const char *v, char *err, size_t errlen)
 {
 	struct url u;

@@ -252,6 +252,10 @@ void creds_free(struct creds *c);
  */
 int read_file(const char *path, size_t max, char **buf, size_t *len);
 
+/* Formats a message into err (when errlen > 0); returns -EINVAL. */
+int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Writes s to an existing file (a /proc or /sys knob). 0 or -errno. */
 int write_file_str(const char *path, const char *s);
 

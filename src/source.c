@@ -11,19 +11,6 @@
 #include "crypto/sigv4.h"
 #include "src/s3root.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /*
  * Bucket names: S3's rules for new buckets are 3-63 of [a-z0-9.-], but
  * older us-east-1 buckets and other servers allow upper case and '_'.

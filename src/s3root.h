@@ -262,6 +262,22 @@ int write_file_str(const char *path, const char *s);
 /* Prints s as a JSON string (RFC 8259 7). */
 void json_print_str(FILE *f, const char *s);
 
+/* ---- network configuration (ipconfig.c) ---- */
+
+#include <netinet/in.h>
+
+struct ipconfig {
+	int dhcp; /* ask a DHCP server (the default without an address) */
+	int off;  /* no network setup */
+	struct in_addr client, netmask, gateway, dns[2];
+	char hostname[65];
+	char dev[16]; /* "" = the first interface that is not loopback */
+};
+
+/* Parses the value of ip= (the kernel's syntax). 0 or -EINVAL. */
+int ipconfig_parse(const char *s, struct ipconfig *ip, char *err,
+		   size_t errlen);
+
 /* ---- the kernel's NBD devices (kernel.c) ---- */
 
 struct kdev_status {

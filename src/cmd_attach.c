@@ -489,6 +489,15 @@ static int scan(int argc, char **argv, struct attach_args *a, int positional,
 	return 0;
 }
 
+int attach_device(const char *source, const char *list, char **envp, int *index)
+{
+	struct attach_args a = {.source = source};
+
+	if (list && *list)
+		a.lists[a.nlists++] = list;
+	return do_attach(&a, envp, index);
+}
+
 int cmd_attach(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};

@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* log.c - messages to stderr: "s3root: what failed, on what, what to do". */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include "src/s3root.h"
 
 static enum log_level log_level = LOG_WARN;
+static int kmsg_fd = -1;
+
+void log_to_kmsg(int on)
+{
+	if (on && kmsg_fd < 0)
+		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (on)
+		log_level = log_level < LOG_INFO ? LOG_INFO : log_level;
+}
 
 void log_set_level(enum log_level lvl)
 {
@@ -16,11 +26,19 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	static const char *const tags[] = {"", "warning: ", "", "debug: "};
 	va_list ap;
 
+	static const int prio[] = {3, 4, 6, 7}; /* syslog levels */
+	char line[1024];
+	int n;
+
 	if (lvl > log_level)
 		return;
-	fprintf(stderr, "s3root: %s", tags[lvl]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	fprintf(stderr, "s3root: %s%s\n", tags[lvl], line);
+	if (kmsg_fd >= 0)
+		dprintf(kmsg_fd, "<%d>s3root: %s%s\n", prio[lvl], tags[lvl],
+			line);
 }

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "src/s3root.h"
 
 static const struct {
@@ -19,6 +20,7 @@ static const struct {
 	{"detach", cmd_detach, "detach /dev/nbdN"},
 	{"mount", cmd_mount, "attach an object and mount it (EROFS)"},
 	{"list", cmd_list, "list attached devices"},
+	{"init", cmd_init, "the initramfs /init flow (automatic as PID 1)"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
 };
 
@@ -38,6 +40,9 @@ int main(int argc, char **argv, char **envp)
 {
 	size_t i;
 
+	/* the kernel starts us as /init in an initramfs */
+	if (getpid() == 1)
+		return cmd_init(argc, argv, envp);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

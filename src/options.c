@@ -84,6 +84,12 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 		     NULL, "kernel NBD interface"},
 	[OPT_ANY_IMAGE] = {"s3root.any_image", KIND_BOOL, NULL, 0, 1, "0", NULL,
 			   "attach images that are not EROFS"},
+	[OPT_INIT] = {"s3root.init", KIND_STR, NULL, 0, 0, "/sbin/init", NULL,
+		      "the real system's init (boot)"},
+	[OPT_ONFAIL] = {"s3root.onfail", KIND_ENUM, "retry|shell|reboot", 0, 0,
+			"retry", NULL,
+			"when booting fails (shell needs a "
+			"--with-shell initramfs)"},
 	[OPT_NBD_SOCKETS] = {"s3root.nbd_sockets", KIND_UINT, NULL, 1, 16, "4",
 			     NULL, "kernel NBD sockets (requests in parallel)"},
 	[OPT_NBD_TIMEOUT] = {"s3root.nbd_timeout", KIND_MSEC, NULL, 0,

@@ -19,6 +19,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 #define info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 void log_set_level(enum log_level lvl);
+/* Also writes every message to /dev/kmsg (as /init and the root daemon). */
+void log_to_kmsg(int on);
 
 /* ---- the option table (options.c) ---- */
 
@@ -41,6 +43,8 @@ enum opt_id {
 	OPT_OVERLAY,
 	OPT_NBD,
 	OPT_ANY_IMAGE,
+	OPT_INIT,
+	OPT_ONFAIL,
 	OPT_NBD_SOCKETS,
 	OPT_NBD_TIMEOUT,
 	OPT_NBD_DEAD_TIMEOUT,
@@ -62,6 +66,7 @@ enum { SIG_V2, SIG_V4 };
 enum { URLSTYLE_VHOST, URLSTYLE_PATH };
 enum { OVERLAY_TMPFS, OVERLAY_NONE };
 enum { NBDIF_NETLINK, NBDIF_IOCTL };
+enum { ONFAIL_RETRY, ONFAIL_SHELL, ONFAIL_REBOOT };
 
 struct opt_val {
 	char *str;    /* the value as given (malloc'd), for every kind */
@@ -271,8 +276,25 @@ struct ipconfig {
 	int off;  /* no network setup */
 	struct in_addr client, netmask, gateway, dns[2];
 	char hostname[65];
-	char dev[16]; /* "" = the first interface that is not loopback */
+	char dev[16];	  /* "" = the first interface that is not loopback */
+	uint32_t lease_s; /* from DHCP */
 };
+
+/* What a DHCP server answered (dhcp.c). */
+struct dhcp_lease {
+	int type; /* DHCPOFFER 2, DHCPACK 5, DHCPNAK 6 */
+	struct in_addr client, netmask, router, server, dns[2];
+	uint32_t lease_s;
+};
+
+/*
+ * Reads a DHCP reply (RFC 2131 section 2, options RFC 2132) for our
+ * transaction xid and hardware address. 0, -ESRCH (not ours), -EBADMSG.
+ */
+int dhcp_parse_reply(const uint8_t *p, size_t n, uint32_t xid,
+		     const uint8_t mac[6], struct dhcp_lease *l);
+/* Brings ip->dev up and leases an address for it into ip. 0 or -errno. */
+int dhcp_configure(struct ipconfig *ip, char *err, size_t errlen);
 
 /* Parses the value of ip= (the kernel's syntax). 0 or -EINVAL. */
 int ipconfig_parse(const char *s, struct ipconfig *ip, char *err,
@@ -301,6 +323,17 @@ int kernel_disconnect(int index, int use_ioctl, char *err, size_t errlen);
 /* Every NBD device the kernel has, connected or not. */
 int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
 		  size_t errlen);
+
+/*
+ * Attaches source (with the -o list, which may be NULL) as /dev/nbdN,
+ * served by a daemon, as `s3root attach` does. 0 with *index, or -1 after
+ * printing why.
+ */
+int attach_device(const char *source, const char *list, char **envp,
+		  int *index);
+
+/* Brings up ip->dev with ip's address and default route. 0 or -EIO. */
+int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen);
 
 /* ---- version.c ---- */
 
@@ -350,5 +383,6 @@ int cmd_attach(int argc, char **argv, char **envp);
 int cmd_detach(int argc, char **argv, char **envp);
 int cmd_mount(int argc, char **argv, char **envp);
 int cmd_list(int argc, char **argv, char **envp);
+int cmd_init(int argc, char **argv, char **envp);
 
 #endif

@@ -38,13 +38,15 @@ vm_kernel() {
 				apt-get download "$pkg" >/dev/null 2>&1 &&
 				deb=$(ls linux-image-[0-9]*.deb | head -n 1) &&
 				rm -rf root && dpkg -x "$deb" root &&
-				ls root/lib/modules >kver
+				ls root/lib/modules >kver &&
+				depmod -b root "$(cat kver)"
 		) || return 1
 	fi
 	VM_KVER=$(cat "$VM_CACHE/kver")
 	VM_VMLINUZ=$VM_CACHE/root/boot/vmlinuz-$VM_KVER
 	VM_MODDIR=$VM_CACHE/root/lib/modules/$VM_KVER
-	[ -r "$VM_VMLINUZ" ] && [ -d "$VM_MODDIR" ]
+	[ -f "$VM_MODDIR/modules.dep" ] || depmod -b "$VM_CACHE/root" "$VM_KVER"
+	[ -r "$VM_VMLINUZ" ] && [ -f "$VM_MODDIR/modules.dep" ]
 }
 
 # vm_initramfs OUT INIT [SRC=DEST]...

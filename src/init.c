@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init.c - `s3root init`, and what s3root does as PID 1 in an initramfs:
+ * mount the kernel's filesystems, read the kernel command line, load the
+ * modules the builder listed, bring the network up, attach root=s3:... as
+ * /dev/nbdN, mount it (under a tmpfs overlay by default), and switch_root
+ * into it, the way toybox's switch_root does it: preconditions first.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <dirent.h>
+#include <unistd.h>
+#include "src/s3root.h"
+
+#define CONF_DIR "/etc/s3root"
+#define MODULES_LIST CONF_DIR "/modules"
+#define NEWROOT "/sysroot"
+#define LOWER "/run/s3root/lower"
+#define OVERLAY "/run/s3root/overlay"
+#define RAMFS_MAGIC 0x858458f6
+#define TMPFS_MAGIC 0x01021994
+
+/* What the kernel command line says that is not in the option table. */
+struct boot {
+	char root[URL_MAX_PATH + 8];
+	char ip[300];
+	char nameservers[2][64];
+	int nns;
+	char list[8192]; /* our s3.* words as one -o list, for attach */
+	size_t listlen;
+};
+
+static void boot_word(void *arg, const char *w)
+{
+	struct boot *b = arg;
+
+	if (!strncmp(w, "root=", 5))
+		snprintf(b->root, sizeof(b->root), "%s", w + 5);
+	else if (!strncmp(w, "ip=", 3))
+		snprintf(b->ip, sizeof(b->ip), "%s", w + 3);
+	else if (!strncmp(w, "nameserver=", 11) && b->nns < 2)
+		snprintf(b->nameservers[b->nns++], 64, "%s", w + 11);
+}
+
+static void boot_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	warn("kernel command line: %s (ignored)", msg);
+}
+
+/* Our words again, as an -o list (commas escaped) for the attach daemon. */
+static void collect_ours(struct boot *b, const char *cmdline)
+{
+	const char *p = cmdline, *end;
+	size_t n;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		end = p + strcspn(p, " \t\n");
+		n = (size_t)(end - p);
+		if ((!strncmp(p, "s3.", 3) || !strncmp(p, "s3root.", 7)) &&
+		    !memchr(p, '"', n) &&
+		    b->listlen + 2 * n + 2 < sizeof(b->list)) {
+			if (b->listlen)
+				b->list[b->listlen++] = ',';
+			for (; p < end; p++) {
+				if (*p == ',' || *p == '\\')
+					b->list[b->listlen++] = '\\';
+				b->list[b->listlen++] = *p;
+			}
+			b->list[b->listlen] = '\0';
+		}
+		p = end;
+	}
+}
+
+static void mount_basics(void)
+{
+	static const struct {
+		const char *src, *dir, *type, *data;
+	} m[] = {
+		{"proc", "/proc", "proc", NULL},
+		{"sysfs", "/sys", "sysfs", NULL},
+		{"devtmpfs", "/dev", "devtmpfs", NULL},
+		{"tmpfs", "/run", "tmpfs", "mode=0755"},
+	};
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		mkdir(m[i].dir, 0755);
+		if (mount(m[i].src, m[i].dir, m[i].type,
+			  MS_NOSUID | MS_NOEXEC * (i < 2), m[i].data) &&
+		    errno != EBUSY)
+			warn("mount %s: %s", m[i].dir, strerror(errno));
+	}
+	/* without a /dev/console in the initramfs we start with no stdio */
+	if (fcntl(2, F_GETFD) < 0) {
+		fd = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+}
+
+/* The modules the builder listed, in dependency order. */
+static void load_modules(void)
+{
+	char *buf, *line, *next;
+	size_t len;
+	int fd;
+
+	if (read_file(MODULES_LIST, 1 << 20, &buf, &len))
+		return;
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!*line || *line == '#')
+			continue;
+		fd = open(line, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			warn("module %s: %s", line, strerror(errno));
+			continue;
+		}
+		/* EEXIST: built in or loaded; ENODEV: no such hardware (an
+		 * accelerated crc32c on a CPU without it, say) */
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
+			if (errno == ENODEV)
+				debug("%s: no hardware for it", line);
+			else
+				warn("loading %s: %s", line, strerror(errno));
+		}
+		close(fd);
+	}
+	free(buf);
+}
+
+/* The first network device that is not loopback, waiting for it. */
+static int find_device(char *dev, size_t len)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (*dev) {
+			snprintf(path, sizeof(path), "/sys/class/net/%s", dev);
+			if (!access(path, F_OK))
+				return 0;
+		} else if ((dir = opendir("/sys/class/net"))) {
+			while ((d = readdir(dir)))
+				if (d->d_name[0] != '.' &&
+				    strcmp(d->d_name, "lo")) {
+					snprintf(dev, len, "%.15s", d->d_name);
+					break;
+				}
+			closedir(dir);
+			if (*dev)
+				return 0;
+		}
+		usleep(100000);
+	}
+	return -1;
+}
+
+static int network(struct boot *b)
+{
+	struct ipconfig ip;
+	char msg[300], dns[32];
+	FILE *f;
+	int i;
+
+	if (!b->ip[0]) {
+		info("no ip= on the kernel command line: no network setup");
+		return 0;
+	}
+	if (ipconfig_parse(b->ip, &ip, msg, sizeof(msg))) {
+		err("%s", msg);
+		return -1;
+	}
+	if (ip.off)
+		return 0;
+	if (find_device(ip.dev, sizeof(ip.dev))) {
+		err("no network device %s appeared in 10 s (missing driver "
+		    "module?)",
+		    ip.dev[0] ? ip.dev : "(any)");
+		return -1;
+	}
+	if (ip.dhcp) {
+		if (dhcp_configure(&ip, msg, sizeof(msg))) {
+			err("%s", msg);
+			return -1;
+		}
+		info("DHCP: %s, lease %u s",
+		     inet_ntop(AF_INET, &ip.client, dns, sizeof(dns)),
+		     ip.lease_s);
+	}
+	if (rtnl_configure(&ip, msg, sizeof(msg))) {
+		err("network: %s", msg);
+		return -1;
+	}
+	info("network: %s up", ip.dev);
+	mkdir("/etc", 0755);
+	f = fopen("/etc/resolv.conf", "w");
+	if (f) {
+		for (i = 0; i < 2; i++)
+			if (ip.dns[i].s_addr &&
+			    inet_ntop(AF_INET, &ip.dns[i], dns, sizeof(dns)))
+				fprintf(f, "nameserver %s\n", dns);
+		for (i = 0; i < b->nns; i++)
+			fprintf(f, "nameserver %s\n", b->nameservers[i]);
+		fclose(f);
+	}
+	return 0;
+}
+
+/* A board without a clock boots in 1970: start from the build time. */
+static void fix_clock(void)
+{
+	struct timeval tv = {(time_t)s3root_build_time, 0};
+
+	if (time(NULL) < s3root_build_time && !settimeofday(&tv, NULL))
+		info("clock was before the build time: set to it");
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char *buf;
+	size_t len;
+	int fd, r;
+
+	r = read_file(from, 64 << 20, &buf, &len);
+	if (r)
+		return r;
+	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+/*
+ * The binary and its files go to /run/s3root (0700), which moves into the
+ * new root: list, detach and --reattach work there, and a crashed root
+ * server can be restarted while the root is unreachable.
+ */
+static void keep_tools(const char *self)
+{
+	static const char *const files[] = {"s3root.conf", "passwd",
+					    "session_token", "ca.pem"};
+	char from[64], to[64];
+	size_t i;
+
+	mkdir("/run/s3root", 0700);
+	mkdir("/run/s3root/etc", 0700);
+	if (copy_file(self, "/run/s3root/s3root", 0700))
+		warn("copying %s to /run/s3root: %s", self, strerror(errno));
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(from, sizeof(from), CONF_DIR "/%s", files[i]);
+		snprintf(to, sizeof(to), "/run/s3root/etc/%s", files[i]);
+		if (!access(from, F_OK))
+			copy_file(from, to, 0600);
+	}
+}
+
+static int mount_root(int index, int overlay)
+{
+	char dev[32], opts[128];
+
+	snprintf(dev, sizeof(dev), "/dev/nbd%d", index);
+	mkdir(NEWROOT, 0755);
+	if (!overlay) {
+		if (mount(dev, NEWROOT, "erofs", MS_RDONLY, NULL)) {
+			err("mount %s (erofs): %s", dev, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	mkdir("/run/s3root", 0700);
+	mkdir(LOWER, 0755);
+	mkdir(OVERLAY, 0755);
+	if (mount(dev, LOWER, "erofs", MS_RDONLY, NULL)) {
+		err("mount %s (erofs): %s", dev, strerror(errno));
+		return -1;
+	}
+	if (mount("tmpfs", OVERLAY, "tmpfs", 0, "mode=0755") ||
+	    mkdir(OVERLAY "/upper", 0755) || mkdir(OVERLAY "/work", 0755)) {
+		err("overlay tmpfs: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(opts, sizeof(opts),
+		 "lowerdir=" LOWER ",upperdir=" OVERLAY
+		 "/upper,workdir=" OVERLAY "/work");
+	if (mount("overlay", NEWROOT, "overlay", 0, opts)) {
+		err("mount overlay: %s (is the overlay module loaded?)",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Deletes the initramfs (on the root's device only), as switch_root does. */
+static void delete_tree(int dirfd, dev_t rootdev)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dir = fdopendir(dirfd);
+	int fd;
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		if (fstatat(dirfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    st.st_dev != rootdev)
+			continue; /* a mount point: not ours to empty */
+		if (S_ISDIR(st.st_mode)) {
+			fd = openat(dirfd, d->d_name, O_RDONLY | O_DIRECTORY);
+			if (fd >= 0)
+				delete_tree(fd, rootdev);
+			unlinkat(dirfd, d->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(dirfd, d->d_name, 0);
+		}
+	}
+	closedir(dir);
+}
+
+static int switch_root(const char *init)
+{
+	static const char *const moved[] = {"/dev", "/proc", "/sys", "/run"};
+	char path[300];
+	struct statfs sfs;
+	struct stat st;
+	size_t i;
+	int fd;
+
+	/* preconditions before anything is destroyed */
+	snprintf(path, sizeof(path), NEWROOT "%s", init);
+	if (getpid() != 1 || statfs("/", &sfs) ||
+	    (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC) ||
+	    stat(NEWROOT, &st) || access(path, X_OK)) {
+		err("switch_root: not PID 1 on a ramfs, or %s is not an "
+		    "executable in the image",
+		    init);
+		return -1;
+	}
+	for (i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		snprintf(path, sizeof(path), NEWROOT "%s", moved[i]);
+		if (mount(moved[i], path, NULL, MS_MOVE, NULL))
+			warn("moving %s: %s", moved[i], strerror(errno));
+	}
+	if (chdir(NEWROOT)) {
+		err("chdir " NEWROOT ": %s", strerror(errno));
+		return -1;
+	}
+	stat("/", &st);
+	fd = open("/", O_RDONLY | O_DIRECTORY);
+	if (fd >= 0)
+		delete_tree(fd, st.st_dev);
+	if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/")) {
+		err("switch_root: %s", strerror(errno));
+		return -1;
+	}
+	execl(init, init, (char *)NULL);
+	err("exec %s: %s", init, strerror(errno));
+	return -1;
+}
+
+/* What to do when booting fails (s3root.onfail; default retry). */
+static void on_failure(int how)
+{
+	if (how == ONFAIL_REBOOT) {
+		err("rebooting in 10 s (s3root.onfail=reboot)");
+		sleep(10);
+		sync();
+		reboot(RB_AUTOBOOT);
+	}
+	if (how == ONFAIL_SHELL && !access("/bin/sh", X_OK)) {
+		err("starting a shell (s3root.onfail=shell)");
+		execl("/bin/sh", "sh", (char *)NULL);
+	}
+	err("trying again in 10 s (s3root.onfail=retry)");
+	sleep(10);
+}
+
+int cmd_init(int argc, char **argv, char **envp)
+{
+	struct boot b = {0};
+	struct opts o = {0};
+	char *cmdline = NULL, *conf, msg[512];
+	const char *init;
+	size_t len;
+	int index, onfail, overlay;
+
+	(void)argc;
+	mount_basics();
+	log_to_kmsg(1);
+	info("s3root %s starting as /init", s3root_version);
+	if (!read_file(CONF_DIR "/s3root.conf", 256 * 1024, &conf, &len)) {
+		if (opts_parse_file(&o, conf, len, CONF_DIR "/s3root.conf", msg,
+				    sizeof(msg)))
+			err("%s", msg);
+		free(conf);
+	}
+	if (read_file("/proc/cmdline", 64 * 1024, &cmdline, &len))
+		cmdline = strdup("");
+	opts_parse_kcmdline(&o, cmdline, boot_word, boot_warn, &b);
+	collect_ours(&b, cmdline);
+	free(cmdline);
+	opts_finish(&o, msg, sizeof(msg));
+	if (opts_num(&o, OPT_DEBUG))
+		log_set_level(LOG_DEBUG);
+	onfail = (int)opts_num(&o, OPT_ONFAIL);
+	overlay = opts_num(&o, OPT_OVERLAY) == OVERLAY_TMPFS;
+	init = opts_str(&o, OPT_INIT);
+	if (strncmp(b.root, "s3:", 3) && strncmp(b.root, "http://", 7) &&
+	    strncmp(b.root, "https://", 8)) {
+		err("root=%s is not root=s3:BUCKET/KEY (or an http(s) URL)",
+		    b.root[0] ? b.root : "(none)");
+		for (;;)
+			on_failure(onfail);
+	}
+	load_modules();
+	fix_clock();
+	while (network(&b))
+		on_failure(onfail);
+	for (;;) {
+		if (attach_device(b.root, b.list, envp, &index)) {
+			on_failure(onfail);
+			continue;
+		}
+		if (!mount_root(index, overlay))
+			break;
+		/* give the device back before trying again */
+		umount2(LOWER, MNT_DETACH);
+		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
+			warn("detach /dev/nbd%d: %s", index, msg);
+		on_failure(onfail);
+	}
+	keep_tools(argv[0][0] == '/' ? argv[0] : "/init");
+	info("root=%s on /dev/nbd%d; starting %s", b.root, index, init);
+	for (;;) {
+		switch_root(init);
+		on_failure(onfail);
+	}
+}

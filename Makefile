@@ -15,6 +15,7 @@ SAN ?= 0
 FUZZ ?= 0
 V ?= 0
 FUZZ_TIME ?= 600
+DEMO_SHELL ?= 0
 SMOKE_TIME ?= 10
 
 ifeq ($(V),1)
@@ -169,9 +170,11 @@ deps:
 deps-check:
 	$(Q)tests/deps.sh check >/dev/null 2>&1 || tests/deps.sh install
 
-demo:
-	@echo "make demo: the VM boot demo arrives with the boot issue (root=s3:)."
-	@echo "Until then: make && build/s3root sign --help"
+# A local S3 server, a demo image, a VM booting from it (DEMO_SHELL=1:
+# leave a shell on the booted system).
+demo: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)DEMO_SHELL=$(DEMO_SHELL) tests/demo.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -88,6 +88,7 @@ FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
 .PHONY: all check unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
+	initramfs \
 	clean FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -169,6 +170,13 @@ deps:
 
 deps-check:
 	$(Q)tests/deps.sh check >/dev/null 2>&1 || tests/deps.sh install
+
+# The standalone initramfs for the demo kernel (Debian's, in build/vm-cache).
+initramfs: all
+	$(Q)TOP=$(CURDIR) VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root bash -c \
+		'. tests/vm/vm.sh && vm_kernel && S3ROOT=$$VM_S3ROOT \
+		initramfs/mkinitramfs-s3root -o $(BUILD)/initramfs.img \
+		-m "$$VM_MODDIR"'
 
 # A local S3 server, a demo image, a VM booting from it (DEMO_SHELL=1:
 # leave a shell on the booted system).

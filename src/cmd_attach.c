@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -50,6 +51,7 @@ struct attach_args {
 	const char *lists[MAX_LISTS]; /* the -o lists, for the state file */
 	int nlists;
 	int json;
+	int root; /* the root filesystem's server (started by /init) */
 };
 
 /* "/dev/nbd3" or "nbd3" or "3" -> 3; -1 if it is none of them. */
@@ -266,6 +268,17 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	ex.read = object_read_padded;
 	ex.arg = ob;
 	signal(SIGPIPE, SIG_IGN);
+	if (a->root) {
+		/* systemd spares processes whose argv[0] starts with '@' when
+		 * it kills everything at switch-root and shutdown (its "root
+		 * storage daemons"); memory locked: paging in from the root
+		 * would wait on ourselves */
+		if (s3root_argv && s3root_argv[0] && s3root_argv[0][0])
+			s3root_argv[0][0] = '@';
+		if (mlockall(MCL_CURRENT | MCL_FUTURE))
+			warn("mlockall: %s", strerror(errno));
+		log_to_kmsg(1);
+	}
 	/* the device backs a filesystem: its server must not be the OOM
 	 * killer's first choice, and its writeback must not wait on itself */
 	write_file_str("/proc/self/oom_score_adj", "-1000");
@@ -489,9 +502,10 @@ static int scan(int argc, char **argv, struct attach_args *a, int positional,
 	return 0;
 }
 
-int attach_device(const char *source, const char *list, char **envp, int *index)
+int attach_device(const char *source, const char *list, char **envp, int root,
+		  int *index)
 {
-	struct attach_args a = {.source = source};
+	struct attach_args a = {.source = source, .root = root};
 
 	if (list && *list)
 		a.lists[a.nlists++] = list;

@@ -447,7 +447,7 @@ int cmd_init(int argc, char **argv, char **envp)
 	while (network(&b))
 		on_failure(onfail);
 	for (;;) {
-		if (attach_device(b.root, b.list, envp, &index)) {
+		if (attach_device(b.root, b.list, envp, 1, &index)) {
 			on_failure(onfail);
 			continue;
 		}

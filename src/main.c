@@ -36,10 +36,13 @@ static void usage(FILE *f)
 	fprintf(f, "\n  --version  print the version\n");
 }
 
+char **s3root_argv;
+
 int main(int argc, char **argv, char **envp)
 {
 	size_t i;
 
+	s3root_argv = argv;
 	/* the kernel starts us as /init in an initramfs */
 	if (getpid() == 1)
 		return cmd_init(argc, argv, envp);

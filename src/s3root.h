@@ -326,11 +326,15 @@ int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
 
 /*
  * Attaches source (with the -o list, which may be NULL) as /dev/nbdN,
- * served by a daemon, as `s3root attach` does. 0 with *index, or -1 after
- * printing why.
+ * served by a daemon, as `s3root attach` does; with root set, the daemon
+ * is the root filesystem's server (marked '@' for systemd, memory
+ * locked, logging to /dev/kmsg). 0 with *index, or -1 after printing why.
  */
-int attach_device(const char *source, const char *list, char **envp,
+int attach_device(const char *source, const char *list, char **envp, int root,
 		  int *index);
+
+/* main()'s argv: the root daemon marks argv[0] for systemd. */
+extern char **s3root_argv;
 
 /* Brings up ip->dev with ip's address and default route. 0 or -EIO. */
 int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen);

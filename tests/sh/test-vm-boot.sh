@@ -21,7 +21,7 @@ rgw_start "$T/rgw" >/dev/null
 r=$T/rootfs
 mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,run,tmp,data}
 cp /bin/busybox "$r/bin/busybox"
-for a in sh mount cat echo sha256sum grep ls poweroff sleep sync dd touch \
+for a in sh mount cat echo sha256sum grep ls poweroff sleep sync dd touch tr \
 	pidof ps head; do
 	ln -s busybox "$r/bin/$a"
 done
@@ -40,6 +40,8 @@ echo written > /data/new && [ "$(cat /data/new)" = written ] && ok "write" || ba
 ls /run/s3root/nbd*.state >/dev/null 2>&1 && ok "state" || bad "state"
 pid=$(cat /run/s3root/nbd0.pid 2>/dev/null)
 [ -n "$pid" ] && [ -d /proc/$pid ] && ok "root server alive" || bad "root server"
+head -c 1 /proc/$pid/cmdline | grep -q '@' && grep -q '^VmLck:[[:space:]]*[1-9]' /proc/$pid/status &&
+	ok "server marked @, memory locked" || bad "server marker or lock"
 echo 3 > /proc/sys/vm/drop_caches
 cat /data/blob > /dev/null && ok "reads after switch_root" || bad "reads"
 [ ! -e /init ] && ok "initramfs gone" || bad "initramfs left"
@@ -67,7 +69,7 @@ echo "VM ran for $(($(date +%s) - start)) s"
 grep -a 's3root\|CHECK\|RESULT\|ROOT' "$T/console" | tr -d '\033' | head -40
 grep -aq "RESULT: DONE" "$T/console" || fail "the root's init did not finish"
 ! grep -aq "CHECK FAILED" "$T/console" || fail "checks failed in the guest"
-[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 8 ] || fail "checks missing"
+[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 9 ] || fail "checks missing"
 
 # the same root with ip=dhcp (qemu's user network has a DHCP server)
 vm_run "$T/initrd" "$T/console2" ${VM_SECS:-180} \

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,8 +21,10 @@
 #define CA_MAX_FILE (4 << 20)
 #define SESSION_SLOTS 8
 
-/* Where Debian, Fedora, Alpine and others keep the system bundle. */
+/* s3root's own bundle (as the initramfs builder installs it), then where
+ * Debian, Fedora, Alpine and others keep the system bundle. */
 static const char *const ca_paths[] = {
+	"/etc/s3root/ca.pem",
 	"/etc/ssl/certs/ca-certificates.crt",
 	"/etc/pki/tls/certs/ca-bundle.crt",
 	"/etc/ssl/cert.pem",
@@ -467,6 +470,7 @@ static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 {
 	struct tls_conn *t;
 	int64_t now = time(NULL);
+	unsigned char seed[32];
 	unsigned i;
 	int resume = 0, r;
 
@@ -493,6 +497,11 @@ static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 		br_ssl_engine_set_x509(&t->cc.eng, &t->ix.vtable);
 	}
 	br_ssl_engine_set_buffer(&t->cc.eng, t->iobuf, sizeof(t->iobuf), 1);
+	/* seed from getrandom(2): BearSSL's own seeder opens /dev/urandom,
+	 * which a root server no longer sees after switch_root */
+	if (getrandom(seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
+		br_ssl_engine_inject_entropy(&t->cc.eng, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < SESSION_SLOTS; i++) {
 		if (!strcasecmp(c->sess[i].host, host)) {

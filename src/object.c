@@ -118,8 +118,12 @@ static void creds_refresh(struct object *ob, int force)
 	    (!force && now - ob->creds_checked < CREDS_RECHECK))
 		return;
 	ob->creds_checked = now;
-	mtime_of(opts_str(ob->o, OPT_PASSWD_FILE), &pw);
-	mtime_of(opts_str(ob->o, OPT_SESSION_TOKEN_FILE), &tok);
+	/* a file that vanished (the initramfs, deleted at switch_root) is
+	 * no news: only a file that changed is */
+	if (mtime_of(opts_str(ob->o, OPT_PASSWD_FILE), &pw))
+		pw = ob->pw_mtime;
+	if (mtime_of(opts_str(ob->o, OPT_SESSION_TOKEN_FILE), &tok))
+		tok = ob->tok_mtime;
 	if (!force && ts_eq(&pw, &ob->pw_mtime) && ts_eq(&tok, &ob->tok_mtime))
 		return;
 	ob->pw_mtime = pw;
@@ -127,6 +131,13 @@ static void creds_refresh(struct object *ob, int force)
 	if (creds_load(&fresh, ob->o, ob->envp, ob->src.bucket, msg,
 		       sizeof(msg))) {
 		warn("reloading credentials: %s (keeping the old ones)", msg);
+		return;
+	}
+	if (ob->creds.access_key && !fresh.access_key) {
+		/* never fall back to anonymous behind the user's back */
+		warn("reloading credentials: none found (keeping the old "
+		     "ones)");
+		creds_free(&fresh);
 		return;
 	}
 	creds_free(&ob->creds);

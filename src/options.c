@@ -59,7 +59,8 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 			  "bucket in the host name or the path (default vhost,"
 			  " path for an IP endpoint)"},
 	[OPT_CA] = {"s3.ca", KIND_STR, NULL, 0, 0, NULL, NULL,
-		    "PEM bundle of trusted CAs"},
+		    "PEM bundle of trusted CAs (default /etc/s3root/ca.pem, "
+		    "then the system's)"},
 	[OPT_INSECURE] = {"s3.insecure", KIND_BOOL, NULL, 0, 1, "0", NULL,
 			  "do not verify TLS certificates (dangerous)"},
 	[OPT_RESOLVE] = {"s3.resolve", KIND_STR, NULL, 0, 0, NULL,

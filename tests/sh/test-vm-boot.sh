@@ -3,26 +3,32 @@
 # initramfs of initramfs/mkinitramfs-s3root and root=s3:bucket/key; the root
 # image (busybox) lives in the suite's RGW. Its init checks the sha256 of
 # its files, writes to the tmpfs overlay, checks what /init left behind
-# (/run/s3root, the root server still serving), and powers off.
+# (/run/s3root, the root server marked and locked), and powers off. Boots:
+# static ip=; DHCP with a second device attached, reattached and detached
+# on the running system; TLS through nginx with an STS session token and
+# the guest clock in 2001; the ioctl interface; a missing object with
+# s3root.onfail=reboot.
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd qemu-system-x86_64 busybox cpio \
-	mkfs.erofs depmod
+	mkfs.erofs depmod nginx openssl
 requires_py botocore
-. "$TOP/tests/servers/rgw.sh"
+. "$TOP/tests/servers/nginx-tls.sh"
 . "$TOP/tests/vm/vm.sh"
 
 vm_requires
 vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
 at_exit "rgw_stop $T/rgw"
+at_exit "tls_stop $T/tls"
 rgw_start "$T/rgw" >/dev/null
+tls_start "$T/tls" "$RGW_STS_PORT" >/dev/null
 
 # the root: busybox, a few files with known sums, an init that checks
 r=$T/rootfs
 mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,run,tmp,data}
 cp /bin/busybox "$r/bin/busybox"
-for a in sh mount cat echo sha256sum grep ls poweroff sleep sync dd touch tr \
-	pidof ps head; do
+for a in sh mount umount cat echo sha256sum grep ls poweroff sleep sync dd \
+	touch tr pidof ps head mkdir kill date; do
 	ln -s busybox "$r/bin/$a"
 done
 head -c 3000000 /dev/urandom >"$r/data/blob"
@@ -45,6 +51,21 @@ head -c 1 /proc/$pid/cmdline | grep -q '@' && grep -q '^VmLck:[[:space:]]*[1-9]'
 echo 3 > /proc/sys/vm/drop_caches
 cat /data/blob > /dev/null && ok "reads after switch_root" || bad "reads"
 [ ! -e /init ] && ok "initramfs gone" || bad "initramfs left"
+if grep -q s3test_second /proc/cmdline; then
+	export S3ROOT_CONFIG=/run/s3root/etc/s3root.conf
+	o=s3.passwd_file=/run/s3root/etc/passwd
+	d=$(/run/s3root/s3root attach s3://bootb/second.erofs -o $o) &&
+		mkdir -p /mnt2 && mount -t erofs -o ro $d /mnt2 &&
+		[ "$(cat /mnt2/hello)" = second ] && ok "second device" || bad "second device"
+	kill -9 $(cat /run/s3root/${d#/dev/}.pid)
+	sleep 1
+	/run/s3root/s3root attach --reattach $d && echo 3 > /proc/sys/vm/drop_caches &&
+		[ "$(cat /mnt2/hello)" = second ] && ok "second reattached" || bad "second reattach"
+	umount /mnt2 && /run/s3root/s3root detach $d && ok "second detached" || bad "second detach"
+fi
+grep -q s3root.nbd=ioctl /proc/cmdline && [ ! -e /sys/block/nbd0/backend ] &&
+	grep -q "interface = ioctl" /run/s3root/nbd0.state && ok "ioctl root"
+[ "$(date +%Y)" -ge 2026 ] && ok "clock not in 2001" || bad "clock $(date)"
 echo "RESULT: DONE"
 sync
 poweroff -f
@@ -54,28 +75,65 @@ mkfs.erofs -zlz4hc "$T/root.erofs" "$r" >/dev/null
 s3ctl mb bootb >/dev/null
 s3ctl put bootb root.erofs "$T/root.erofs" >/dev/null
 
+mkdir -p "$T/second"
+echo second >"$T/second/hello"
+mkfs.erofs "$T/second.erofs" "$T/second" >/dev/null
+s3ctl put bootb second.erofs "$T/second.erofs" >/dev/null
+
+# boot NAME INITRD CHECKS KERNEL-ARGS...: boots, shows what s3root said,
+# and wants CHECKS "CHECK ok" lines and none failed
+boot() {
+	local name=$1 initrd=$2 want=$3 start
+	shift 3
+	start=$(date +%s)
+	vm_run "$initrd" "$T/$name.console" "${VM_SECS:-180}" "$@" ||
+		{ tr -d '\033' <"$T/$name.console" | tail -n 30
+		  fail "$name: the VM did not finish"; }
+	echo "== $name: VM ran for $(($(date +%s) - start)) s"
+	grep -a 's3root:\|CHECK' "$T/$name.console" | grep -v '^\[' |
+		tr -d '\033' | head -n 30
+	grep -aq "RESULT: DONE" "$T/$name.console" ||
+		fail "$name: the root's init did not finish"
+	! grep -aq "CHECK FAILED" "$T/$name.console" ||
+		fail "$name: checks failed in the guest"
+	[ "$(grep -ac 'CHECK ok' "$T/$name.console")" -eq "$want" ] ||
+		fail "$name: $want checks expected"
+}
+
+# plain HTTP, credentials in the initramfs
 printf '%s:%s\n' "$RGW_ACCESS" "$RGW_SECRET" >"$T/passwd"
 printf 's3.endpoint = http://10.0.2.2:%s\n' "$RGW_PORT" >"$T/conf"
 S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd" \
 	-m "$VM_MODDIR" --config "$T/conf" --passwd "$T/passwd" ||
 	fail "mkinitramfs-s3root"
+static=ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off
+boot static "$T/initrd" 10 root=s3:bootb/root.erofs $static
+boot dhcp "$T/initrd" 13 root=s3:bootb/root.erofs ip=dhcp s3test_second
+grep -aq "s3root: DHCP: 10.0.2.15" "$T/dhcp.console" || fail "no DHCP lease"
+boot ioctl "$T/initrd" 11 root=s3:bootb/root.erofs $static s3root.nbd=ioctl
 
-start=$(date +%s)
-vm_run "$T/initrd" "$T/console" ${VM_SECS:-180} \
-	root=s3:bootb/root.erofs \
-	ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off ||
-	{ grep -a "s3root" "$T/console" | head -n 30; fail "the VM did not finish"; }
-echo "VM ran for $(($(date +%s) - start)) s"
-grep -a 's3root\|CHECK\|RESULT\|ROOT' "$T/console" | tr -d '\033' | head -40
-grep -aq "RESULT: DONE" "$T/console" || fail "the root's init did not finish"
-! grep -aq "CHECK FAILED" "$T/console" || fail "checks failed in the guest"
-[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 9 ] || fail "checks missing"
+# TLS by name (s3.resolve), an STS session token, a clock in 2001
+rgw_assume_role 3600
+printf '%s:%s\n' "$RGW_STS_ACCESS" "$RGW_STS_SECRET" >"$T/passwd-sts"
+printf '%s\n' "$RGW_STS_TOKEN" >"$T/token"
+cat >"$T/conf-tls" <<CONF
+s3.endpoint = https://$TLS_HOST:$TLS_PORT
+s3.resolve = $TLS_HOST:10.0.2.2
+s3.urlstyle = path
+CONF
+S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-tls" \
+	-m "$VM_MODDIR" --config "$T/conf-tls" --passwd "$T/passwd-sts" \
+	--session-token "$T/token" --ca "$TLS_CA" || fail "mkinitramfs (TLS)"
+VM_QEMU_ARGS="-rtc base=2001-01-01" boot tls-clock "$T/initrd-tls" 10 \
+	root=s3:bootb/root.erofs ip=dhcp
+grep -aq "clock was before the build time" "$T/tls-clock.console" ||
+	fail "tls-clock: the clock was not set"
 
-# the same root with ip=dhcp (qemu's user network has a DHCP server)
-vm_run "$T/initrd" "$T/console2" ${VM_SECS:-180} \
-	root=s3:bootb/root.erofs ip=dhcp ||
-	{ grep -a "s3root" "$T/console2" | head -n 30; fail "DHCP boot did not finish"; }
-grep -a 's3root: DHCP' "$T/console2" | tr -d '\033' | head -n 1
-grep -aq "s3root: DHCP: 10.0.2.15" "$T/console2" || fail "no DHCP lease"
-grep -aq "RESULT: DONE" "$T/console2" || fail "DHCP boot: the root's init did not finish"
-! grep -aq "CHECK FAILED" "$T/console2" || fail "DHCP boot: checks failed"
+# a missing object: one clear line, then s3root.onfail=reboot (qemu exits)
+vm_run "$T/initrd" "$T/missing.console" 60 root=s3:bootb/missing $static \
+	s3root.onfail=reboot || fail "missing: no reboot"
+grep -a 's3root:' "$T/missing.console" | grep -v '^\[' | tr -d '\033'
+grep -aq "404 NoSuchKey (no object s3://bootb/missing)" "$T/missing.console" ||
+	fail "missing: no NoSuchKey message"
+grep -aq "rebooting in 10 s (s3root.onfail=reboot)" "$T/missing.console" ||
+	fail "missing: onfail=reboot not honoured"

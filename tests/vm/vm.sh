@@ -76,7 +76,7 @@ vm_initramfs() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 
-# vm_run INITRD LOG SECS [KERNEL ARGS...]
+# vm_run INITRD LOG SECS [KERNEL ARGS...] ($VM_QEMU_ARGS: more for qemu)
 vm_run() {
 	local initrd=$1 log=$2 secs=$3 pid n
 	shift 3
@@ -85,7 +85,7 @@ vm_run() {
 		-kernel "$VM_VMLINUZ" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 $*" \
 		-netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
-		</dev/null >"$log.qemu" 2>&1 &
+		${VM_QEMU_ARGS:-} </dev/null >"$log.qemu" 2>&1 &
 	pid=$!
 	n=$((secs * 10))
 	while kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do

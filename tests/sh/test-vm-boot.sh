@@ -34,6 +34,10 @@ done
 head -c 3000000 /dev/urandom >"$r/data/blob"
 cp -r "$TOP/crypto" "$r/data/src"
 (cd "$r" && find data -type f | sort | xargs sha256sum) >"$r/etc/sums"
+# read only during the outage: never cached before it
+mkdir -p "$r/late"
+head -c 3000000 /dev/urandom >"$r/late/blob"
+(cd "$r" && sha256sum late/blob) >"$r/etc/sums-late"
 cat >"$r/sbin/init" <<'INIT'
 #!/bin/sh
 ok() { echo "CHECK ok: $*"; }
@@ -66,6 +70,15 @@ fi
 grep -q s3root.nbd=ioctl /proc/cmdline && [ ! -e /sys/block/nbd0/backend ] &&
 	grep -q "interface = ioctl" /run/s3root/nbd0.state && ok "ioctl root"
 [ "$(date +%Y)" -ge 2026 ] && ok "clock not in 2001" || bad "clock $(date)"
+if grep -q s3test_outage /proc/cmdline; then
+	echo "OUTAGE: ready"
+	sleep 3 # the host stops the S3 server now, for 20 s
+	t0=$(date +%s)
+	sha256sum /late/blob > /tmp/sum
+	t1=$(date +%s)
+	grep -q "$(head -c 64 /tmp/sum)" /etc/sums-late && [ $((t1 - t0)) -ge 10 ] &&
+		ok "read through the outage ($((t1 - t0)) s)" || bad "outage read ($((t1 - t0)) s, $(cat /tmp/sum))"
+fi
 echo "RESULT: DONE"
 sync
 poweroff -f
@@ -137,3 +150,31 @@ grep -aq "404 NoSuchKey (no object s3://bootb/missing)" "$T/missing.console" ||
 	fail "missing: no NoSuchKey message"
 grep -aq "rebooting in 10 s (s3root.onfail=reboot)" "$T/missing.console" ||
 	fail "missing: onfail=reboot not honoured"
+
+# S3 unreachable for 20 s after switch_root: reads wait, then carry on.
+# The guest goes through a pass-through proxy that is stopped by its PID.
+pport=$("$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+proxy_up() {
+	"$PY3" "$TOP/tests/servers/faultproxy.py" --upstream "$RGW_ENDPOINT" \
+		--port "$pport" --log "$T/outage.proxy.log" >/dev/null 2>&1 &
+	proxy_pid=$!
+	at_exit "kill $proxy_pid 2>/dev/null"
+	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$pport/" ||
+		fail "outage: proxy did not start"
+}
+proxy_up
+vm_run "$T/initrd" "$T/outage.console" 180 root=s3:bootb/root.erofs $static \
+	"s3.endpoint=http://10.0.2.2:$pport" s3test_outage &
+vm=$!
+wait_for 120 grep -aq "OUTAGE: ready" "$T/outage.console" ||
+	fail "outage: the root did not come up"
+kill "$proxy_pid"
+wait "$proxy_pid" 2>/dev/null || true
+sleep 20
+proxy_up
+wait "$vm" || fail "outage: the VM did not finish"
+grep -a 'CHECK.*outage\|s3root: warning' "$T/outage.console" | grep -v '^\[' |
+	tr -d '\033' | head -n 5
+grep -aq "CHECK ok: read through the outage" "$T/outage.console" ||
+	fail "outage: the read did not come through"
+! grep -aq "CHECK FAILED" "$T/outage.console" || fail "outage: checks failed"

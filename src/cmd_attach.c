@@ -260,13 +260,7 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	}
 	if (use_ioctl)
 		n = 1; /* one socket per NBD_DO_IT */
-	ex.name = object_info(ob)->name;
-	ex.size =
-		(object_info(ob)->size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
-	ex.flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
-		   NBD_FLAG_CAN_MULTI_CONN;
-	ex.read = object_read_padded;
-	ex.arg = ob;
+	object_export(ob, object_info(ob)->name, &ex);
 	signal(SIGPIPE, SIG_IGN);
 	if (a->root) {
 		/* systemd spares processes whose argv[0] starts with '@' when

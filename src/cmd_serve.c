@@ -211,13 +211,8 @@ int cmd_serve(int argc, char **argv, char **envp)
 		goto out;
 	}
 	slash = strrchr(src.plain ? src.url : src.key, '/');
-	ex.name = src.plain ? (slash ? slash + 1 : src.url) : src.key;
-	ex.size =
-		(object_info(ob)->size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
-	ex.flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
-		   NBD_FLAG_CAN_MULTI_CONN;
-	ex.read = object_read_padded;
-	ex.arg = ob;
+	object_export(ob, src.plain ? (slash ? slash + 1 : src.url) : src.key,
+		      &ex);
 	r = nbd_pool_new(&pool, (unsigned)opts_num(&o, OPT_CONNECTIONS));
 	if (r) {
 		err("serve: starting workers: %s", strerror(-r));

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "crypto/sigv2.h"
+#include "nbd/nbd.h"
 #include "src/object.h"
 
 #define ERRBODY_MAX (64 * 1024)
@@ -804,6 +805,17 @@ int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
 	struct membuf m = {buf};
 
 	return object_fetch(ob, off, len, to_memory, &m, err, errlen);
+}
+
+void object_export(struct object *ob, const char *name, struct nbd_export *ex)
+{
+	memset(ex, 0, sizeof(*ex));
+	ex->name = name;
+	ex->size = (ob->info.size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
+	ex->flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
+		    NBD_FLAG_CAN_MULTI_CONN;
+	ex->read = object_read_padded;
+	ex->arg = ob;
 }
 
 int object_read_padded(void *arg, void *buf, uint64_t off, uint32_t len)

@@ -61,4 +61,8 @@ int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
  */
 int object_read_padded(void *arg, void *buf, uint64_t off, uint32_t len);
 
+/* The object as a read-only NBD export named name (rounded to a block). */
+struct nbd_export;
+void object_export(struct object *ob, const char *name, struct nbd_export *ex);
+
 #endif

@@ -28,6 +28,16 @@ void sig_put_lower(struct sig_sink *k, const char *s);
 /* Appends value with outer whitespace trimmed (and inner runs collapsed). */
 void sig_put_trimmed(struct sig_sink *k, const char *value, int collapse);
 
+/*
+ * Canonical header lines, "name:value\n" with lower-case names, in idx
+ * order (see sig_header_order); the values of a repeated name are joined
+ * by ','. amz_only keeps x-amz-* headers (SigV2); collapse squeezes inner
+ * whitespace (SigV4).
+ */
+void sig_put_header_lines(struct sig_sink *k, const struct sig_header *h,
+			  const size_t *idx, size_t n, int amz_only,
+			  int collapse);
+
 /* ASCII case-insensitive comparison, for header names. */
 int sig_name_cmp(const char *a, const char *b);
 

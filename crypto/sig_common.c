@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include "crypto/internal.h"
 #include "crypto/sigv2.h"
 
@@ -136,6 +137,33 @@ void sig_put_trimmed(struct sig_sink *k, const char *v, int collapse)
 		else
 			sig_put(k, run, (size_t)(v - run));
 	}
+}
+
+void sig_put_header_lines(struct sig_sink *k, const struct sig_header *h,
+			  const size_t *idx, size_t n, int amz_only,
+			  int collapse)
+{
+	const char *prev = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct sig_header *cur = &h[idx[i]];
+
+		if (amz_only && strncasecmp(cur->name, "x-amz-", 6))
+			continue;
+		if (prev && !sig_name_cmp(prev, cur->name)) {
+			sig_put(k, ",", 1); /* a repeated name: one line */
+		} else {
+			if (prev)
+				sig_put(k, "\n", 1);
+			sig_put_lower(k, cur->name);
+			sig_put(k, ":", 1);
+		}
+		sig_put_trimmed(k, cur->value, collapse);
+		prev = cur->name;
+	}
+	if (prev)
+		sig_put(k, "\n", 1);
 }
 
 int sig_name_cmp(const char *a, const char *b)

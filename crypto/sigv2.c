@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 #include "crypto/internal.h"
 #include "crypto/sigv2.h"
 
@@ -77,38 +76,6 @@ static const char *sigv2_find(const struct sig_header *h, size_t n,
 		if (!sig_name_cmp(h[i].name, name))
 			return h[i].value;
 	return NULL;
-}
-
-static int sigv2_is_amz(const char *name)
-{
-	return !strncasecmp(name, "x-amz-", 6);
-}
-
-/* CanonicalizedAmzHeaders: lower-case x-amz-* names, sorted, one a line. */
-static void sigv2_put_amz(struct sig_sink *k, const struct sig_header *h,
-			  const size_t *idx, size_t n)
-{
-	size_t i;
-	const char *prev = NULL;
-
-	for (i = 0; i < n; i++) {
-		const struct sig_header *cur = &h[idx[i]];
-
-		if (!sigv2_is_amz(cur->name))
-			continue;
-		if (prev && !sig_name_cmp(prev, cur->name)) {
-			sig_put(k, ",", 1);
-		} else {
-			if (prev)
-				sig_put(k, "\n", 1);
-			sig_put_lower(k, cur->name);
-			sig_put(k, ":", 1);
-		}
-		sig_put_trimmed(k, cur->value, 0);
-		prev = cur->name;
-	}
-	if (prev)
-		sig_put(k, "\n", 1);
 }
 
 /* CanonicalizedResource: the path, then "?" and the sorted subresources. */
@@ -190,7 +157,8 @@ int sigv2_sign(const struct sigv2_request *r, const struct sig_creds *c,
 					     : sigv2_find(all, n, "date");
 	sig_put_trimmed(&k, v ? v : "", 0);
 	sig_put(&k, "\n", 1);
-	sigv2_put_amz(&k, all, idx, n);
+	/* CanonicalizedAmzHeaders */
+	sig_put_header_lines(&k, all, idx, n, 1, 0);
 	err = sigv2_put_resource(&k, r->resource, r->params, r->nparams);
 	hmac_sha1_out(&mac, digest);
 	crypto_wipe(&mac, sizeof(mac));

@@ -127,39 +127,19 @@ static int sigv4_reserved(const char *name)
 	return 0;
 }
 
-/*
- * Writes "name:value\n" lines (values of repeated names joined by ',') to
- * k, or with names_only the signed-headers list "a;b;c".
- */
-static void sigv4_put_headers(struct sig_sink *k, const struct sig_header *h,
-			      const size_t *idx, size_t n, int names_only)
+/* The signed-headers list: lower-case names, each once, by ';'. */
+static void sigv4_put_names(struct sig_sink *k, const struct sig_header *h,
+			    const size_t *idx, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct sig_header *cur = &h[idx[i]];
-		int same = i && !sig_name_cmp(h[idx[i - 1]].name, cur->name);
-
-		if (names_only) {
-			if (same)
-				continue;
-			if (i)
-				sig_put(k, ";", 1);
-			sig_put_lower(k, cur->name);
+		if (i && !sig_name_cmp(h[idx[i - 1]].name, h[idx[i]].name))
 			continue;
-		}
-		if (same) {
-			sig_put(k, ",", 1);
-		} else {
-			if (i)
-				sig_put(k, "\n", 1);
-			sig_put_lower(k, cur->name);
-			sig_put(k, ":", 1);
-		}
-		sig_put_trimmed(k, cur->value, 1);
+		if (i)
+			sig_put(k, ";", 1);
+		sig_put_lower(k, h[idx[i]].name);
 	}
-	if (!names_only && n)
-		sig_put(k, "\n", 1);
 }
 
 static int sigv4_scope_part_ok(const char *s, size_t max)
@@ -252,9 +232,9 @@ int sigv4_sign(struct sigv4_signer *s, const struct sigv4_request *r,
 	if (err)
 		return err;
 	sig_put(&k, "\n", 1);
-	sigv4_put_headers(&k, all, idx, n, 0);
+	sig_put_header_lines(&k, all, idx, n, 0, 1);
 	sig_put(&k, "\n", 1);
-	sigv4_put_headers(&k, all, idx, n, 1);
+	sigv4_put_names(&k, all, idx, n);
 	sig_put(&k, "\n", 1);
 	sig_puts(&k, r->payload_hash);
 	if (k.err)
@@ -294,7 +274,7 @@ int sigv4_sign(struct sigv4_signer *s, const struct sigv4_request *r,
 	sig_put(&k, "/", 1);
 	sig_puts(&k, r->service);
 	sig_puts(&k, "/aws4_request, SignedHeaders=");
-	sigv4_put_headers(&k, all, idx, n, 1);
+	sigv4_put_names(&k, all, idx, n);
 	sig_puts(&k, ", Signature=");
 	hex_encode(hex, digest, sizeof(digest));
 	sig_puts(&k, hex);

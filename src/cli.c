@@ -60,3 +60,25 @@ int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg)
 	}
 	return o->id;
 }
+
+int cli_common(const struct cli *c, int id, const char *arg,
+	       const char **source, struct opts *o)
+{
+	char msg[512];
+
+	if (id == 0) {
+		if (*source) {
+			err("%s: one SOURCE only ('%s')", c->argv[0], arg);
+			return -1;
+		}
+		*source = arg;
+		return 1;
+	}
+	if (id != CLI_OPT)
+		return 0;
+	if (opts_parse_list(o, arg, OPT_SRC_ARG, msg, sizeof(msg))) {
+		err("%s", msg);
+		return -1;
+	}
+	return 1;
+}

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "src/object.h"
 
-enum { O_OPT = 1, O_JSON, O_RANGE, O_OUTPUT, O_HELP };
+enum { O_OPT = CLI_OPT, O_JSON, O_RANGE, O_OUTPUT, O_HELP };
 
 static const struct cli_opt obj_opts[] = {
 	{"-o", 1, O_OPT},
@@ -57,23 +57,14 @@ static int open_from_args(int argc, char **argv, char **envp,
 			    cl.argv[cl.i - 1 - (arg != NULL)]);
 			return -1;
 		}
+		r = cli_common(&cl, id, arg, &a->source, o);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
 		switch (id) {
 		case -2:
 			return -1;
-		case 0:
-			if (a->source) {
-				err("%s: one SOURCE only ('%s')", argv[0], arg);
-				return -1;
-			}
-			a->source = arg;
-			break;
-		case O_OPT:
-			if (opts_parse_list(o, arg, OPT_SRC_ARG, msg,
-					    sizeof(msg))) {
-				err("%s", msg);
-				return -1;
-			}
-			break;
 		case O_JSON:
 			a->json = 1;
 			break;

@@ -20,7 +20,7 @@
 
 #define MAX_CLIENTS 64
 
-enum { O_OPT = 1, O_LISTEN, O_HELP };
+enum { O_OPT = CLI_OPT, O_LISTEN, O_HELP };
 
 static const struct cli_opt serve_opts[] = {
 	{"-o", 1, O_OPT},  {"--listen", 1, O_LISTEN},
@@ -172,23 +172,14 @@ int cmd_serve(int argc, char **argv, char **envp)
 	pthread_t th;
 
 	while ((id = cli_next(&cl, serve_opts, &arg)) != -1) {
+		r = cli_common(&cl, id, arg, &source, &o);
+		if (r < 0)
+			goto out;
+		if (r)
+			continue;
 		switch (id) {
 		case -2:
 			goto out;
-		case 0:
-			if (source) {
-				err("serve: one SOURCE only ('%s')", arg);
-				goto out;
-			}
-			source = arg;
-			break;
-		case O_OPT:
-			if (opts_parse_list(&o, arg, OPT_SRC_ARG, msg,
-					    sizeof(msg))) {
-				err("%s", msg);
-				goto out;
-			}
-			break;
 		case O_LISTEN:
 			listen_spec = arg;
 			break;

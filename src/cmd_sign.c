@@ -13,7 +13,15 @@
 
 #define TRACE_MAX (64 * 1024)
 
-enum { O_OPT = 1, O_HEADER, O_METHOD, O_TIME, O_PAYLOAD, O_VERBOSE, O_HELP };
+enum {
+	O_OPT = CLI_OPT,
+	O_HEADER,
+	O_METHOD,
+	O_TIME,
+	O_PAYLOAD,
+	O_VERBOSE,
+	O_HELP
+};
 
 static const struct cli_opt sign_opts[] = {
 	{"-o", 1, O_OPT},
@@ -80,26 +88,17 @@ int cmd_sign(int argc, char **argv, char **envp)
 	struct s3_req q;
 	size_t nh = 0, i;
 	int64_t now = time(NULL);
-	int id, verbose = 0, ret = 1;
+	int id, verbose = 0, ret = 1, r;
 
 	while ((id = cli_next(&cl, sign_opts, &arg)) != -1) {
+		r = cli_common(&cl, id, arg, &source, &o);
+		if (r < 0)
+			goto out;
+		if (r)
+			continue;
 		switch (id) {
 		case -2:
 			goto out;
-		case 0:
-			if (source) {
-				err("sign: one SOURCE only ('%s')", arg);
-				goto out;
-			}
-			source = arg;
-			break;
-		case O_OPT:
-			if (opts_parse_list(&o, arg, OPT_SRC_ARG, msg,
-					    sizeof(msg))) {
-				err("%s", msg);
-				goto out;
-			}
-			break;
 		case O_HEADER:
 			if (nh == SIG_MAX_HEADERS) {
 				err("sign: at most %d headers",

@@ -4,7 +4,6 @@
  * files, token files and the standard AWS environment variables.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -37,8 +37,7 @@ struct boot {
 	char ip[300];
 	char nameservers[2][64];
 	int nns;
-	char list[8192]; /* our s3.* words as one -o list, for attach */
-	size_t listlen;
+	char list[8192]; /* our kernel command-line options, for attach */
 };
 
 static void boot_word(void *arg, const char *w)
@@ -57,33 +56,6 @@ static void boot_warn(void *arg, const char *msg)
 {
 	(void)arg;
 	warn("kernel command line: %s (ignored)", msg);
-}
-
-/* Our words again, as an -o list (commas escaped) for the attach daemon. */
-static void collect_ours(struct boot *b, const char *cmdline)
-{
-	const char *p = cmdline, *end;
-	size_t n;
-
-	while (*p) {
-		while (*p == ' ' || *p == '\n' || *p == '\t')
-			p++;
-		end = p + strcspn(p, " \t\n");
-		n = (size_t)(end - p);
-		if ((!strncmp(p, "s3.", 3) || !strncmp(p, "s3root.", 7)) &&
-		    !memchr(p, '"', n) &&
-		    b->listlen + 2 * n + 2 < sizeof(b->list)) {
-			if (b->listlen)
-				b->list[b->listlen++] = ',';
-			for (; p < end; p++) {
-				if (*p == ',' || *p == '\\')
-					b->list[b->listlen++] = '\\';
-				b->list[b->listlen++] = *p;
-			}
-			b->list[b->listlen] = '\0';
-		}
-		p = end;
-	}
 }
 
 static void mount_basics(void)
@@ -427,7 +399,8 @@ int cmd_init(int argc, char **argv, char **envp)
 	if (read_file("/proc/cmdline", 64 * 1024, &cmdline, &len))
 		cmdline = strdup("");
 	opts_parse_kcmdline(&o, cmdline, boot_word, boot_warn, &b);
-	collect_ours(&b, cmdline);
+	if (opts_to_list(&o, OPT_SRC_KCMDLINE, b.list, sizeof(b.list)))
+		warn("kernel command line: too many s3 options to hand on");
 	free(cmdline);
 	opts_finish(&o, msg, sizeof(msg));
 	if (opts_num(&o, OPT_DEBUG))

@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,6 +515,37 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 			     OPT_SRC_NONE, err, errlen))
 			return -EINVAL;
 	}
+	return 0;
+}
+
+int opts_to_list(const struct opts *o, enum opt_src src, char *out, size_t len)
+{
+	size_t n = 0;
+	const char *v;
+	int i;
+
+	if (!len)
+		return -ENOSPC;
+	out[0] = '\0';
+	for (i = 0; i < OPT__COUNT; i++) {
+		if (o->v[i].src != src)
+			continue;
+		/* "key=value", commas and backslashes escaped as -o wants */
+		if (n && n + 1 < len)
+			out[n++] = ',';
+		for (v = opt_defs[i].key; *v && n + 1 < len; v++)
+			out[n++] = *v;
+		if (n + 1 < len)
+			out[n++] = '=';
+		for (v = o->v[i].str; *v && n + 2 < len; v++) {
+			if (*v == ',' || *v == '\\')
+				out[n++] = '\\';
+			out[n++] = *v;
+		}
+		if (n + 2 >= len)
+			return -ENOSPC;
+	}
+	out[n] = '\0';
 	return 0;
 }
 

@@ -112,6 +112,11 @@ int opts_parse_kcmdline(struct opts *o, const char *line,
 int opts_load_env(struct opts *o, char *const *envp, char *err, size_t errlen);
 /* Fills every unset option with its default. */
 int opts_finish(struct opts *o, char *err, size_t errlen);
+/*
+ * The options set from src, as one -o list ("k=v,k2=v2", commas escaped),
+ * to hand them on (the root server's state file). 0 or -ENOSPC.
+ */
+int opts_to_list(const struct opts *o, enum opt_src src, char *out, size_t len);
 void opts_free(struct opts *o);
 
 const char *opts_str(const struct opts *o, enum opt_id id);
@@ -366,6 +371,15 @@ struct cli {
  * arguments may come in any order; "--name=value" works for long options.
  */
 int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg);
+
+/*
+ * What every object command takes: SOURCE (id 0, once) and -o (id
+ * CLI_OPT, applied to o). Returns 1 when it took the argument, 0 when it
+ * is the caller's, -1 after printing an error.
+ */
+#define CLI_OPT 1
+int cli_common(const struct cli *c, int id, const char *arg,
+	       const char **source, struct opts *o);
 
 /*
  * The common setup of commands that read an object: parses SOURCE, reads

@@ -4,7 +4,6 @@
  * http(s) URL) and where requests for it go (endpoint, URL style).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

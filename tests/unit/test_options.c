@@ -230,6 +230,30 @@ static void test_kernel_cmdline(void)
 	opts_free(&o);
 }
 
+static void test_to_list(void)
+{
+	struct opts o = {0}, back = {0};
+	char list[256], err[256];
+
+	/* what the kernel command line set, handed on as an -o list */
+	CHECK_INT(opts_parse_kcmdline(&o,
+				      "s3.region=eu-west-2 \"s3.ca=/a,b\\c d\" "
+				      "s3root.debug quiet",
+				      NULL, NULL, NULL),
+		  0);
+	CHECK_INT(opts_parse_file(&o, "s3.sig=2\n", 9, "c", NULL, 0), 0);
+	CHECK_INT(opts_to_list(&o, OPT_SRC_KCMDLINE, list, sizeof(list)), 0);
+	CHECK_STR(list, "s3.region=eu-west-2,s3.ca=/a\\,b\\\\c d,"
+			"s3root.debug=1");
+	CHECK_INT(opts_parse_list(&back, list, OPT_SRC_ARG, err, sizeof(err)),
+		  0);
+	CHECK_STR(opts_str(&back, OPT_CA), "/a,b\\c d");
+	CHECK(!opts_isset(&back, OPT_SIG));
+	CHECK_INT(opts_to_list(&o, OPT_SRC_KCMDLINE, list, 20), -ENOSPC);
+	opts_free(&o);
+	opts_free(&back);
+}
+
 static const struct unit_test tests[] = {
 	{"options_list_kinds", test_list_and_kinds},
 	{"options_escaped_comma", test_escaped_comma},
@@ -238,6 +262,7 @@ static const struct unit_test tests[] = {
 	{"options_bad_values", test_bad_values},
 	{"options_config_errors", test_config_errors},
 	{"options_kernel_cmdline", test_kernel_cmdline},
+	{"options_to_list", test_to_list},
 };
 
 UNIT_SUITE(options, tests);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,13 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "nbd/nbd.h"
-#include "src/object.h"
+#include "src/cache.h"
 
 #define RUN_DIR "/run/s3root"
 #define EROFS_MAGIC 0xE0F5E1E2u
@@ -51,7 +53,8 @@ struct attach_args {
 	const char *lists[MAX_LISTS]; /* the -o lists, for the state file */
 	int nlists;
 	int json;
-	int root; /* the root filesystem's server (started by /init) */
+	int verbose; /* list -v: live figures */
+	int root;    /* the root filesystem's server (started by /init) */
 };
 
 /* "/dev/nbd3" or "nbd3" or "3" -> 3; -1 if it is none of them. */
@@ -215,6 +218,102 @@ static int check_erofs(struct object *ob)
 	return 0;
 }
 
+/*
+ * Live figures for `list -v`: the daemon answers on an abstract unix
+ * socket named for the device (no file, so it works from the root daemon,
+ * whose own root is the deleted initramfs). A client sends 't' (text) or
+ * 'j' (JSON) and reads the answer to the end.
+ */
+static void stats_name(int index, struct sockaddr_un *sa, socklen_t *len)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "s3root/nbd%d",
+		     index);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			   (size_t)n);
+}
+
+struct stats_server {
+	int fd;
+	struct cache *cache;
+};
+
+static void *stats_thread(void *arg)
+{
+	struct stats_server *ss = arg;
+	struct timeval tv = {2, 0};
+	char buf[2048], how;
+	int fd, n;
+
+	for (;;) {
+		fd = accept4(ss->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return NULL;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (read(fd, &how, 1) == 1) {
+			n = cache_format_stats(ss->cache, how == 'j', buf,
+					       sizeof(buf));
+			if (n > 0 && write(fd, buf, (size_t)n) < 0)
+				n = 0; /* the client left: nothing to do */
+		}
+		close(fd);
+	}
+}
+
+static void stats_serve(int index, struct cache *cache)
+{
+	static struct stats_server ss;
+	struct sockaddr_un sa;
+	socklen_t len;
+	pthread_t th;
+
+	stats_name(index, &sa, &len);
+	ss.cache = cache;
+	ss.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ss.fd < 0 || bind(ss.fd, (struct sockaddr *)&sa, len) ||
+	    listen(ss.fd, 8) || pthread_create(&th, NULL, stats_thread, &ss)) {
+		warn("nbd%d: no live figures for list -v: %s", index,
+		     strerror(errno));
+		if (ss.fd >= 0)
+			close(ss.fd);
+		return;
+	}
+	pthread_detach(th);
+}
+
+/* Asks device index's server for its figures; 0, or -1 if it is silent. */
+static int stats_fetch(int index, int json, char *buf, size_t len)
+{
+	struct timeval tv = {2, 0};
+	struct sockaddr_un sa;
+	socklen_t salen;
+	size_t got = 0;
+	ssize_t n;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r = -1;
+
+	stats_name(index, &sa, &salen);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, salen) ||
+	    write(fd, json ? "j" : "t", 1) != 1)
+		goto out;
+	while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	r = got ? 0 : -1;
+out:
+	close(fd);
+	return r;
+}
+
 /* The daemon's side of the start-up report: "OK N" or the error. */
 static void report(int fd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -248,7 +347,9 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	int kfds[16], sv[2], r, got = index, devnull, tries;
 	struct nbd_export ex = {0};
 	struct nbd_pool *pool = NULL;
-	char msg[512];
+	struct cache *cache = NULL;
+	struct cache_config cc;
+	char msg[1024];
 
 	/* let go of the caller's stdin and stdout at once: `dev=$(s3root
 	 * attach ...)` waits for its pipe to close */
@@ -260,7 +361,6 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	}
 	if (use_ioctl)
 		n = 1; /* one socket per NBD_DO_IT */
-	object_export(ob, object_info(ob)->name, &ex);
 	signal(SIGPIPE, SIG_IGN);
 	if (a->root) {
 		/* systemd spares processes whose argv[0] starts with '@' when
@@ -277,6 +377,14 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	 * killer's first choice, and its writeback must not wait on itself */
 	write_file_str("/proc/self/oom_score_adj", "-1000");
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+	/* threads do not cross fork: the cache starts here */
+	cache_config_from(o, &cc);
+	r = cache_new(&cache, ob, &cc, msg, sizeof(msg));
+	if (r) {
+		report(fd, "%s", msg);
+		return 1;
+	}
+	cache_export(cache, object_info(ob)->name, &ex);
 	r = nbd_pool_new(&pool, (unsigned)opts_num(o, OPT_CONNECTIONS));
 	if (r) {
 		report(fd, "starting workers: %s", strerror(-r));
@@ -325,6 +433,7 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	r = write_state(got, a, object_info(ob)->name, use_ioctl);
 	if (r)
 		warn("writing " RUN_DIR "/nbd%d.state: %s", got, strerror(-r));
+	stats_serve(got, cache);
 	report(fd, "OK %d", got);
 	close(fd);
 	/* from now on, messages go to the kernel log */
@@ -338,6 +447,7 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	for (i = 0; i < n; i++)
 		pthread_join(th[i].th, NULL);
 	remove_state(got);
+	cache_sync(cache); /* not freed: a GET may still be retrying */
 	exit(0);
 }
 
@@ -487,6 +597,7 @@ static int scan(int argc, char **argv, struct attach_args *a, int positional,
 			a->json = 1;
 			break;
 		case O_VERBOSE:
+			a->verbose = 1;
 			break;
 		case O_HELP:
 			usage(stdout);
@@ -594,9 +705,11 @@ int cmd_detach(int argc, char **argv, char **envp)
 
 static void list_usage(FILE *f)
 {
-	fprintf(f, "usage: s3root list [--json]\n"
+	fprintf(f, "usage: s3root list [-v] [--json]\n"
 		   "Lists the NBD devices the kernel has connected, with the "
-		   "object each serves.\n");
+		   "object each serves;\n"
+		   "-v adds each server's live figures (cache, fetches, "
+		   "latency, retries).\n");
 }
 
 int cmd_list(int argc, char **argv, char **envp)
@@ -605,8 +718,8 @@ int cmd_list(int argc, char **argv, char **envp)
 	struct kdev_status devs[256];
 	struct state st;
 	size_t n = 0, i;
-	char msg[512];
-	int r = scan(argc, argv, &a, 0, list_usage), first = 1, alive;
+	char msg[512], figures[2048], *line, *next;
+	int r = scan(argc, argv, &a, 0, list_usage), first = 1, alive, live;
 
 	(void)envp;
 	if (r)
@@ -622,16 +735,31 @@ int cmd_list(int argc, char **argv, char **envp)
 			continue;
 		r = read_state(devs[i].index, &st);
 		alive = !r && st.pid > 0 && !kill(st.pid, 0);
+		live = a.verbose && alive &&
+		       !stats_fetch(devs[i].index, a.json, figures,
+				    sizeof(figures));
 		if (a.json) {
 			printf("%s{\"device\": \"/dev/nbd%d\", \"source\": ",
 			       first ? "" : ", ", devs[i].index);
 			json_print_str(stdout, r ? "" : st.source);
-			printf(", \"pid\": %d, \"server\": \"%s\"}",
+			printf(", \"pid\": %d, \"server\": \"%s\"",
 			       r ? 0 : st.pid, alive ? "running" : "gone");
+			if (live)
+				printf(", \"figures\": %s", figures);
+			printf("}");
 		} else {
 			printf("/dev/nbd%d  %s  pid %d%s\n", devs[i].index,
 			       r ? "(not attached by s3root)" : st.source,
 			       r ? 0 : st.pid, alive ? "" : " (server gone)");
+			for (line = live ? figures : NULL; line && *line;
+			     line = next) {
+				next = strchr(line, '\n');
+				printf("    %.*s\n",
+				       (int)(next ? next - line
+						  : (ptrdiff_t)strlen(line)),
+				       line);
+				next = next ? next + 1 : NULL;
+			}
 		}
 		first = 0;
 	}

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "nbd/nbd.h"
-#include "src/object.h"
+#include "src/cache.h"
 
 #define MAX_CLIENTS 64
 
@@ -28,12 +28,27 @@ static const struct cli_opt serve_opts[] = {
 	{NULL, 0, 0},
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, figures_requested;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	figures_requested = 1;
+}
+
+/* The cache's figures on stderr, on SIGUSR1 and at exit. */
+static void print_figures(struct cache *cache)
+{
+	char buf[2048];
+
+	if (cache_format_stats(cache, 0, buf, sizeof(buf)) > 0)
+		fprintf(stderr, "%s", buf);
 }
 
 static void serve_usage(FILE *f)
@@ -42,7 +57,8 @@ static void serve_usage(FILE *f)
 		   "|tcp:[V6]:PORT [-o OPTS]\n"
 		   "Serves the object as a read-only NBD export (newstyle; the "
 		   "default export name\nand the key's name), until SIGINT or "
-		   "SIGTERM.\n\n");
+		   "SIGTERM. SIGUSR1 and the exit print the cache's\n"
+		   "figures on stderr.\n\n");
 	opts_print_help(f);
 }
 
@@ -160,6 +176,8 @@ int cmd_serve(int argc, char **argv, char **envp)
 	struct sigaction sa = {.sa_handler = on_stop};
 	struct opts o = {0};
 	struct object *ob = NULL;
+	struct cache *cache = NULL;
+	struct cache_config cc;
 	struct nbd_pool *pool = NULL;
 	struct nbd_export ex = {0};
 	struct source src;
@@ -195,15 +213,23 @@ int cmd_serve(int argc, char **argv, char **envp)
 	}
 	if (setup_object(&o, source, envp, &src, &t, &c))
 		goto out;
+	if (!opts_num(&o, OPT_DEBUG))
+		log_set_level(LOG_INFO); /* a server says what it does */
 	r = object_open(&ob, &o, &src, &t, &c, envp, msg, sizeof(msg));
 	creds_free(&c);
 	if (r) {
 		err("%s", msg);
 		goto out;
 	}
+	cache_config_from(&o, &cc);
+	r = cache_new(&cache, ob, &cc, msg, sizeof(msg));
+	if (r) {
+		err("%s", msg);
+		goto out;
+	}
 	slash = strrchr(src.plain ? src.url : src.key, '/');
-	object_export(ob, src.plain ? (slash ? slash + 1 : src.url) : src.key,
-		      &ex);
+	cache_export(cache, src.plain ? (slash ? slash + 1 : src.url) : src.key,
+		     &ex);
 	r = nbd_pool_new(&pool, (unsigned)opts_num(&o, OPT_CONNECTIONS));
 	if (r) {
 		err("serve: starting workers: %s", strerror(-r));
@@ -215,6 +241,8 @@ int cmd_serve(int argc, char **argv, char **envp)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: accept returns */
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	fprintf(stderr, "listening on %s\n", shown);
@@ -222,6 +250,10 @@ int cmd_serve(int argc, char **argv, char **envp)
 		struct client *cli;
 
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (figures_requested) {
+			figures_requested = 0;
+			print_figures(cache);
+		}
 		if (fd < 0) {
 			if (errno != EINTR && errno != ECONNABORTED)
 				warn("serve: accept: %s", strerror(errno));
@@ -257,12 +289,16 @@ int cmd_serve(int argc, char **argv, char **envp)
 		unlink(listen_spec + 5);
 	ret = 0;
 	/* exiting ends the client threads with the process: the object and
-	 * the pool stay valid until then */
+	 * the pool stay valid until then; a GET may still be retrying, so
+	 * the cache is not freed, only its file's map saved */
+	cache_sync(cache);
+	print_figures(cache);
 	exit(ret);
 out:
 	if (lfd >= 0)
 		close(lfd);
 	nbd_pool_free(pool);
+	cache_free(cache);
 	object_close(ob);
 	opts_free(&o);
 	return ret;

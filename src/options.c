@@ -69,7 +69,18 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 	[OPT_CACHE] = {"s3.cache", KIND_SIZE, NULL, 0, 64 * GIB, "8M", NULL,
 		       "block cache memory budget"},
 	[OPT_CHUNK] = {"s3.chunk", KIND_SIZE, NULL, 4 * KIB, 64 * MIB, "128K",
-		       NULL, "bytes fetched per ranged GET"},
+		       NULL, "cache chunk: the unit of fetching and caching"},
+	[OPT_PREFETCH] = {"s3.prefetch", KIND_ENUM, "none|all", 0, 0, "none",
+			  NULL,
+			  "all: pull the whole image when idle, into RAM "
+			  "(within s3.cache) or s3.cache_file"},
+	[OPT_PREFETCH_RATE] = {"s3.prefetch_rate", KIND_SIZE, NULL, 0, 64 * GIB,
+			       "4M", NULL,
+			       "bytes per second for s3.prefetch=all (0: no "
+			       "limit)"},
+	[OPT_CACHE_FILE] = {"s3.cache_file", KIND_STR, NULL, 0, 0, NULL, NULL,
+			    "a file or partition that keeps fetched chunks "
+			    "(across restarts)"},
 	[OPT_CONNECT_TIMEOUT] = {"s3.connect_timeout", KIND_MSEC, NULL, 1,
 				 HOUR_MS, "10s", NULL, "TCP and TLS connect"},
 	[OPT_REQUEST_TIMEOUT] = {"s3.request_timeout", KIND_MSEC, NULL, 1,

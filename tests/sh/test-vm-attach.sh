@@ -44,6 +44,9 @@ echo "attached \$dev"
 mount -t erofs -o ro \$dev /mnt && sums /mnt "netlink: files" || bad "mount \$dev"
 s3root list | grep -q "^\$dev  s3://vmb/root.erofs  pid" && ok "list" || bad "list"
 s3root list --json | grep -q '"server": "running"' && ok "list --json" || bad "list --json"
+s3root list -v | tee /tmp/figures
+grep -Eq '^    fetched: [1-9][0-9]* bytes of' /tmp/figures && grep -q '^    GET latency: p50' /tmp/figures && ok "list -v" || bad "list -v"
+s3root list -v --json | grep -q '"figures": {"size": ' && ok "list -v --json" || bad "list -v --json"
 pid=\$(cat /run/s3root/\${dev#/dev/}.pid)
 kill -9 \$pid
 sleep 1
@@ -83,7 +86,7 @@ start=$(date +%s)
 vm_run "$T/initrd" "$T/console" 180 quiet ||
 	{ tail -n 40 "$T/console"; fail "the VM did not finish"; }
 echo "VM ran for $(($(date +%s) - start)) s"
-grep -a 'CHECK\|RESULT\|attached' "$T/console"
+grep -a 'CHECK\|RESULT\|attached\|^    ' "$T/console"
 grep -aq "RESULT: DONE" "$T/console" || fail "the guest did not finish"
 ! grep -aq "CHECK FAILED" "$T/console" || fail "checks failed in the guest"
-[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 14 ] || fail "checks missing"
+[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 16 ] || fail "checks missing"

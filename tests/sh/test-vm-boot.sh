@@ -28,15 +28,17 @@ r=$T/rootfs
 mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,run,tmp,data}
 cp /bin/busybox "$r/bin/busybox"
 for a in sh mount umount cat echo sha256sum grep ls poweroff sleep sync dd \
-	touch tr pidof ps head mkdir kill date; do
+	touch tr pidof ps head mkdir kill date sed; do
 	ln -s busybox "$r/bin/$a"
 done
 head -c 3000000 /dev/urandom >"$r/data/blob"
 cp -r "$TOP/crypto" "$r/data/src"
 (cd "$r" && find data -type f | sort | xargs sha256sum) >"$r/etc/sums"
 # read only during the outage: never cached before it
+# read only in the outage boot: twice the cache (8 MiB), so that neither
+# readahead nor the cache can have all of it when S3 goes away
 mkdir -p "$r/late"
-head -c 3000000 /dev/urandom >"$r/late/blob"
+head -c $((16 << 20)) /dev/urandom >"$r/late/blob"
 (cd "$r" && sha256sum late/blob) >"$r/etc/sums-late"
 cat >"$r/sbin/init" <<'INIT'
 #!/bin/sh
@@ -79,6 +81,10 @@ if grep -q s3test_outage /proc/cmdline; then
 	grep -q "$(head -c 64 /tmp/sum)" /etc/sums-late && [ $((t1 - t0)) -ge 10 ] &&
 		ok "read through the outage ($((t1 - t0)) s)" || bad "outage read ($((t1 - t0)) s, $(cat /tmp/sum))"
 fi
+# what the boot cost: the root server's live figures
+/run/s3root/s3root list -v > /tmp/figures && grep -q '^    fetched: [1-9]' /tmp/figures &&
+	ok "list -v" || bad "list -v"
+sed 's/^ */FIGURES: /' /tmp/figures
 echo "RESULT: DONE"
 sync
 poweroff -f
@@ -103,7 +109,7 @@ boot() {
 		{ tr -d '\033' <"$T/$name.console" | tail -n 30
 		  fail "$name: the VM did not finish"; }
 	echo "== $name: VM ran for $(($(date +%s) - start)) s"
-	grep -a 's3root:\|CHECK' "$T/$name.console" | grep -v '^\[' |
+	grep -a 's3root:\|CHECK\|FIGURES' "$T/$name.console" | grep -v '^\[' |
 		tr -d '\033' | head -n 30
 	grep -aq "RESULT: DONE" "$T/$name.console" ||
 		fail "$name: the root's init did not finish"
@@ -120,10 +126,10 @@ S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd" \
 	-m "$VM_MODDIR" --config "$T/conf" --passwd "$T/passwd" ||
 	fail "mkinitramfs-s3root"
 static=ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off
-boot static "$T/initrd" 10 root=s3:bootb/root.erofs $static
-boot dhcp "$T/initrd" 13 root=s3:bootb/root.erofs ip=dhcp s3test_second
+boot static "$T/initrd" 11 root=s3:bootb/root.erofs $static
+boot dhcp "$T/initrd" 14 root=s3:bootb/root.erofs ip=dhcp s3test_second
 grep -aq "s3root: DHCP: 10.0.2.15" "$T/dhcp.console" || fail "no DHCP lease"
-boot ioctl "$T/initrd" 11 root=s3:bootb/root.erofs $static s3root.nbd=ioctl
+boot ioctl "$T/initrd" 12 root=s3:bootb/root.erofs $static s3root.nbd=ioctl
 
 # TLS by name (s3.resolve), an STS session token, a clock in 2001
 rgw_assume_role 3600
@@ -137,7 +143,7 @@ CONF
 S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-tls" \
 	-m "$VM_MODDIR" --config "$T/conf-tls" --passwd "$T/passwd-sts" \
 	--session-token "$T/token" --ca "$TLS_CA" || fail "mkinitramfs (TLS)"
-VM_QEMU_ARGS="-rtc base=2001-01-01" boot tls-clock "$T/initrd-tls" 10 \
+VM_QEMU_ARGS="-rtc base=2001-01-01" boot tls-clock "$T/initrd-tls" 11 \
 	root=s3:bootb/root.erofs ip=dhcp
 grep -aq "clock was before the build time" "$T/tls-clock.console" ||
 	fail "tls-clock: the clock was not set"

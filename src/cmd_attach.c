@@ -436,8 +436,9 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	stats_serve(got, cache);
 	report(fd, "OK %d", got);
 	close(fd);
-	/* from now on, messages go to the kernel log */
-	devnull = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	/* from now on, messages go to the kernel log (the root server's go
+	 * there already, with their priorities: not twice) */
+	devnull = a->root ? -1 : open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (devnull < 0)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (devnull >= 0) {

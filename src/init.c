@@ -18,6 +18,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -319,6 +320,24 @@ static void delete_tree(int dirfd, dev_t rootdev)
 	closedir(dir);
 }
 
+/*
+ * Whether init is an executable in the new root, looked up from inside it:
+ * on a merged-/usr system /sbin/init is a symlink to an absolute path
+ * (/lib/systemd/systemd) that only the new root resolves.
+ */
+static int init_in_newroot(const char *init)
+{
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	if (pid < 0)
+		return 0;
+	if (!pid)
+		_exit(chroot(NEWROOT) || chdir("/") || access(init, X_OK));
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st);
+}
+
 static int switch_root(const char *init)
 {
 	static const char *const moved[] = {"/dev", "/proc", "/sys", "/run"};
@@ -329,10 +348,9 @@ static int switch_root(const char *init)
 	int fd;
 
 	/* preconditions before anything is destroyed */
-	snprintf(path, sizeof(path), NEWROOT "%s", init);
 	if (getpid() != 1 || statfs("/", &sfs) ||
 	    (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC) ||
-	    stat(NEWROOT, &st) || access(path, X_OK)) {
+	    stat(NEWROOT, &st) || !init_in_newroot(init)) {
 		err("switch_root: not PID 1 on a ramfs, or %s is not an "
 		    "executable in the image",
 		    init);

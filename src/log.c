@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include "src/s3root.h"
 
 static enum log_level log_level = LOG_WARN;
@@ -27,7 +28,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_list ap;
 
 	static const int prio[] = {3, 4, 6, 7}; /* syslog levels */
-	char line[1024];
+	char line[1024], rec[1100];
 	int n;
 
 	if (lvl > log_level)
@@ -38,7 +39,14 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (n < 0)
 		return;
 	fprintf(stderr, "s3root: %s%s\n", tags[lvl], line);
-	if (kmsg_fd >= 0)
-		dprintf(kmsg_fd, "<%d>s3root: %s%s\n", prio[lvl], tags[lvl],
-			line);
+	if (kmsg_fd < 0)
+		return;
+	/* one write, one record: musl's unbuffered dprintf writes in pieces,
+	 * and /dev/kmsg makes each piece a line of its own */
+	n = snprintf(rec, sizeof(rec), "<%d>s3root: %s%s\n", prio[lvl],
+		     tags[lvl], line);
+	if (n >= (int)sizeof(rec))
+		n = sizeof(rec) - 1;
+	if (n > 0 && write(kmsg_fd, rec, (size_t)n) < 0)
+		return; /* nowhere left to say it */
 }

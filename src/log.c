@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "src/s3root.h"
 
@@ -28,7 +29,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_list ap;
 
 	static const int prio[] = {3, 4, 6, 7}; /* syslog levels */
-	char line[1024], rec[1100];
+	char line[1024], rec[1100], *text;
 	int n;
 
 	if (lvl > log_level)
@@ -38,15 +39,21 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	fprintf(stderr, "s3root: %s%s\n", tags[lvl], line);
-	if (kmsg_fd < 0)
-		return;
-	/* one write, one record: musl's unbuffered dprintf writes in pieces,
-	 * and /dev/kmsg makes each piece a line of its own */
+	/* one write, one record: musl's unbuffered stderr writes a long line
+	 * in pieces, and when stderr is /dev/kmsg (a daemon's) each piece
+	 * becomes a record of its own */
 	n = snprintf(rec, sizeof(rec), "<%d>s3root: %s%s\n", prio[lvl],
 		     tags[lvl], line);
-	if (n >= (int)sizeof(rec))
+	if (n >= (int)sizeof(rec)) {
 		n = sizeof(rec) - 1;
-	if (n > 0 && write(kmsg_fd, rec, (size_t)n) < 0)
+		rec[n - 1] = '\n';
+	}
+	if (n <= 0)
+		return;
+	/* stderr gets it without the "<prio>" */
+	text = strchr(rec, '>') + 1;
+	if (write(2, text, (size_t)(rec + n - text)) < 0 && kmsg_fd < 0)
 		return; /* nowhere left to say it */
+	if (kmsg_fd >= 0 && write(kmsg_fd, rec, (size_t)n) < 0)
+		return;
 }

@@ -452,6 +452,39 @@ static int run_daemon(struct object *ob, const struct opts *o,
 	exit(0);
 }
 
+/*
+ * The root server's credentials, to rotate on the running system: /init
+ * copied them to /run/s3root/etc, and that tmpfs moves into the new root.
+ * The server's own root stays the deleted initramfs, so it keeps its
+ * working directory there (which follows the move) and names the copies
+ * relative to it.
+ */
+static void follow_run_creds(struct opts *o)
+{
+	static const struct {
+		enum opt_id id;
+		const char *initramfs, *copy;
+	} files[] = {
+		{OPT_PASSWD_FILE, "/etc/s3root/passwd",
+		 "s3.passwd_file=./passwd"},
+		{OPT_SESSION_TOKEN_FILE, "/etc/s3root/session_token",
+		 "s3.session_token_file=./session_token"},
+	};
+	char msg[256];
+	size_t i;
+
+	if (chdir(RUN_DIR "/etc") < 0) {
+		if (chdir("/") < 0)
+			warn("chdir /: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!strcmp(opts_str(o, files[i].id), files[i].initramfs) &&
+		    opts_parse_list(o, files[i].copy, OPT_SRC_ARG, msg,
+				    sizeof(msg)))
+			warn("%s", msg);
+}
+
 /* attach and mount: 0 with the device's index in *index, or -1. */
 static int do_attach(struct attach_args *a, char **envp, int *index)
 {
@@ -524,7 +557,9 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 	if (!pid) {
 		close(pfd[0]);
 		setsid();
-		if (chdir("/") < 0)
+		if (a->root)
+			follow_run_creds(&o);
+		else if (chdir("/") < 0)
 			_exit(1);
 		exit(run_daemon(ob, &o, a, idx, reattach, use_ioctl, pfd[1]));
 	}

@@ -214,8 +214,11 @@ static void fix_clock(void)
 		info("clock was before the build time: set to it");
 }
 
+/* Copies a file with its modification time (a credential file's copy is
+ * not news to the server that watches it). */
 static int copy_file(const char *from, const char *to, mode_t mode)
 {
+	struct stat st;
 	char *buf;
 	size_t len;
 	int fd, r;
@@ -226,6 +229,8 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
 		r = -errno;
+	else if (!stat(from, &st))
+		futimens(fd, (struct timespec[2]){st.st_atim, st.st_mtim});
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -437,6 +442,8 @@ int cmd_init(int argc, char **argv, char **envp)
 	fix_clock();
 	while (network(&b))
 		on_failure(onfail);
+	/* first: the root server follows its credentials there */
+	keep_tools(argv[0][0] == '/' ? argv[0] : "/init");
 	for (;;) {
 		if (attach_device(b.root, b.list, envp, 1, &index)) {
 			on_failure(onfail);
@@ -450,7 +457,6 @@ int cmd_init(int argc, char **argv, char **envp)
 			warn("detach /dev/nbd%d: %s", index, msg);
 		on_failure(onfail);
 	}
-	keep_tools(argv[0][0] == '/' ? argv[0] : "/init");
 	info("root=%s on /dev/nbd%d; starting %s", b.root, index, init);
 	for (;;) {
 		switch_root(init);

@@ -6,7 +6,8 @@
 # (/run/s3root, the root server marked and locked), and powers off. Boots:
 # static ip=; DHCP with a second device attached, reattached and detached
 # on the running system; TLS through nginx with an STS session token and
-# the guest clock in 2001; the ioctl interface; a missing object with
+# the guest clock in 2001, rotated to a second token on the running system;
+# the ioctl interface; a missing object with
 # s3root.onfail=reboot.
 set -eu
 . "$(dirname "$0")/functions.sh"
@@ -28,7 +29,7 @@ r=$T/rootfs
 mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,run,tmp,data}
 cp /bin/busybox "$r/bin/busybox"
 for a in sh mount umount cat echo sha256sum grep ls poweroff sleep sync dd \
-	touch tr pidof ps head mkdir kill date sed; do
+	touch tr pidof ps head mkdir kill date sed cp mv dmesg; do
 	ln -s busybox "$r/bin/$a"
 done
 head -c 3000000 /dev/urandom >"$r/data/blob"
@@ -40,6 +41,13 @@ cp -r "$TOP/crypto" "$r/data/src"
 mkdir -p "$r/late"
 head -c $((16 << 20)) /dev/urandom >"$r/late/blob"
 (cd "$r" && sha256sum late/blob) >"$r/etc/sums-late"
+# a second set of STS credentials, for the root server to rotate to, and
+# the sum of a part of the late blob to read with them
+rgw_assume_role 3600
+mkdir -p "$r/etc/creds-b"
+printf '%s:%s\n' "$RGW_STS_ACCESS" "$RGW_STS_SECRET" >"$r/etc/creds-b/passwd"
+printf '%s\n' "$RGW_STS_TOKEN" >"$r/etc/creds-b/session_token"
+dd if="$r/late/blob" bs=1M skip=12 count=4 2>/dev/null | sha256sum >"$r/etc/sums-rotate"
 cat >"$r/sbin/init" <<'INIT'
 #!/bin/sh
 ok() { echo "CHECK ok: $*"; }
@@ -72,6 +80,20 @@ fi
 grep -q s3root.nbd=ioctl /proc/cmdline &&
 	grep -q "interface = ioctl" /run/s3root/nbd0.state && ok "ioctl root"
 [ "$(date +%Y)" -ge 2026 ] && ok "clock not in 2001" || bad "clock $(date)"
+if grep -q s3test_rotate /proc/cmdline; then
+	# new credentials where the root server looks (the old ones stay
+	# valid: the reload is seen in the log, and reads work after it)
+	cp /etc/creds-b/session_token /run/s3root/etc/session_token.new &&
+		mv /run/s3root/etc/session_token.new /run/s3root/etc/session_token
+	cp /etc/creds-b/passwd /run/s3root/etc/passwd.new &&
+		mv /run/s3root/etc/passwd.new /run/s3root/etc/passwd
+	sleep 3
+	echo 3 > /proc/sys/vm/drop_caches
+	dd if=/late/blob bs=1M skip=12 count=4 2>/dev/null | sha256sum > /tmp/sum
+	grep -q "$(head -c 64 /tmp/sum)" /etc/sums-rotate &&
+		dmesg | grep -q "credentials reloaded from ./passwd" &&
+		ok "credentials rotated under the root server" || bad "rotation: $(dmesg | grep -a credentials)"
+fi
 if grep -q s3test_outage /proc/cmdline; then
 	echo "OUTAGE: ready"
 	sleep 3 # the host stops the S3 server now, for 20 s
@@ -143,8 +165,8 @@ CONF
 S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-tls" \
 	-m "$VM_MODDIR" --config "$T/conf-tls" --passwd "$T/passwd-sts" \
 	--session-token "$T/token" --ca "$TLS_CA" || fail "mkinitramfs (TLS)"
-VM_QEMU_ARGS="-rtc base=2001-01-01" boot tls-clock "$T/initrd-tls" 11 \
-	root=s3:bootb/root.erofs ip=dhcp
+VM_QEMU_ARGS="-rtc base=2001-01-01" boot tls-clock "$T/initrd-tls" 12 \
+	root=s3:bootb/root.erofs ip=dhcp s3test_rotate
 grep -aq "clock was before the build time" "$T/tls-clock.console" ||
 	fail "tls-clock: the clock was not set"
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -392,9 +393,26 @@ static void on_failure(int how)
 		sync();
 		reboot(RB_AUTOBOOT);
 	}
-	if (how == ONFAIL_SHELL && !access("/bin/sh", X_OK)) {
-		err("starting a shell (s3root.onfail=shell)");
-		execl("/bin/sh", "sh", (char *)NULL);
+	if (how == ONFAIL_SHELL && access("/bin/sh", X_OK)) {
+		err("no shell in this initramfs (build it --with-shell for "
+		    "s3root.onfail=shell)");
+	} else if (how == ONFAIL_SHELL) {
+		pid_t pid;
+
+		/* a child, so that leaving the shell tries the boot again
+		 * instead of ending PID 1 (a kernel panic) */
+		err("starting a shell (s3root.onfail=shell); exit it to try "
+		    "again");
+		pid = fork();
+		if (pid == 0) {
+			setsid();
+			ioctl(0, TIOCSCTTY, 1); /* ^C reaches the shell */
+			execl("/bin/sh", "sh", (char *)NULL);
+			_exit(127);
+		}
+		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
 	}
 	err("trying again in 10 s (s3root.onfail=retry)");
 	sleep(10);

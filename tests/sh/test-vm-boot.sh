@@ -7,8 +7,8 @@
 # static ip=; DHCP with a second device attached, reattached and detached
 # on the running system; TLS through nginx with an STS session token and
 # the guest clock in 2001, rotated to a second token on the running system;
-# the ioctl interface; a missing object with
-# s3root.onfail=reboot.
+# the ioctl interface; a missing object with s3root.onfail=reboot, and with
+# s3root.onfail=shell (a --with-shell initramfs; commands typed in).
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd qemu-system-x86_64 busybox cpio \
@@ -178,6 +178,33 @@ grep -aq "404 NoSuchKey (no object s3://bootb/missing)" "$T/missing.console" ||
 	fail "missing: no NoSuchKey message"
 grep -aq "rebooting in 10 s (s3root.onfail=reboot)" "$T/missing.console" ||
 	fail "missing: onfail=reboot not honoured"
+
+# the same with s3root.onfail=shell and a --with-shell initramfs: a shell
+# on the console, typed into through a FIFO once it is up; leaving it tries
+# the boot again, and the second shell powers off
+S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-sh" \
+	-m "$VM_MODDIR" --config "$T/conf" --passwd "$T/passwd" --with-shell ||
+	fail "mkinitramfs-s3root --with-shell"
+mkfifo "$T/typed"
+exec 3<>"$T/typed"
+shells() { # shells N: at least N have started
+	[ "$(grep -ac 'starting a shell (s3root.onfail=shell); exit it to try again' \
+		"$T/shell.console")" -ge "$1" ]
+}
+# type LINE: blanks first (what comes before the shell reads is lost)
+type() { sleep 1; printf '%64s\n%s\n' '' "$1" >&3; }
+VM_CONSOLE_IN=$T/typed vm_run "$T/initrd-sh" "$T/shell.console" 120 \
+	root=s3:bootb/missing $static s3root.onfail=shell &
+vm=$!
+wait_for 60 shells 1 || fail "shell: none started"
+type 'echo "SHELL: $((6 * 7)) from $(cat /proc/1/comm)"; exit'
+wait_for 60 shells 2 || fail "shell: leaving it did not try again"
+type 'echo "SHELL: again"; poweroff -f'
+wait "$vm" || { tr -d '\033' <"$T/shell.console" | tail -n 20; fail "shell: no power-off"; }
+exec 3>&-
+grep -a 's3root:\|^SHELL' "$T/shell.console" | grep -v '^\[' | tr -d '\033'
+grep -aq "^SHELL: 42 from init" "$T/shell.console" || fail "shell: it did not run"
+grep -aq "^SHELL: again" "$T/shell.console" || fail "shell: the second did not run"
 
 # S3 unreachable for 20 s after switch_root: reads wait, then carry on.
 # The guest goes through a pass-through proxy that is stopped by its PID.

@@ -76,16 +76,24 @@ vm_initramfs() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 
-# vm_run INITRD LOG SECS [KERNEL ARGS...] ($VM_QEMU_ARGS: more for qemu)
+# vm_run INITRD LOG SECS [KERNEL ARGS...] ($VM_QEMU_ARGS: more for qemu;
+# $VM_CONSOLE_IN: a file the console reads, typed in at boot)
 vm_run() {
-	local initrd=$1 log=$2 secs=$3 pid n
+	local initrd=$1 log=$2 secs=$3 in=/dev/null out=$2.qemu con pid n
 	shift 3
+	con="file,id=con,path=$log"
+	if [ -n "${VM_CONSOLE_IN:-}" ]; then
+		# qemu 7.2's file backend has no input: stdio, which has
+		con="stdio,id=con,signal=off"
+		in=$VM_CONSOLE_IN out=$log
+	fi
 	qemu-system-x86_64 -machine pc -accel tcg -m 768 -smp 1 \
-		-nographic -no-reboot -monitor none -serial "file:$log" \
+		-nographic -no-reboot -monitor none \
+		-chardev "$con" -serial chardev:con \
 		-kernel "$VM_VMLINUZ" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 $*" \
 		-netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
-		${VM_QEMU_ARGS:-} </dev/null >"$log.qemu" 2>&1 &
+		${VM_QEMU_ARGS:-} <"$in" >"$out" 2>>"$log.qemu" &
 	pid=$!
 	n=$((secs * 10))
 	while kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do

@@ -10,9 +10,9 @@
  * merge adjacent queued runs into one GET of at most MAX_RUN_BYTES.
  *
  * Readahead follows up to STREAMS sequential streams: a read that
- * continues one doubles its window (a hit), up to ra_max; prefetched
- * chunks evicted unread (misses) halve ra_max, and each one read lets it
- * grow back by a chunk.
+ * continues one and still had to wait for the network doubles its window,
+ * up to ra_max; prefetched chunks evicted unread (misses) halve ra_max,
+ * and each one read lets it grow back by a chunk.
  *
  * The cache file (s3.cache_file) is a second tier: a header naming the
  * object, a bitmap of the chunks it holds, then the chunks at their
@@ -669,7 +669,7 @@ static void prefetch(struct cache *c, uint64_t a, uint64_t b, uint32_t per)
  * stream, in place of the oldest, with no readahead until it has been
  * continued three times.
  */
-static void read_ahead(struct cache *c, uint64_t off, uint64_t len)
+static void read_ahead(struct cache *c, uint64_t off, uint64_t len, int waited)
 {
 	uint64_t end = off + len, target, per;
 	struct stream *st = NULL, *old = &c->streams[0];
@@ -700,8 +700,13 @@ static void read_ahead(struct cache *c, uint64_t off, uint64_t len)
 	 * three times in a row they rarely do */
 	if (++st->seq < 3)
 		return;
-	st->window =
-		min_u64(st->window ? st->window * 2 : 4 * c->chunk, c->ra_max);
+	/* deeper only while the reader still waits for the network: a
+	 * window it never catches up with is deep enough */
+	if (!st->window)
+		st->window = 4 * c->chunk;
+	else if (waited)
+		st->window *= 2;
+	st->window = min_u64(st->window, c->ra_max);
 	target = min_u64(end + st->window, c->size);
 	/* top up when half the window is used, in runs of a quarter */
 	if (st->ra_end >= target || st->ra_end - end > st->window / 2)
@@ -741,7 +746,7 @@ int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
 	struct slot *stack[32], **pin = stack, *s, *first = NULL;
 	uint64_t n = 0, idx0, cnt, k, a, b;
 	uint32_t run = 0;
-	int r = 0, e;
+	int r = 0, e, waited = 0;
 
 	if (off < c->size)
 		n = min_u64(c->size - off, len);
@@ -762,6 +767,7 @@ int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
 		s = lookup(c, idx0 + k);
 		if (s && s->state != S_FAILED) {
 			c->hits++;
+			waited |= s->state == S_FETCHING;
 			if (s->ra) {
 				s->ra = 0;
 				c->ra_used++;
@@ -773,6 +779,7 @@ int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
 			continue;
 		}
 		c->misses++;
+		waited = 1;
 		if (s) { /* failed before: again */
 			lru_unlink(s);
 			s->state = S_FETCHING;
@@ -792,7 +799,7 @@ int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
 		run = 1;
 	}
 	enqueue(c, first, run, 0);
-	read_ahead(c, off, n);
+	read_ahead(c, off, n, waited);
 	/* copy out in order, waiting where needed */
 	for (k = 0; k < cnt; k++) {
 		a = (idx0 + k) * c->chunk;

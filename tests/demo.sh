@@ -35,8 +35,8 @@ cat /etc/motd
 echo "--- mount | grep ' / '"; mount | grep ' / '
 echo "--- mount | grep nbd"; mount | grep nbd
 echo "--- df -h /"; df -h /
-echo "--- s3root list (the root server, from /run/s3root)"
-/run/s3root/s3root list
+echo "--- s3root list -v (the root server: what the boot fetched)"
+/run/s3root/s3root list -v
 echo "--- dmesg | grep s3root"; dmesg | grep s3root | tail -n 6
 if [ "${DEMO_SHELL:-0}" = 1 ]; then
 	echo "--- a shell on the S3 root (exit to power off)"

@@ -139,7 +139,7 @@ S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd" \
 con=$T/systemd.console
 boot0=$(date +%s)
 vm_run "$T/initrd" "$con" "${VM_SECS:-180}" root=s3:boot/debian.erofs \
-	ip=dhcp ||
+	ip=dhcp ${VM_BOOT_ARGS:-} ||
 	{ tr -d '\033' <"$con" | tail -n 40; fail "the VM did not power off"; }
 secs=$(($(date +%s) - boot0))
 tr -d '\r' <"$con" | grep -a 'S3ROOT-TEST\|CHECK\|s3root:' | grep -v '^\[' |

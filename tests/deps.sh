@@ -18,6 +18,9 @@ pkgs=(
 	# the VM tests: qemu (TCG), a busybox initramfs, Debian's kernel (fetched
 	# with apt-get download into build/vm-cache)
 	qemu-system-x86 busybox-static cpio kmod
+	# make bench (bench/): the peers (nbdkit's curl plugin and filters are
+	# in nbdkit itself), the chart, CPU and memory of the curl limit
+	nbdkit gnuplot-nox time
 )
 
 missing=()

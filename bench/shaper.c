@@ -9,7 +9,9 @@
  * Each connection accepted on 127.0.0.1:PORT is forwarded to
  * 127.0.0.1:UPSTREAM. The first bytes of each response are held until
  * DELAY ms after the request that caused them was forwarded (a fixed time
- * to first byte, as a distant server has), and each connection's
+ * to first byte, as a distant server has: the rule is "upstream bytes that
+ * follow client bytes wait until DELAY after those were sent", exact for
+ * clients that do not pipeline, as ours do not), and each connection's
  * downstream is capped at RATE bytes/s by a token bucket (a per-connection
  * throughput limit, as S3 has). --log writes one line per request: its
  * time, connection, request line and Range header, which is the read trace

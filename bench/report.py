@@ -52,10 +52,10 @@ def load(path):
             for k in COLS[2:]:
                 r[k] = num(r[k])
             b, cpu = r["bytes"], r["cpu_ms"]
-            # CPU time comes in clock ticks (10 ms): below 0.1 s the
-            # figure would be mostly rounding
-            r["cpu_gb"] = cpu / 1000 / (b / 1e9) \
-                if b and cpu is not None and cpu >= 100 else None
+            # a server's CPU time comes in clock ticks (10 ms): below
+            # 0.1 s the figure would be mostly rounding (curl's is exact)
+            r["cpu_gb"] = cpu / 1000 / (b / 1e9) if b and cpu is not None \
+                and (cpu >= 100 or r["server"] == "curl") else None
             rows.append(r)
     return rows
 
@@ -94,8 +94,8 @@ def main():
         env("BENCH_NBDKIT", "?"), env("BENCH_CURL", "?"),
         env("BENCH_FIO", "?"), os.cpu_count() or 0, os.uname().release))
     w("- object: %s, public-read on a local Ceph RGW" % env("BENCH_IMAGE"))
-    w("- trace: %s, replayed %s deep" % (env("BENCH_TRACE_INFO", "none"),
-                                        env("BENCH_TRACE_DEPTH", "?")))
+    w("- trace: %s replayed %s deep" % (env("BENCH_TRACE_INFO", "none"),
+                                       env("BENCH_TRACE_DEPTH", "?")))
     w("- shaper: %s ms before each response's first byte; seq1m and the "
       "curl limit also capped at %s bytes/s per connection" % (
           ", ".join(map(str, delays)), env("BENCH_RATE", "?")))
@@ -157,9 +157,9 @@ def main():
     w("Columns: IOPS and MB/s (10^6 bytes/s) as fio counts them; p50/p99: "
       "completion latency percentiles; peak RSS: the server's VmHWM at the "
       "end of the run; CPU s/GB: the server's user+system time during the "
-      "run per 10^9 bytes read (for curl: the whole download; \"-\" "
-      "when the run used less than 0.1 s, too little to measure in "
-      "10 ms clock ticks). "
+      "run per 10^9 bytes read (for curl: the whole download); \"-\" "
+      "when a server used less than 0.1 s, too little to measure in "
+      "10 ms clock ticks. "
       "Each server is started afresh for each run, so caches start cold.")
     with open(out + ".md", "w") as f:
         f.write("\n".join(md) + "\n")

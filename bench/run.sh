@@ -38,7 +38,7 @@ fi
 BENCH_RATE=${BENCH_RATE:-50M}
 BENCH_SERVERS=${BENCH_SERVERS:-s3root s3root-s3 nbdkit nbdkit-ra nbdkit-cache nbdkit-ra-cache}
 BENCH_WORKLOADS=${BENCH_WORKLOADS:-rand4k-qd1 rand4k-qd32 seq1m trace}
-BENCH_TRACE_DEPTH=${BENCH_TRACE_DEPTH:-4}
+BENCH_TRACE_DEPTH=${BENCH_TRACE_DEPTH:-2}
 BUCKET=bench
 KEY=image.erofs
 
@@ -215,8 +215,8 @@ if [ -s "$TRACE" ]; then
 		>"$T/trace.iolog"
 	TRACE_INFO=$(awk '$2 == "read" { n++; b += $4 }
 		END { printf "%d reads, %.1f MiB", n, b / 1048576 }' "$TRACE")
-	TRACE_INFO="$TRACE_INFO; replayed: the first $(awk '$2 == "read" {
-		n++; b += $4 } END { printf "%d reads, %.1f MiB", n,
+	TRACE_INFO="$TRACE_INFO; the first $(awk '$2 == "read" {
+		n++; b += $4 } END { printf "%d reads (%.1f MiB)", n,
 		b / 1048576 }' "$T/trace.iolog")"
 	say "trace: $TRACE_INFO"
 fi
@@ -313,23 +313,23 @@ EOF
 		"$server" "$wl" "$delay" "$1" "$2" "$4" >&2
 }
 
-# curl_limit DELAY PORT: one connection downloading the whole object.
+# curl_limit DELAY PORT: one connection downloading the whole object; its
+# CPU time from getrusage (precise, unlike /proc's clock ticks).
 curl_limit() {
-	local out
-	out=$(/usr/bin/time -f '%e %U %S %M' curl -sS -o /dev/null \
-		-w '%{size_download}\n' \
-		"http://127.0.0.1:$2/$BUCKET/$KEY" 2>&1) || {
-		say "curl failed: $out"
-		return 0
-	}
-	set -- "$1" $out
-	"$PY3" -c '
-import sys
-d, size, wall, u, s, rss = sys.argv[1:]
-size = int(size)
-print("curl\tlimit\t%s\t-\t%.2f\t-\t-\t%d\t%d\t%d" % (d,
-      size / float(wall) / 1e6, int(rss),
-      (float(u) + float(s)) * 1000, size))' "$@" >>"$T/results.tsv"
+	"$PY3" - "$1" "http://127.0.0.1:$2/$BUCKET/$KEY" <<'EOF' \
+		>>"$T/results.tsv" || say "curl failed"
+import resource, subprocess, sys, time
+d, url = sys.argv[1:]
+t0 = time.monotonic()
+r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w",
+                    "%{size_download}", url], capture_output=True, text=True)
+wall = time.monotonic() - t0
+if r.returncode:
+    sys.exit(r.stderr.strip())
+u, size = resource.getrusage(resource.RUSAGE_CHILDREN), int(r.stdout)
+print("curl\tlimit\t%s\t-\t%.2f\t-\t-\t%d\t%.1f\t%d" % (d,
+      size / wall / 1e6, u.ru_maxrss, (u.ru_utime + u.ru_stime) * 1000, size))
+EOF
 	tail -n 1 "$T/results.tsv" | awk -F '\t' \
 		'{ printf "  %-16s %-12s %3s ms: %8s MB/s\n", $1, $2, $3, $5 }' >&2
 }
@@ -375,5 +375,6 @@ BENCH_STAMP=$stamp BENCH_CONNECTIONS=${conns:-16} \
 cp "$RESULTS/RESULTS-$stamp.md" "$RESULTS/latest.md"
 sed -i "s/RESULTS-$stamp.png/latest.png/" "$RESULTS/latest.md"
 cp "$RESULTS/RESULTS-$stamp.png" "$RESULTS/latest.png"
+cp "$T/results.tsv" "$RESULTS/RESULTS-$stamp.tsv"
 cat "$RESULTS/RESULTS-$stamp.md"
-say "wrote $RESULTS/RESULTS-$stamp.md, latest.md and the chart"
+say "wrote $RESULTS/RESULTS-$stamp.md (.png, .tsv) and latest.md"

@@ -19,8 +19,8 @@ pkgs=(
 	# with apt-get download into build/vm-cache)
 	qemu-system-x86 busybox-static cpio kmod
 	# make bench (bench/): the peers (nbdkit's curl plugin and filters are
-	# in nbdkit itself), the chart, CPU and memory of the curl limit
-	nbdkit gnuplot-nox time
+	# in nbdkit itself) and the chart
+	nbdkit gnuplot-nox
 )
 
 missing=()

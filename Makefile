@@ -6,6 +6,8 @@
 #                        ASan + UBSan (build-san/)
 #   make fuzz            each libFuzzer target for FUZZ_TIME seconds
 #   make fmt             clang-format every source file
+#   make bench           bench/run.sh: s3root against nbdkit and curl through
+#                        a latency shaper (not part of check; see bench/)
 #   make deps            install the Debian packages the build and tests need
 #   BEARSSL_DIR=DIR      link BearSSL from a source tree instead of Debian's
 #   V=1                  show the commands
@@ -88,7 +90,7 @@ FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
 .PHONY: all check unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
-	initramfs \
+	initramfs bench \
 	clean FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -183,6 +185,18 @@ initramfs: all
 demo: deps-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)DEMO_SHELL=$(DEMO_SHELL) tests/demo.sh
+
+# The benchmark's shaping proxy runs on the host: the host's gcc and libc.
+$(BUILD)/bench/shaper: bench/shaper.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)gcc $(CSTD) $(WARN) -O2 -pthread -o $@ $<
+
+# s3root against its peers through a latency and bandwidth shaper; minutes,
+# not part of check (bench/README.md: BENCH_DELAYS, BENCH_TIME, BENCH_QUICK).
+bench: deps-check
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/shaper
+	$(Q)BUILD=$(BUILD) bench/run.sh
 
 clean:
 	rm -rf build build-san build-fuzz

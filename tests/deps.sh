@@ -21,6 +21,9 @@ pkgs=(
 	# the systemd boot test: a Debian root made once with debootstrap
 	# (cached in build/vm-cache/debian-root)
 	debootstrap debian-archive-keyring
+	# make bench (bench/): the peers (nbdkit's curl plugin and filters are
+	# in nbdkit itself) and the chart
+	nbdkit gnuplot-nox
 )
 
 missing=()

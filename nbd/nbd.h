@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define NBD_BLOCK 4096 /* device block size */
 #define NBD_MAX_REQUEST                                                        \
@@ -64,6 +65,15 @@ struct nbd_export {
 	 * threads at once. Returns 0 or -errno (EIO, ENOMEM...).
 	 */
 	int (*read)(void *arg, void *buf, uint64_t off, uint32_t len);
+	/*
+	 * Optional, used instead of read: the bytes of [off, off + len) as
+	 * *niov pieces in a malloc'ed *iov, held (not to be changed or freed)
+	 * until release(arg, *hold). Saves a copy and a buffer per request.
+	 * Returns 0 or -errno (then nothing is held).
+	 */
+	int (*read_iov)(void *arg, uint64_t off, uint32_t len,
+			struct iovec **iov, unsigned *niov, void **hold);
+	void (*release)(void *arg, void *hold);
 	void *arg;
 };
 

@@ -8,6 +8,7 @@
  * gets exactly one reply, errors as positive NBD_E* values.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,36 +47,62 @@ struct nbd_pool {
 	pthread_t threads[];
 };
 
-/* Sends a simple reply (and the data of a successful READ). */
+/*
+ * Sends a simple reply and, for a successful READ, its data from n pieces
+ * (writev at most IOV_MAX at a time; short writes and EINTR resumed).
+ */
 static int send_reply(struct conn *c, uint64_t cookie, uint32_t error,
-		      const void *data, uint32_t len)
+		      struct iovec *data, unsigned n)
 {
 	uint8_t h[16];
-	struct iovec iov[2] = {{h, sizeof(h)}, {(void *)data, len}};
-	int r = 0, n = data && !error ? 2 : 1;
+	struct iovec few[16], *iov = few;
+	unsigned left = 1, batch, i;
+	int r = 0, in_data = 0;
 	ssize_t w;
-	size_t i = 0;
 
 	nbd_put32(h, NBD_SIMPLE_REPLY_MAGIC);
 	nbd_put32(h + 4, error);
 	nbd_put64(h + 8, cookie);
+	if (error)
+		n = 0;
+	few[0] = (struct iovec){h, sizeof(h)};
+	if (n < 16) { /* the usual case: head and data in one writev */
+		for (i = 0; i < n; i++)
+			few[1 + i] = data[i];
+		left += n;
+		in_data = 1;
+	}
 	pthread_mutex_lock(&c->wlock);
-	/* writev until both parts are out (short writes and EINTR) */
-	while (i < (size_t)n) {
-		w = writev(c->fd, iov + i, n - (int)i);
+	for (;;) {
+		while (left && !iov->iov_len) {
+			iov++;
+			left--;
+		}
+		if (!left) {
+			if (in_data || !n)
+				break;
+			iov = data; /* the head is out: now the data */
+			left = n;
+			in_data = 1;
+			continue;
+		}
+		batch = left < IOV_MAX ? left : IOV_MAX;
+		w = writev(c->fd, iov, (int)batch);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
 			r = -errno;
 			break;
 		}
-		while (i < (size_t)n && (size_t)w >= iov[i].iov_len) {
-			w -= (ssize_t)iov[i].iov_len;
-			i++;
+		while (w > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov->iov_len = 0;
+			iov++;
+			left--;
 		}
-		if (i < (size_t)n) {
-			iov[i].iov_base = (uint8_t *)iov[i].iov_base + w;
-			iov[i].iov_len -= (size_t)w;
+		if (w > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
 		}
 	}
 	pthread_mutex_unlock(&c->wlock);
@@ -90,10 +117,26 @@ static int send_reply(struct conn *c, uint64_t cookie, uint32_t error,
 static void run_read(struct job *j)
 {
 	struct conn *c = j->conn;
-	void *buf = malloc(j->len);
-	int r = buf ? c->ex->read(c->ex->arg, buf, j->off, j->len) : -ENOMEM;
+	const struct nbd_export *ex = c->ex;
+	struct iovec one, *iov = NULL;
+	unsigned n = 0;
+	void *hold = NULL, *buf = NULL;
+	int r;
 
-	send_reply(c, j->cookie, nbd_errno_to_wire(r), buf, j->len);
+	if (ex->read_iov) {
+		r = ex->read_iov(ex->arg, j->off, j->len, &iov, &n, &hold);
+	} else {
+		buf = malloc(j->len);
+		r = buf ? ex->read(ex->arg, buf, j->off, j->len) : -ENOMEM;
+		one = (struct iovec){buf, j->len};
+		iov = &one;
+		n = 1;
+	}
+	send_reply(c, j->cookie, nbd_errno_to_wire(r), iov, r ? 0 : n);
+	if (ex->read_iov && !r) {
+		ex->release(ex->arg, hold);
+		free(iov);
+	}
 	free(buf);
 	pthread_mutex_lock(&c->lock);
 	/* wakes the reader waiting for room, or for the last reply */

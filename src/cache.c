@@ -740,30 +740,50 @@ static int read_direct(struct cache *c, void *buf, uint64_t off, size_t len)
 	return r;
 }
 
-int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
+/* What a reply holds until it is sent: pinned chunks, a bounce buffer. */
+struct hold {
+	char *bounce; /* bytes read around the cache, or NULL */
+	uint64_t cnt;
+	struct slot *pin[]; /* NULL: not pinned */
+};
+
+static const char zeros[NBD_BLOCK]; /* the device's tail past the object */
+
+void cache_release(void *arg, void *hold)
 {
 	struct cache *c = arg;
-	struct slot *stack[32], **pin = stack, *s, *first = NULL;
-	uint64_t n = 0, idx0, cnt, k, a, b;
+	struct hold *h = hold;
+	uint64_t k;
+
+	pthread_mutex_lock(&c->lock);
+	for (k = 0; k < h->cnt; k++)
+		if (h->pin[k])
+			h->pin[k]->refs--;
+	pthread_mutex_unlock(&c->lock);
+	free(h->bounce);
+	free(h);
+}
+
+/*
+ * Pins the chunks of [off, off + n) (n > 0) as iov pieces, claiming and
+ * queueing the misses in runs and waiting for them; what finds no room is
+ * read around the cache into h->bounce. Returns the number of pieces, or
+ * -errno; either way h holds what was pinned (cache_release drops it).
+ */
+static long pin_range(struct cache *c, uint64_t off, uint64_t n, struct hold *h,
+		      struct iovec *iov)
+{
+	uint64_t idx0 = off / c->chunk, k, a, b;
+	struct slot *s, *first = NULL, **pin = h->pin;
 	uint32_t run = 0;
+	long niov = 0;
 	int r = 0, e, waited = 0;
 
-	if (off < c->size)
-		n = min_u64(c->size - off, len);
-	memset((char *)buf + n, 0, len - n);
-	if (!n)
-		return 0;
-	if (!c->nslots)
-		return read_direct(c, buf, off, n);
-	idx0 = off / c->chunk;
-	cnt = (off + n - 1) / c->chunk - idx0 + 1;
-	if (cnt > 32 && !(pin = malloc(cnt * sizeof(*pin))))
-		return -ENOMEM;
 	pthread_mutex_lock(&c->lock);
 	c->nbd_inflight++;
 	c->last_read_ms = mono_us() / 1000;
 	/* pin what is cached or coming; claim the rest, in runs */
-	for (k = 0; k < cnt; k++) {
+	for (k = 0; k < h->cnt; k++) {
 		s = lookup(c, idx0 + k);
 		if (s && s->state != S_FAILED) {
 			c->hits++;
@@ -800,8 +820,8 @@ int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
 	}
 	enqueue(c, first, run, 0);
 	read_ahead(c, off, n, waited);
-	/* copy out in order, waiting where needed */
-	for (k = 0; k < cnt; k++) {
+	/* the pieces in order, waiting where needed */
+	for (k = 0; k < h->cnt; k++) {
 		a = (idx0 + k) * c->chunk;
 		b = min_u64(a + c->chunk, off + n);
 		if (a < off)
@@ -809,33 +829,99 @@ int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
 		s = pin[k];
 		if (!s) {
 			/* the run of chunks with no room, in one read */
-			while (k + 1 < cnt && !pin[k + 1])
+			while (k + 1 < h->cnt && !pin[k + 1])
 				b = min_u64((idx0 + ++k + 1) * c->chunk,
 					    off + n);
 			pthread_mutex_unlock(&c->lock);
-			e = read_direct(c, (char *)buf + (a - off), a, b - a);
+			if (!h->bounce)
+				h->bounce = malloc(n);
+			e = h->bounce ? read_direct(c, h->bounce + (a - off), a,
+						    b - a)
+				      : -ENOMEM;
 			pthread_mutex_lock(&c->lock);
 			if (e && !r)
 				r = e;
+			iov[niov++] =
+				(struct iovec){h->bounce + (a - off), b - a};
 			continue;
 		}
 		while (s->state == S_FETCHING)
 			pthread_cond_wait(&c->ready, &c->lock);
 		if (s->state == S_READY) {
-			pthread_mutex_unlock(&c->lock);
-			memcpy((char *)buf + (a - off),
-			       s->data + (a - s->idx * c->chunk), b - a);
-			pthread_mutex_lock(&c->lock);
 			lru_push(c, s);
+			iov[niov++] = (struct iovec){
+				s->data + (a - s->idx * c->chunk), b - a};
 		} else if (!r) {
 			r = s->err;
 		}
-		s->refs--;
 	}
 	c->nbd_inflight--;
 	pthread_mutex_unlock(&c->lock);
-	if (pin != stack)
-		free(pin);
+	return r ? r : niov;
+}
+
+int cache_read_iov(void *arg, uint64_t off, uint32_t len, struct iovec **iovp,
+		   unsigned *niov, void **hold)
+{
+	struct cache *c = arg;
+	uint64_t n = 0, cnt = 0;
+	struct iovec *iov;
+	struct hold *h;
+	long got = 0;
+	int r;
+
+	if (off < c->size)
+		n = min_u64(c->size - off, len);
+	if (n)
+		cnt = c->nslots ? (off + n - 1) / c->chunk - off / c->chunk + 1
+				: 1;
+	h = calloc(1, sizeof(*h) + cnt * sizeof(h->pin[0]));
+	iov = malloc((cnt + 1) * sizeof(*iov));
+	if (!h || !iov) {
+		r = -ENOMEM;
+		goto err;
+	}
+	if (n && c->nslots) {
+		h->cnt = cnt;
+		got = pin_range(c, off, n, h, iov);
+	} else if (n) {
+		h->bounce = malloc(n);
+		got = h->bounce ? read_direct(c, h->bounce, off, n) : -ENOMEM;
+		iov[0] = (struct iovec){h->bounce, n};
+		got = got ? got : 1;
+	}
+	if (got < 0) {
+		r = (int)got;
+		goto err;
+	}
+	if (len > n) /* within the device, so less than a block */
+		iov[got++] = (struct iovec){(void *)zeros, len - n};
+	*iovp = iov;
+	*niov = (unsigned)got;
+	*hold = h;
+	return 0;
+err:
+	if (h)
+		cache_release(c, h);
+	free(iov);
+	return r;
+}
+
+int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
+{
+	struct iovec *iov;
+	unsigned n, i;
+	void *hold;
+	int r = cache_read_iov(arg, off, len, &iov, &n, &hold);
+
+	for (i = 0; !r && i < n; i++) {
+		memcpy(buf, iov[i].iov_base, iov[i].iov_len);
+		buf = (char *)buf + iov[i].iov_len;
+	}
+	if (!r) {
+		cache_release(arg, hold);
+		free(iov);
+	}
 	return r;
 }
 
@@ -1093,6 +1179,8 @@ void cache_export(struct cache *c, const char *name, struct nbd_export *ex)
 {
 	object_export(c->ob, name, ex);
 	ex->read = cache_read;
+	ex->read_iov = cache_read_iov;
+	ex->release = cache_release;
 	ex->arg = c;
 }
 

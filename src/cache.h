@@ -10,6 +10,7 @@
 #ifndef S3ROOT_CACHE_H
 #define S3ROOT_CACHE_H
 
+#include <sys/uio.h>
 #include "src/object.h"
 
 struct cache;
@@ -56,6 +57,10 @@ void cache_free(struct cache *c);
  * its end. Safe from many threads. Returns 0 or -errno (logged).
  */
 int cache_read(void *arg, void *buf, uint64_t off, uint32_t len);
+/* The same without a copy (struct nbd_export's read_iov and release). */
+int cache_read_iov(void *arg, uint64_t off, uint32_t len, struct iovec **iov,
+		   unsigned *niov, void **hold);
+void cache_release(void *arg, void *hold);
 
 /* The object through the cache as a read-only NBD export named name. */
 struct nbd_export;

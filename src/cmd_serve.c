@@ -6,7 +6,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -174,6 +176,7 @@ int cmd_serve(int argc, char **argv, char **envp)
 	struct cli cl = {argc, argv, 1, 0};
 	const char *arg, *source = NULL, *listen_spec = NULL;
 	struct sigaction sa = {.sa_handler = on_stop};
+	sigset_t sigs, waiting;
 	struct opts o = {0};
 	struct object *ob = NULL;
 	struct cache *cache = NULL;
@@ -221,6 +224,18 @@ int cmd_serve(int argc, char **argv, char **envp)
 		err("%s", msg);
 		goto out;
 	}
+	/* SIGINT, SIGTERM and SIGUSR1 are for the main thread's wait for
+	 * clients: every thread started from here on (fetchers, workers,
+	 * clients) has them blocked, and the main thread takes them only
+	 * inside ppoll, so that none is missed */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, &waiting);
+	sigdelset(&waiting, SIGINT);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGUSR1);
 	cache_config_from(&o, &cc);
 	r = cache_new(&cache, ob, &cc, msg, sizeof(msg));
 	if (r) {
@@ -239,7 +254,9 @@ int cmd_serve(int argc, char **argv, char **envp)
 	if (lfd < 0)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: accept returns */
+	/* a client gone before accept must not block it: ppoll waits */
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
@@ -247,15 +264,17 @@ int cmd_serve(int argc, char **argv, char **envp)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	fprintf(stderr, "listening on %s\n", shown);
 	while (!stop_requested) {
+		struct pollfd pfd = {lfd, POLLIN, 0};
 		struct client *cli;
 
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		r = ppoll(&pfd, 1, NULL, &waiting);
 		if (figures_requested) {
 			figures_requested = 0;
 			print_figures(cache);
 		}
+		fd = r > 0 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
 		if (fd < 0) {
-			if (errno != EINTR && errno != ECONNABORTED)
+			if (r > 0 && errno != EAGAIN && errno != ECONNABORTED)
 				warn("serve: accept: %s", strerror(errno));
 			continue;
 		}

@@ -56,12 +56,14 @@ figures() {
 	esac
 }
 
+# more_figures N: serve has printed more than N sets of figures
+more_figures() { [ "$(grep -c '^fetched:' "$T/serve.log")" -gt "$1" ]; }
+
 ask_figures() {
 	local n
 	n=$(grep -c '^fetched:' "$T/serve.log" || true)
 	kill -USR1 "$serve_pid"
-	wait_for 50 [ "$(grep -c '^fetched:' "$T/serve.log")" -gt "$n" ] ||
-		fail "no figures on SIGUSR1"
+	wait_for 50 more_figures "$n" || fail "no figures on SIGUSR1"
 }
 
 same_object() {

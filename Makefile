@@ -145,6 +145,7 @@ $(MBEDTLS_BUILD)/src/include/mbedtls/ssl.h:
 	$(Q)tests/deps.sh mbedtls-source $(MBEDTLS_BUILD)
 ifeq ($(MBEDTLS_INNER),1)
 $(MBEDTLS_BUILD)/%.o: $(MBEDTLS_SRC)/library/%.c http/mbedtls_config.h
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(OPT) -w -I$(MBEDTLS_SRC)/include -I. $(MBEDTLS_CONFIG) \
 		-MMD -MP $(CFLAGS) -c -o $@ $<

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <mbedtls/aesni.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pem.h>
@@ -39,20 +40,31 @@
 /*
  * The library's defaults put secp521r1 and AES-256 first, and servers that
  * follow the client's order (nginx does) pick them: a full handshake then
- * costs four times as much. Prefer what BearSSL and browsers prefer.
+ * costs four times as much. Prefer x25519 and P-256, and AES-128-GCM where
+ * the CPU has AES instructions (mbedTLS 2.28 uses them on x86-64 only;
+ * measured here, 1.6 times ChaCha20's throughput), else ChaCha20 (its
+ * software AES is slower, and not constant-time).
  */
 static const mbedtls_ecp_group_id curves[] = {
 	MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
 	MBEDTLS_ECP_DP_SECP384R1,  MBEDTLS_ECP_DP_SECP521R1,
 	MBEDTLS_ECP_DP_NONE,
 };
-static const int first_suites[] = {
+static const int aes_suites[] = {
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+static const int chacha_suites[] = {
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
 /* s3root's own bundle (as the initramfs builder installs it), then where
@@ -294,18 +306,28 @@ static int random_bytes(void *ctx, unsigned char *buf, size_t len)
 	return 0;
 }
 
-/* first_suites, then the rest of the library's list in its order */
+static int have_aes_instructions(void)
+{
+#if defined(MBEDTLS_AESNI_C) && defined(MBEDTLS_HAVE_X86_64)
+	return mbedtls_aesni_has_support(MBEDTLS_AESNI_AES);
+#else
+	return 0;
+#endif
+}
+
+/* Our preferred suites, then the rest of the library's list in its order. */
 static void order_suites(struct tls_ctx *c)
 {
-	const size_t nfirst = sizeof(first_suites) / sizeof(first_suites[0]);
+	const int *first = have_aes_instructions() ? aes_suites : chacha_suites;
+	const size_t nfirst = sizeof(aes_suites) / sizeof(aes_suites[0]);
 	const int *all = mbedtls_ssl_list_ciphersuites();
 	size_t n = 0, i;
 
 	for (i = 0; i < nfirst; i++)
-		if (mbedtls_ssl_ciphersuite_from_id(first_suites[i]))
-			c->suites[n++] = first_suites[i];
+		if (mbedtls_ssl_ciphersuite_from_id(first[i]))
+			c->suites[n++] = first[i];
 	for (; *all && n < SUITES_MAX; all++) {
-		for (i = 0; i < nfirst && first_suites[i] != *all; i++)
+		for (i = 0; i < nfirst && first[i] != *all; i++)
 			;
 		if (i == nfirst)
 			c->suites[n++] = *all;

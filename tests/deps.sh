@@ -9,7 +9,8 @@
 set -eu
 
 pkgs=(
-	# build
+	# build (TLS=mbedtls needs nothing more: its source comes from
+	# Debian's source package, see mbedtls-source below)
 	make gcc musl-tools libbearssl-dev file git
 	# format check, sanitizer and fuzz builds
 	clang clang-format libclang-rt-14-dev

@@ -57,9 +57,14 @@ mbedtls_source() {
 		-o "Dir::Cache=$dir/apt/cache")
 	# root's apt drops to _apt for downloads, which cannot write here
 	[ "$(id -u)" -ne 0 ] || opts+=(-o APT::Sandbox::User=root)
-	apt-get "${opts[@]}" update
 	rm -f "$dir"/get/*
-	(cd "$dir/get" && apt-get "${opts[@]}" source --download-only mbedtls)
+	if ! apt-get "${opts[@]}" update ||
+		! (cd "$dir/get" &&
+			apt-get "${opts[@]}" source --download-only mbedtls); then
+		echo "cannot fetch Debian's mbedtls source package; name an" \
+			"mbedTLS 2.28 source tree with MBEDTLS_DIR=" >&2
+		exit 1
+	fi
 	tgz=$(ls "$dir"/get/mbedtls_*.orig.tar.*)
 	rm -rf "$dir/src.tmp" "$dir/src"
 	mkdir -p "$dir/src.tmp"

@@ -90,6 +90,20 @@ get_rate() {
 	e=$(date +%s%N)
 	awk -v mb="$MB" -v ns=$((e - s)) 'BEGIN { printf "%.0f", mb / (ns / 1e9) }'
 }
+# ca_load_ms BIN: what loading the system CA bundle adds to a start (a
+# refused plain-HTTP connection), over 20 runs against one with one CA
+ca_load_ms() {
+	local bin=$1 i s m= o
+	for o in "" "s3.ca=$TLS_CA,"; do
+		s=$(date +%s%N)
+		for i in $(seq 20); do
+			S3ROOT_CONFIG=/dev/null "$bin" stat http://127.0.0.1:1/x \
+				-o "${o}s3.io_timeout=1ms" >/dev/null 2>&1 || true
+		done
+		m="$m $(($(date +%s%N) - s))"
+	done
+	awk -v m="$m" 'BEGIN { split(m, v); printf "%.1f", (v[1] - v[2]) / 20e6 }'
+}
 max() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { print (a > b ? a : b) }'; }
 
 declare -A val dir=([bearssl]=build [mbedtls]=build-mbedtls)
@@ -100,6 +114,7 @@ for b in bearssl mbedtls; do
 		>"$T/hs.$b"
 	val[$b.full]=$(awk '$1 == "full" { print $3 }' "$T/hs.$b")
 	val[$b.resumed]=$(awk '$1 == "resumed" { print $3 }' "$T/hs.$b")
+	val[$b.ca]=$(ca_load_ms "$d/s3root")
 done
 # the two builds take turns, so that a busy moment hits both
 for i in $(seq "$RUNS"); do
@@ -126,6 +141,7 @@ printf '%-46s %10s %10s %8s\n' "" BearSSL mbedTLS ratio
 row "static binary size" size bytes
 row "full handshake, median of $N" full ms
 row "resumed handshake, median of $N" resumed ms
+row "load the system CA bundle" ca ms
 row "get $MB MB over TLS" get MB/s
 row "get $MB MB over plain HTTP (same code)" plain MB/s
 echo "handshake: TCP connect + handshake, no request; get: sequential 8 MiB"

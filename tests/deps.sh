@@ -2,10 +2,15 @@
 # tests/deps.sh check|install: the Debian packages the build and the tests
 # need. `check` exits 1 when one is missing; `install` installs only what is
 # missing (apt-get, non-interactive).
+# tests/deps.sh mbedtls-source DIR: Debian's mbedtls source package (the
+# upstream tarball, unpacked into DIR/src) for `make TLS=mbedtls`, fetched
+# with apt-get from the deb-src twins of this machine's deb sources, in a
+# private apt state under DIR: the system's apt configuration is not touched.
 set -eu
 
 pkgs=(
-	# build
+	# build (TLS=mbedtls needs nothing more: its source comes from
+	# Debian's source package, see mbedtls-source below)
 	make gcc musl-tools libbearssl-dev file git
 	# format check, sanitizer and fuzz builds
 	clang clang-format libclang-rt-14-dev
@@ -32,7 +37,53 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 done
 
+# mbedtls_source DIR: see above.
+mbedtls_source() {
+	local dir f opts tgz
+	mkdir -p "$1" && dir=$(cd "$1" && pwd) || exit 1
+	mkdir -p "$dir/apt/etc/sources.list.d" "$dir/apt/lists/partial" \
+		"$dir/apt/cache/archives/partial" "$dir/get"
+	: >"$dir/apt/etc/sources.list"
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f" \
+			>>"$dir/apt/etc/sources.list"
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		sed 's/^Types:.*/Types: deb-src/' "$f" \
+			>"$dir/apt/etc/sources.list.d/${f##*/}"
+	done
+	opts=(-qq -o "Dir::Etc::SourceList=$dir/apt/etc/sources.list"
+		-o "Dir::Etc::SourceParts=$dir/apt/etc/sources.list.d"
+		-o "Dir::State::Lists=$dir/apt/lists"
+		-o "Dir::Cache=$dir/apt/cache")
+	# root's apt drops to _apt for downloads, which cannot write here
+	[ "$(id -u)" -ne 0 ] || opts+=(-o APT::Sandbox::User=root)
+	rm -f "$dir"/get/*
+	if ! apt-get "${opts[@]}" update ||
+		! (cd "$dir/get" &&
+			apt-get "${opts[@]}" source --download-only mbedtls); then
+		echo "cannot fetch Debian's mbedtls source package; name an" \
+			"mbedTLS 2.28 source tree with MBEDTLS_DIR=" >&2
+		exit 1
+	fi
+	tgz=$(ls "$dir"/get/mbedtls_*.orig.tar.*)
+	rm -rf "$dir/src.tmp" "$dir/src"
+	mkdir -p "$dir/src.tmp"
+	tar xf "$tgz" -C "$dir/src.tmp" --strip-components=1
+	[ -f "$dir/src.tmp/include/mbedtls/ssl.h" ] || {
+		echo "$tgz: not an mbedTLS source tree" >&2
+		exit 1
+	}
+	mv "$dir/src.tmp" "$dir/src"
+}
+
 case ${1:-check} in
+mbedtls-source)
+	[ $# -eq 2 ] || { echo "usage: $0 mbedtls-source DIR" >&2; exit 2; }
+	mbedtls_source "$2"
+	;;
 check)
 	[ ${#missing[@]} -eq 0 ] && exit 0
 	echo "missing packages: ${missing[*]}" >&2
@@ -51,7 +102,7 @@ install)
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	;;
 *)
-	echo "usage: $0 check|install" >&2
+	echo "usage: $0 check|install|mbedtls-source DIR" >&2
 	exit 2
 	;;
 esac

@@ -145,11 +145,11 @@ cmp "$T/got" "$T/big" || fail "versioned read mixed versions"
 	fail "no version id"
 echo "replaced, versioned: the pinned version was served whole"
 
-# TLS: the right CA, another CA, a name mismatch
+# TLS: the right CA, another CA, a name mismatch, an expired certificate
 tls="s3.endpoint=https://$TLS_HOST:$TLS_PORT,s3.resolve=bkt.$TLS_HOST:127.0.0.1"
 check_get big -o "$tls,s3.ca=$TLS_CA,s3.chunk=16K"
 # nginx closes a connection after 4 requests: the reconnections resumed
-# the TLS session (BearSSL keeps it per host)
+# the TLS session (either backend keeps it per host)
 grep -q 'reused=r' "$TLS_DIR/log/nginx-access.log" ||
 	fail "no TLS session was resumed"
 check_get "ütf-8 ☃" -o "$tls,s3.ca=$TLS_CA,s3.sig=2"
@@ -158,6 +158,9 @@ expect_fail "certificate of bkt.s3.test not trusted \(unknown CA" \
 	"$S3ROOT" stat s3://bkt/big -o "$tls,s3.ca=$TLS_BAD_CA"
 expect_fail "certificate name mismatch" "$S3ROOT" stat s3://bkt/big \
 	-o "s3.endpoint=https://$TLS_HOST:$TLS_BADNAME_PORT,s3.resolve=$TLS_HOST:127.0.0.1,s3.urlstyle=path,s3.ca=$TLS_CA"
+expect_fail "certificate of $TLS_HOST expired or not yet valid \(checked at 20" \
+	"$S3ROOT" stat s3://bkt/big \
+	-o "s3.endpoint=https://$TLS_HOST:$TLS_EXPIRED_PORT,s3.resolve=$TLS_HOST:127.0.0.1,s3.urlstyle=path,s3.ca=$TLS_CA"
 expect_fail "TLS to the address 127.0.0.1 cannot be verified" \
 	"$S3ROOT" stat s3://bkt/big -o "s3.endpoint=https://127.0.0.1:$TLS_PORT,s3.ca=$TLS_CA"
 echo "TLS: ok"

@@ -104,6 +104,17 @@ ca_load_ms() {
 	done
 	awk -v m="$m" 'BEGIN { split(m, v); printf "%.1f", (v[1] - v[2]) / 20e6 }'
 }
+# cpu_gb CMD...: the CPU seconds (user + system) CMD spends per GB of the
+# object, from getrusage (precise, unlike clock ticks)
+cpu_gb() {
+	S3ROOT_CONFIG=/dev/null /usr/bin/python3 - "$MB" "$@" <<'PY'
+import resource, subprocess, sys
+mb, cmd = int(sys.argv[1]), sys.argv[2:]
+subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.2f" % ((u.ru_utime + u.ru_stime) / (mb * 1048576 / 1e9)))
+PY
+}
 max() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { print (a > b ? a : b) }'; }
 
 declare -A val dir=([bearssl]=build [mbedtls]=build-mbedtls)
@@ -126,6 +137,16 @@ for i in $(seq "$RUNS"); do
 			"http://127.0.0.1:$UP/big")" "${val[$b.plain]:-}")
 	done
 done
+# CPU per GB over TLS: each build's get against curl on one connection
+min() { awk -v a="$1" -v b="${2:-1e9}" 'BEGIN { print (a < b ? a : b) }'; }
+for i in $(seq "$RUNS"); do
+	for b in bearssl mbedtls; do
+		val[$b.cpu]=$(min "$(cpu_gb "${dir[$b]}/s3root" get "$url" \
+			-o "$opts")" "${val[$b.cpu]:-}")
+	done
+	curl_cpu=$(min "$(cpu_gb curl -sS -o /dev/null --cacert "$TLS_CA" \
+		--resolve "$TLS_HOST:$TLS_PORT:127.0.0.1" "$url")" "${curl_cpu:-}")
+done
 # `get` reconnects every 4 requests (keepalive_requests 4): those resume
 reused=$(grep -c 'reused=r' "$TLS_DIR/log/nginx-access.log" || true)
 
@@ -144,5 +165,11 @@ row "resumed handshake, median of $N" resumed ms
 row "load the system CA bundle" ca ms
 row "get $MB MB over TLS" get MB/s
 row "get $MB MB over plain HTTP (same code)" plain MB/s
+row "CPU per GB, get over TLS" cpu s
+awk -v c="$curl_cpu" -v a="${val[bearssl.cpu]}" -v b="${val[mbedtls.cpu]}" \
+	'BEGIN { printf "%-46s %10s %10s\n%-46s %10.2f %10.2f\n",
+		"curl over TLS, one connection (s/GB)", c, c,
+		"s3root / curl, CPU per GB", a / c, b / c }'
 echo "handshake: TCP connect + handshake, no request; get: sequential 8 MiB"
-echo "ranged GETs, best of $RUNS, $reused resumed TLS reconnections in all"
+echo "ranged GETs, best of $RUNS, $reused resumed TLS reconnections in all;"
+echo "CPU per GB: user + system time per 10^9 bytes, the least of $RUNS runs"

@@ -116,18 +116,18 @@ struct state {
 	int use_ioctl;
 };
 
-/* Reads a state file back (bounded lines; unknown keys ignored). */
-static int read_state(int index, struct state *st)
+/*
+ * Reads state file text (NUL-terminated, changed in place): unknown keys
+ * are ignored, a value that does not fit or a bad pid makes it -EINVAL
+ * (a truncated source or option must never be used).
+ */
+static int parse_state(char *buf, struct state *st)
 {
-	char path[64], *buf, *line, *next, *eq;
-	size_t len;
-	int r;
+	char *line, *next, *eq, *end;
+	long pid;
+	int n;
 
 	memset(st, 0, sizeof(*st));
-	state_path(path, sizeof(path), index, "state");
-	r = read_file(path, 256 * 1024, &buf, &len);
-	if (r)
-		return r;
 	for (line = buf; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -137,18 +137,48 @@ static int read_state(int index, struct state *st)
 			continue;
 		*eq = '\0';
 		eq += 3;
-		if (!strcmp(line, "source"))
-			snprintf(st->source, sizeof(st->source), "%s", eq);
-		else if (!strcmp(line, "pid"))
-			st->pid = atoi(eq);
-		else if (!strcmp(line, "interface"))
+		if (!strcmp(line, "source")) {
+			n = snprintf(st->source, sizeof(st->source), "%s", eq);
+			if (n >= (int)sizeof(st->source))
+				return -EINVAL;
+		} else if (!strcmp(line, "pid")) {
+			errno = 0;
+			pid = strtol(eq, &end, 10);
+			if (*end || end == eq || errno || pid < 2 ||
+			    pid > INT32_MAX)
+				return -EINVAL;
+			st->pid = (int)pid;
+		} else if (!strcmp(line, "interface")) {
+			if (strcmp(eq, "ioctl") && strcmp(eq, "netlink"))
+				return -EINVAL;
 			st->use_ioctl = !strcmp(eq, "ioctl");
-		else if (!strcmp(line, "option") && st->noptions < MAX_LISTS)
-			snprintf(st->options[st->noptions++],
-				 sizeof(st->options[0]), "%s", eq);
+		} else if (!strcmp(line, "option")) {
+			if (st->noptions == MAX_LISTS)
+				return -EINVAL;
+			n = snprintf(st->options[st->noptions++],
+				     sizeof(st->options[0]), "%s", eq);
+			if (n >= (int)sizeof(st->options[0]))
+				return -EINVAL;
+		}
 	}
-	free(buf);
 	return st->source[0] ? 0 : -EINVAL;
+}
+
+/* Reads the state file of /dev/nbd<index> back. */
+static int read_state(int index, struct state *st)
+{
+	char path[64], *buf;
+	size_t len;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	state_path(path, sizeof(path), index, "state");
+	r = read_file(path, 256 * 1024, &buf, &len);
+	if (r)
+		return r;
+	r = parse_state(buf, st);
+	free(buf);
+	return r;
 }
 
 static void remove_state(int index)

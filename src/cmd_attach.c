@@ -35,9 +35,9 @@
 enum { O_OPT = 1, O_DEVICE, O_REATTACH, O_VERBOSE, O_JSON, O_HELP };
 
 static const struct cli_opt attach_opts[] = {
-	{"-o", 1, O_OPT},
-	{"--device", 1, O_DEVICE},
-	{"--reattach", 1, O_REATTACH},
+	{"-o", CLI_MANY, O_OPT},
+	{"--device", CLI_ONCE, O_DEVICE},
+	{"--reattach", CLI_ONCE, O_REATTACH},
 	{"-v", 0, O_VERBOSE},
 	{"--json", 0, O_JSON},
 	{"-h", 0, O_HELP},
@@ -624,20 +624,27 @@ static void attach_usage(FILE *f)
 	opts_print_help(f);
 }
 
+/* The arguments of attach, mount, detach or list: allowed lists the ids of
+ * the options the command takes ("12": -o and --device), --help aside. */
 static int scan(int argc, char **argv, struct attach_args *a, int positional,
-		void (*usage)(FILE *))
+		const char *allowed, void (*usage)(FILE *))
 {
-	struct cli cl = {argc, argv, 1, 0};
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
 	const char *arg;
 	int id, npos = 0;
 
 	while ((id = cli_next(&cl, attach_opts, &arg)) != -1) {
+		if (id > 0 && id != O_HELP && !strchr(allowed, '0' + id)) {
+			err("%s: option %s is not for this command", argv[0],
+			    cl.name);
+			return -1;
+		}
 		switch (id) {
 		case -2:
 			return -1;
 		case 0:
 			if (npos == positional) {
-				err("%s: unexpected argument '%s'", argv[0],
+				err("%s: unexpected argument '%.100s'", argv[0],
 				    arg);
 				return -1;
 			}
@@ -686,7 +693,7 @@ int attach_device(const char *source, const char *list, char **envp, int root,
 int cmd_attach(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
-	int r = scan(argc, argv, &a, 1, attach_usage), index;
+	int r = scan(argc, argv, &a, 1, "123", attach_usage), index;
 
 	if (r)
 		return r > 0 ? 0 : 1;
@@ -712,7 +719,7 @@ int cmd_mount(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
 	char dev[32], msg[256];
-	int r = scan(argc, argv, &a, 2, mount_usage), index;
+	int r = scan(argc, argv, &a, 2, "1", mount_usage), index;
 
 	if (r)
 		return r > 0 ? 0 : 1;
@@ -745,7 +752,7 @@ int cmd_detach(int argc, char **argv, char **envp)
 	struct attach_args a = {0};
 	struct state st;
 	char msg[512];
-	int r = scan(argc, argv, &a, 1, detach_usage), index, i;
+	int r = scan(argc, argv, &a, 1, "", detach_usage), index, i;
 
 	(void)envp;
 	if (r)
@@ -785,7 +792,8 @@ int cmd_list(int argc, char **argv, char **envp)
 	struct state st;
 	size_t n = 0, i;
 	char msg[512], figures[2048], *line, *next;
-	int r = scan(argc, argv, &a, 0, list_usage), first = 1, alive, live;
+	int r = scan(argc, argv, &a, 0, "45", list_usage), first = 1, alive,
+	    live;
 
 	(void)envp;
 	if (r)

@@ -17,10 +17,10 @@
 enum { O_OPT = CLI_OPT, O_JSON, O_RANGE, O_OUTPUT, O_HELP };
 
 static const struct cli_opt obj_opts[] = {
-	{"-o", 1, O_OPT},
+	{"-o", CLI_MANY, O_OPT},
 	{"--json", 0, O_JSON},
-	{"--range", 1, O_RANGE},
-	{"--output", 1, O_OUTPUT},
+	{"--range", CLI_ONCE, O_RANGE},
+	{"--output", CLI_ONCE, O_OUTPUT},
 	{"-h", 0, O_HELP},
 	{"--help", 0, O_HELP},
 	{NULL, 0, 0},
@@ -42,7 +42,7 @@ static int open_from_args(int argc, char **argv, char **envp,
 			  struct opts *o, struct obj_args *a,
 			  struct object **ob)
 {
-	struct cli cl = {argc, argv, 1, 0};
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
 	struct source src;
 	struct s3_target t;
 	struct creds c;
@@ -54,7 +54,7 @@ static int open_from_args(int argc, char **argv, char **envp,
 		if (id > 0 && id != O_OPT && id != O_HELP &&
 		    !strchr(allowed, '0' + id)) {
 			err("%s: option %s is not for this command", argv[0],
-			    cl.argv[cl.i - 1 - (arg != NULL)]);
+			    cl.name);
 			return -1;
 		}
 		r = cli_common(&cl, id, arg, &a->source, o);

@@ -24,11 +24,11 @@ enum {
 };
 
 static const struct cli_opt sign_opts[] = {
-	{"-o", 1, O_OPT},
-	{"-H", 1, O_HEADER},
-	{"--method", 1, O_METHOD},
-	{"--time", 1, O_TIME},
-	{"--payload", 1, O_PAYLOAD},
+	{"-o", CLI_MANY, O_OPT},
+	{"-H", CLI_MANY, O_HEADER},
+	{"--method", CLI_ONCE, O_METHOD},
+	{"--time", CLI_ONCE, O_TIME},
+	{"--payload", CLI_ONCE, O_PAYLOAD},
 	{"-v", 0, O_VERBOSE},
 	{"--verbose", 0, O_VERBOSE},
 	{"-h", 0, O_HELP},
@@ -73,7 +73,7 @@ static int split_header(char *h, const char **name, const char **value)
 
 int cmd_sign(int argc, char **argv, char **envp)
 {
-	struct cli cl = {argc, argv, 1, 0};
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
 	const char *names[SIG_MAX_HEADERS], *values[SIG_MAX_HEADERS];
 	const char *arg, *source = NULL, *method = "GET";
 	const char *payload = SIGV4_UNSIGNED_PAYLOAD;

@@ -531,10 +531,13 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 
 	if (reattach) {
 		idx = device_index(a->reattach);
-		if (idx < 0 || read_state(idx, &st)) {
-			err("attach --reattach: no state for %s in " RUN_DIR
-			    " (was it attached by s3root?)",
-			    a->reattach);
+		r = idx < 0 ? -ENODEV : read_state(idx, &st);
+		if (r) {
+			err("attach --reattach '%s': %s", a->reattach,
+			    r == -ENODEV   ? "not /dev/nbdN"
+			    : r == -EINVAL ? "a damaged state file in " RUN_DIR
+					   : "no state in " RUN_DIR
+					     " (was it attached by s3root?)");
 			return -1;
 		}
 		a->source = st.source;
@@ -552,14 +555,23 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 			for (i = 0; i < 100 && !kill(st.pid, 0); i++)
 				usleep(50000);
 	} else {
-		for (i = 0; i < a->nlists; i++)
+		for (i = 0; i < a->nlists; i++) {
+			/* each list becomes a line of the state file */
+			if (strlen(a->lists[i]) >= sizeof(st.options[0])) {
+				err("attach: -o list longer than %zu bytes "
+				    "(split it into several -o)",
+				    sizeof(st.options[0]) - 1);
+				return -1;
+			}
 			if (opts_parse_list(&o, a->lists[i], OPT_SRC_ARG, msg,
 					    sizeof(msg))) {
 				err("%s", msg);
 				return -1;
 			}
+		}
 		if (a->device && (idx = device_index(a->device)) < 0) {
-			err("attach: --device %s is not /dev/nbdN", a->device);
+			err("attach: --device '%s' is not /dev/nbdN",
+			    a->device);
 			return -1;
 		}
 	}
@@ -655,7 +667,9 @@ static int scan(int argc, char **argv, struct attach_args *a, int positional,
 			break;
 		case O_OPT:
 			if (a->nlists == MAX_LISTS) {
-				err("%s: too many -o", argv[0]);
+				err("%s: more than %d -o (join them: -o "
+				    "KEY=VALUE,KEY=VALUE)",
+				    argv[0], MAX_LISTS);
 				return -1;
 			}
 			a->lists[a->nlists++] = arg;
@@ -699,6 +713,11 @@ int cmd_attach(int argc, char **argv, char **envp)
 		return r > 0 ? 0 : 1;
 	if (!a.reattach && !a.source) {
 		err("attach: SOURCE or --reattach /dev/nbdN is required");
+		return 1;
+	}
+	if (a.reattach && (a.source || a.device || a.nlists)) {
+		err("attach: --reattach takes no SOURCE, --device or -o (the "
+		    "state file has them)");
 		return 1;
 	}
 	if (do_attach(&a, envp, &index))
@@ -758,7 +777,10 @@ int cmd_detach(int argc, char **argv, char **envp)
 	if (r)
 		return r > 0 ? 0 : 1;
 	if (!a.source || (index = device_index(a.source)) < 0) {
-		err("detach: expected /dev/nbdN");
+		if (a.source)
+			err("detach: '%.100s' is not /dev/nbdN", a.source);
+		else
+			err("detach: /dev/nbdN is required");
 		return 1;
 	}
 	r = read_state(index, &st);

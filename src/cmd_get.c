@@ -33,6 +33,8 @@ struct obj_args {
 	int json;
 };
 
+static int parse_range(const char *s, uint64_t *off, uint64_t *len);
+
 /*
  * Scans a command's arguments (only the options in allowed), applies -o,
  * and opens the object. 0 with *ob open; 1 after --help; -1 on errors.
@@ -48,6 +50,7 @@ static int open_from_args(int argc, char **argv, char **envp,
 	struct creds c;
 	const char *arg;
 	char msg[1024];
+	uint64_t off, len;
 	int id, r;
 
 	while ((id = cli_next(&cl, obj_opts, &arg)) != -1) {
@@ -69,6 +72,13 @@ static int open_from_args(int argc, char **argv, char **envp,
 			a->json = 1;
 			break;
 		case O_RANGE:
+			/* the syntax now, the object's size once it is open */
+			if (parse_range(arg, &off, &len)) {
+				err("%s: --range '%.100s' is not OFF:LEN "
+				    "(decimal bytes)",
+				    argv[0], arg);
+				return -1;
+			}
 			a->range = arg;
 			break;
 		case O_OUTPUT:

@@ -12,6 +12,7 @@
 #include "src/s3root.h"
 
 #define TRACE_MAX (64 * 1024)
+#define SIGN_MAX_HEADER 8192 /* what servers take in one field line */
 
 enum {
 	O_OPT = CLI_OPT,
@@ -50,10 +51,17 @@ static void sign_usage(FILE *f)
 	opts_print_help(f);
 }
 
-/* "Name: value" into the two halves; the value's outer spaces dropped. */
+/*
+ * "Name: value" into the two halves; the value's outer spaces dropped. The
+ * name is a token, the value has no control characters but tabs (RFC 9110
+ * 5.1, 5.5).
+ */
 static int split_header(char *h, const char **name, const char **value)
 {
-	char *colon = strchr(h, ':'), *v, *end;
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz";
+	char *colon = strchr(h, ':'), *v, *end, *p;
 
 	if (!colon || colon == h)
 		return -1;
@@ -64,8 +72,11 @@ static int split_header(char *h, const char **name, const char **value)
 	end = v + strlen(v);
 	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
 		*--end = '\0';
-	if (strpbrk(h, " \t") || strpbrk(v, "\r\n"))
+	if (strspn(h, tchar) != strlen(h))
 		return -1;
+	for (p = v; *p; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return -1;
 	*name = h;
 	*value = v;
 	return 0;
@@ -100,6 +111,12 @@ int cmd_sign(int argc, char **argv, char **envp)
 		case -2:
 			goto out;
 		case O_HEADER:
+			if (strlen(arg) > SIGN_MAX_HEADER) {
+				err("sign: header '%.100s...' longer than %d "
+				    "bytes",
+				    arg, SIGN_MAX_HEADER);
+				goto out;
+			}
 			if (nh == SIG_MAX_HEADERS) {
 				err("sign: at most %d headers",
 				    SIG_MAX_HEADERS);
@@ -108,8 +125,9 @@ int cmd_sign(int argc, char **argv, char **envp)
 			hcopy[nh] = strdup(arg);
 			if (!hcopy[nh] ||
 			    split_header(hcopy[nh], &names[nh], &values[nh])) {
-				err("sign: bad header '%s' (expected "
-				    "'Name: value')",
+				err("sign: bad header '%.100s' (expected "
+				    "'Name: value': a token, then no control "
+				    "characters)",
 				    arg);
 				goto out;
 			}

@@ -157,20 +157,52 @@ static int is_cert_name(const char *name)
 	       !strcmp(name, "TRUSTED CERTIFICATE");
 }
 
+/*
+ * The length of the DER element that starts der, 0 if it is malformed: a
+ * TRUSTED CERTIFICATE is the certificate followed by OpenSSL's trust
+ * settings, which BearSSL's decoder would take for garbage (X.690 8.1.3).
+ */
+static size_t der_len(const unsigned char *der, size_t len)
+{
+	size_t n = 0, hdr = 2, i;
+
+	if (len < 2 || der[0] != 0x30)
+		return 0;
+	if (der[1] < 0x80) {
+		n = der[1];
+	} else {
+		hdr += der[1] & 0x7f;
+		if (hdr == 2 || hdr > 6 || hdr > len)
+			return 0;
+		for (i = 2; i < hdr; i++)
+			n = n << 8 | der[i];
+	}
+	return n > len - hdr ? 0 : hdr + n;
+}
+
 /* Every certificate of a PEM bundle; other objects are skipped. */
 static int load_pem(struct tls_ctx *c, const char *buf, size_t len,
 		    const char *path, char *err, size_t errlen)
 {
 	br_pem_decoder_context pc;
 	struct vec der = {0};
-	int in_cert = 0, r = 0;
-	size_t n;
+	int in_cert = 0, r = 0, found = 0, line;
+	char *text, *p;
+	size_t n, i;
 
+	/* BearSSL ends lines at LF only ("CERTIFICATE-----\r" would be the
+	 * name): CRLF becomes LF, and a last line gets the newline without
+	 * which its object never ends */
+	text = malloc(len + 1);
+	if (!text)
+		return -ENOMEM;
+	for (i = n = 0; i < len; i++)
+		if (buf[i] != '\r' || i + 1 == len || buf[i + 1] != '\n')
+			text[n++] = buf[i];
+	text[n++] = '\n';
 	br_pem_decoder_init(&pc);
-	while (len) {
-		n = br_pem_decoder_push(&pc, buf, len);
-		buf += n;
-		len -= n;
+	for (p = text; n; p += i, n -= i) {
+		i = br_pem_decoder_push(&pc, p, n);
 		switch (br_pem_decoder_event(&pc)) {
 		case BR_PEM_BEGIN_OBJ:
 			in_cert = is_cert_name(br_pem_decoder_name(&pc));
@@ -179,26 +211,42 @@ static int load_pem(struct tls_ctx *c, const char *buf, size_t len,
 					       &der);
 			break;
 		case BR_PEM_END_OBJ:
+			found += in_cert;
 			if (in_cert &&
 			    (der.oom ||
-			     add_anchor(c, der.p, der.len) == -ENOMEM)) {
+			     add_anchor(c, der.p, der_len(der.p, der.len)) ==
+				     -ENOMEM)) {
 				r = -ENOMEM;
 				goto out;
 			}
 			in_cert = 0;
 			break;
 		case BR_PEM_ERROR:
-			snprintf(err, errlen, "%s: malformed PEM", path);
+			for (line = 1; p > text; p--)
+				line += p[-1] == '\n';
+			snprintf(err, errlen,
+				 "CA bundle %s: malformed PEM at line %d", path,
+				 line);
 			r = -EINVAL;
 			goto out;
 		}
 	}
 	if (!c->ntas) {
-		snprintf(err, errlen, "%s: no certificates", path);
+		if (found)
+			snprintf(err, errlen,
+				 "CA bundle %s: none of its %d certificates "
+				 "could be decoded",
+				 path, found);
+		else
+			snprintf(err, errlen,
+				 "CA bundle %s: no certificates (expected PEM "
+				 "\"BEGIN CERTIFICATE\" blocks)",
+				 path);
 		r = -EINVAL;
 	}
 out:
 	free(der.p);
+	free(text);
 	return r;
 }
 
@@ -219,7 +267,9 @@ static int load_file(struct tls_ctx *c, const char *path, char *err,
 	len = buf ? fread(buf, 1, CA_MAX_FILE, f) : 0;
 	if (!buf || ferror(f) || len == CA_MAX_FILE) {
 		snprintf(err, errlen, "CA bundle %s: %s", path,
-			 !buf ? "out of memory" : "unreadable or too large");
+			 !buf	     ? "out of memory"
+			 : ferror(f) ? strerror(errno)
+				     : "larger than 4 MiB");
 		r = -EINVAL;
 	} else {
 		r = load_pem(c, buf, len, path, err, errlen);

@@ -16,12 +16,13 @@ static const struct cli_opt *cli_find(const struct cli_opt *opts,
 int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg)
 {
 	const struct cli_opt *o;
-	const char *a, *eq;
+	const char *a, *eq, *attached = NULL;
 	size_t len;
 
 	if (c->i >= c->argc)
 		return -1;
 	a = c->argv[c->i++];
+	c->name = NULL;
 	if (c->only_args || a[0] != '-' || !a[1]) {
 		*arg = a;
 		return 0;
@@ -34,14 +35,23 @@ int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg)
 	len = eq ? (size_t)(eq - a) : strlen(a);
 	o = cli_find(opts, a, len);
 	/* short options take their argument attached too: -os3.sig=2 */
-	if (!o && a[1] != '-' && (o = cli_find(opts, a, 2)) && o->has_arg) {
-		*arg = a + 2;
-		return o->id;
+	if (!o && a[1] != '-') {
+		o = cli_find(opts, a, 2);
+		if (o && !o->has_arg)
+			o = NULL; /* "-vx" is not -v */
+		attached = a + 2;
 	}
 	if (!o) {
-		err("unknown option '%s' (see --help)", a);
+		err("unknown option '%.100s' (see --help)", a);
 		return -2;
 	}
+	c->name = o->name;
+	if (o->has_arg == CLI_ONCE && (c->seen >> o->id & 1)) {
+		err("option %s given twice (it takes one value)", o->name);
+		return -2;
+	}
+	if (o->has_arg == CLI_ONCE)
+		c->seen |= 1ULL << o->id;
 	if (!o->has_arg) {
 		if (eq) {
 			err("option %s takes no value", o->name);
@@ -50,7 +60,9 @@ int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg)
 		*arg = NULL;
 		return o->id;
 	}
-	if (eq) {
+	if (attached) {
+		*arg = attached;
+	} else if (eq) {
 		*arg = eq + 1;
 	} else if (c->i < c->argc) {
 		*arg = c->argv[c->i++];

@@ -35,9 +35,9 @@
 enum { O_OPT = 1, O_DEVICE, O_REATTACH, O_VERBOSE, O_JSON, O_HELP };
 
 static const struct cli_opt attach_opts[] = {
-	{"-o", 1, O_OPT},
-	{"--device", 1, O_DEVICE},
-	{"--reattach", 1, O_REATTACH},
+	{"-o", CLI_MANY, O_OPT},
+	{"--device", CLI_ONCE, O_DEVICE},
+	{"--reattach", CLI_ONCE, O_REATTACH},
 	{"-v", 0, O_VERBOSE},
 	{"--json", 0, O_JSON},
 	{"-h", 0, O_HELP},
@@ -116,18 +116,18 @@ struct state {
 	int use_ioctl;
 };
 
-/* Reads a state file back (bounded lines; unknown keys ignored). */
-static int read_state(int index, struct state *st)
+/*
+ * Reads state file text (NUL-terminated, changed in place): unknown keys
+ * are ignored, a value that does not fit or a bad pid makes it -EINVAL
+ * (a truncated source or option must never be used).
+ */
+static int parse_state(char *buf, struct state *st)
 {
-	char path[64], *buf, *line, *next, *eq;
-	size_t len;
-	int r;
+	char *line, *next, *eq, *end;
+	long pid;
+	int n;
 
 	memset(st, 0, sizeof(*st));
-	state_path(path, sizeof(path), index, "state");
-	r = read_file(path, 256 * 1024, &buf, &len);
-	if (r)
-		return r;
 	for (line = buf; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -137,18 +137,48 @@ static int read_state(int index, struct state *st)
 			continue;
 		*eq = '\0';
 		eq += 3;
-		if (!strcmp(line, "source"))
-			snprintf(st->source, sizeof(st->source), "%s", eq);
-		else if (!strcmp(line, "pid"))
-			st->pid = atoi(eq);
-		else if (!strcmp(line, "interface"))
+		if (!strcmp(line, "source")) {
+			n = snprintf(st->source, sizeof(st->source), "%s", eq);
+			if (n >= (int)sizeof(st->source))
+				return -EINVAL;
+		} else if (!strcmp(line, "pid")) {
+			errno = 0;
+			pid = strtol(eq, &end, 10);
+			if (*end || end == eq || errno || pid < 2 ||
+			    pid > INT32_MAX)
+				return -EINVAL;
+			st->pid = (int)pid;
+		} else if (!strcmp(line, "interface")) {
+			if (strcmp(eq, "ioctl") && strcmp(eq, "netlink"))
+				return -EINVAL;
 			st->use_ioctl = !strcmp(eq, "ioctl");
-		else if (!strcmp(line, "option") && st->noptions < MAX_LISTS)
-			snprintf(st->options[st->noptions++],
-				 sizeof(st->options[0]), "%s", eq);
+		} else if (!strcmp(line, "option")) {
+			if (st->noptions == MAX_LISTS)
+				return -EINVAL;
+			n = snprintf(st->options[st->noptions++],
+				     sizeof(st->options[0]), "%s", eq);
+			if (n >= (int)sizeof(st->options[0]))
+				return -EINVAL;
+		}
 	}
-	free(buf);
 	return st->source[0] ? 0 : -EINVAL;
+}
+
+/* Reads the state file of /dev/nbd<index> back. */
+static int read_state(int index, struct state *st)
+{
+	char path[64], *buf;
+	size_t len;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	state_path(path, sizeof(path), index, "state");
+	r = read_file(path, 256 * 1024, &buf, &len);
+	if (r)
+		return r;
+	r = parse_state(buf, st);
+	free(buf);
+	return r;
 }
 
 static void remove_state(int index)
@@ -501,10 +531,13 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 
 	if (reattach) {
 		idx = device_index(a->reattach);
-		if (idx < 0 || read_state(idx, &st)) {
-			err("attach --reattach: no state for %s in " RUN_DIR
-			    " (was it attached by s3root?)",
-			    a->reattach);
+		r = idx < 0 ? -ENODEV : read_state(idx, &st);
+		if (r) {
+			err("attach --reattach '%s': %s", a->reattach,
+			    r == -ENODEV   ? "not /dev/nbdN"
+			    : r == -EINVAL ? "a damaged state file in " RUN_DIR
+					   : "no state in " RUN_DIR
+					     " (was it attached by s3root?)");
 			return -1;
 		}
 		a->source = st.source;
@@ -522,14 +555,23 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 			for (i = 0; i < 100 && !kill(st.pid, 0); i++)
 				usleep(50000);
 	} else {
-		for (i = 0; i < a->nlists; i++)
+		for (i = 0; i < a->nlists; i++) {
+			/* each list becomes a line of the state file */
+			if (strlen(a->lists[i]) >= sizeof(st.options[0])) {
+				err("attach: -o list longer than %zu bytes "
+				    "(split it into several -o)",
+				    sizeof(st.options[0]) - 1);
+				return -1;
+			}
 			if (opts_parse_list(&o, a->lists[i], OPT_SRC_ARG, msg,
 					    sizeof(msg))) {
 				err("%s", msg);
 				return -1;
 			}
+		}
 		if (a->device && (idx = device_index(a->device)) < 0) {
-			err("attach: --device %s is not /dev/nbdN", a->device);
+			err("attach: --device '%s' is not /dev/nbdN",
+			    a->device);
 			return -1;
 		}
 	}
@@ -594,20 +636,27 @@ static void attach_usage(FILE *f)
 	opts_print_help(f);
 }
 
+/* The arguments of attach, mount, detach or list: allowed lists the ids of
+ * the options the command takes ("12": -o and --device), --help aside. */
 static int scan(int argc, char **argv, struct attach_args *a, int positional,
-		void (*usage)(FILE *))
+		const char *allowed, void (*usage)(FILE *))
 {
-	struct cli cl = {argc, argv, 1, 0};
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
 	const char *arg;
 	int id, npos = 0;
 
 	while ((id = cli_next(&cl, attach_opts, &arg)) != -1) {
+		if (id > 0 && id != O_HELP && !strchr(allowed, '0' + id)) {
+			err("%s: option %s is not for this command", argv[0],
+			    cl.name);
+			return -1;
+		}
 		switch (id) {
 		case -2:
 			return -1;
 		case 0:
 			if (npos == positional) {
-				err("%s: unexpected argument '%s'", argv[0],
+				err("%s: unexpected argument '%.100s'", argv[0],
 				    arg);
 				return -1;
 			}
@@ -618,7 +667,9 @@ static int scan(int argc, char **argv, struct attach_args *a, int positional,
 			break;
 		case O_OPT:
 			if (a->nlists == MAX_LISTS) {
-				err("%s: too many -o", argv[0]);
+				err("%s: more than %d -o (join them: -o "
+				    "KEY=VALUE,KEY=VALUE)",
+				    argv[0], MAX_LISTS);
 				return -1;
 			}
 			a->lists[a->nlists++] = arg;
@@ -656,12 +707,17 @@ int attach_device(const char *source, const char *list, char **envp, int root,
 int cmd_attach(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
-	int r = scan(argc, argv, &a, 1, attach_usage), index;
+	int r = scan(argc, argv, &a, 1, "123", attach_usage), index;
 
 	if (r)
 		return r > 0 ? 0 : 1;
 	if (!a.reattach && !a.source) {
 		err("attach: SOURCE or --reattach /dev/nbdN is required");
+		return 1;
+	}
+	if (a.reattach && (a.source || a.device || a.nlists)) {
+		err("attach: --reattach takes no SOURCE, --device or -o (the "
+		    "state file has them)");
 		return 1;
 	}
 	if (do_attach(&a, envp, &index))
@@ -682,7 +738,7 @@ int cmd_mount(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
 	char dev[32], msg[256];
-	int r = scan(argc, argv, &a, 2, mount_usage), index;
+	int r = scan(argc, argv, &a, 2, "1", mount_usage), index;
 
 	if (r)
 		return r > 0 ? 0 : 1;
@@ -715,13 +771,16 @@ int cmd_detach(int argc, char **argv, char **envp)
 	struct attach_args a = {0};
 	struct state st;
 	char msg[512];
-	int r = scan(argc, argv, &a, 1, detach_usage), index, i;
+	int r = scan(argc, argv, &a, 1, "", detach_usage), index, i;
 
 	(void)envp;
 	if (r)
 		return r > 0 ? 0 : 1;
 	if (!a.source || (index = device_index(a.source)) < 0) {
-		err("detach: expected /dev/nbdN");
+		if (a.source)
+			err("detach: '%.100s' is not /dev/nbdN", a.source);
+		else
+			err("detach: /dev/nbdN is required");
 		return 1;
 	}
 	r = read_state(index, &st);
@@ -755,7 +814,8 @@ int cmd_list(int argc, char **argv, char **envp)
 	struct state st;
 	size_t n = 0, i;
 	char msg[512], figures[2048], *line, *next;
-	int r = scan(argc, argv, &a, 0, list_usage), first = 1, alive, live;
+	int r = scan(argc, argv, &a, 0, "45", list_usage), first = 1, alive,
+	    live;
 
 	(void)envp;
 	if (r)

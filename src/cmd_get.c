@@ -17,10 +17,10 @@
 enum { O_OPT = CLI_OPT, O_JSON, O_RANGE, O_OUTPUT, O_HELP };
 
 static const struct cli_opt obj_opts[] = {
-	{"-o", 1, O_OPT},
+	{"-o", CLI_MANY, O_OPT},
 	{"--json", 0, O_JSON},
-	{"--range", 1, O_RANGE},
-	{"--output", 1, O_OUTPUT},
+	{"--range", CLI_ONCE, O_RANGE},
+	{"--output", CLI_ONCE, O_OUTPUT},
 	{"-h", 0, O_HELP},
 	{"--help", 0, O_HELP},
 	{NULL, 0, 0},
@@ -33,6 +33,8 @@ struct obj_args {
 	int json;
 };
 
+static int parse_range(const char *s, uint64_t *off, uint64_t *len);
+
 /*
  * Scans a command's arguments (only the options in allowed), applies -o,
  * and opens the object. 0 with *ob open; 1 after --help; -1 on errors.
@@ -42,19 +44,20 @@ static int open_from_args(int argc, char **argv, char **envp,
 			  struct opts *o, struct obj_args *a,
 			  struct object **ob)
 {
-	struct cli cl = {argc, argv, 1, 0};
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
 	struct source src;
 	struct s3_target t;
 	struct creds c;
 	const char *arg;
 	char msg[1024];
+	uint64_t off, len;
 	int id, r;
 
 	while ((id = cli_next(&cl, obj_opts, &arg)) != -1) {
 		if (id > 0 && id != O_OPT && id != O_HELP &&
 		    !strchr(allowed, '0' + id)) {
 			err("%s: option %s is not for this command", argv[0],
-			    cl.argv[cl.i - 1 - (arg != NULL)]);
+			    cl.name);
 			return -1;
 		}
 		r = cli_common(&cl, id, arg, &a->source, o);
@@ -69,6 +72,13 @@ static int open_from_args(int argc, char **argv, char **envp,
 			a->json = 1;
 			break;
 		case O_RANGE:
+			/* the syntax now, the object's size once it is open */
+			if (parse_range(arg, &off, &len)) {
+				err("%s: --range '%.100s' is not OFF:LEN "
+				    "(decimal bytes)",
+				    argv[0], arg);
+				return -1;
+			}
 			a->range = arg;
 			break;
 		case O_OUTPUT:

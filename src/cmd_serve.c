@@ -25,8 +25,10 @@
 enum { O_OPT = CLI_OPT, O_LISTEN, O_HELP };
 
 static const struct cli_opt serve_opts[] = {
-	{"-o", 1, O_OPT},  {"--listen", 1, O_LISTEN},
-	{"-h", 0, O_HELP}, {"--help", 0, O_HELP},
+	{"-o", CLI_MANY, O_OPT},
+	{"--listen", CLI_ONCE, O_LISTEN},
+	{"-h", 0, O_HELP},
+	{"--help", 0, O_HELP},
 	{NULL, 0, 0},
 };
 
@@ -173,7 +175,7 @@ static void *client_thread(void *arg)
 
 int cmd_serve(int argc, char **argv, char **envp)
 {
-	struct cli cl = {argc, argv, 1, 0};
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
 	const char *arg, *source = NULL, *listen_spec = NULL;
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigset_t sigs, waiting;

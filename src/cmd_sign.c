@@ -12,6 +12,7 @@
 #include "src/s3root.h"
 
 #define TRACE_MAX (64 * 1024)
+#define SIGN_MAX_HEADER 8192 /* what servers take in one field line */
 
 enum {
 	O_OPT = CLI_OPT,
@@ -24,11 +25,11 @@ enum {
 };
 
 static const struct cli_opt sign_opts[] = {
-	{"-o", 1, O_OPT},
-	{"-H", 1, O_HEADER},
-	{"--method", 1, O_METHOD},
-	{"--time", 1, O_TIME},
-	{"--payload", 1, O_PAYLOAD},
+	{"-o", CLI_MANY, O_OPT},
+	{"-H", CLI_MANY, O_HEADER},
+	{"--method", CLI_ONCE, O_METHOD},
+	{"--time", CLI_ONCE, O_TIME},
+	{"--payload", CLI_ONCE, O_PAYLOAD},
 	{"-v", 0, O_VERBOSE},
 	{"--verbose", 0, O_VERBOSE},
 	{"-h", 0, O_HELP},
@@ -50,10 +51,17 @@ static void sign_usage(FILE *f)
 	opts_print_help(f);
 }
 
-/* "Name: value" into the two halves; the value's outer spaces dropped. */
+/*
+ * "Name: value" into the two halves; the value's outer spaces dropped. The
+ * name is a token, the value has no control characters but tabs (RFC 9110
+ * 5.1, 5.5).
+ */
 static int split_header(char *h, const char **name, const char **value)
 {
-	char *colon = strchr(h, ':'), *v, *end;
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz";
+	char *colon = strchr(h, ':'), *v, *end, *p;
 
 	if (!colon || colon == h)
 		return -1;
@@ -64,8 +72,11 @@ static int split_header(char *h, const char **name, const char **value)
 	end = v + strlen(v);
 	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
 		*--end = '\0';
-	if (strpbrk(h, " \t") || strpbrk(v, "\r\n"))
+	if (strspn(h, tchar) != strlen(h))
 		return -1;
+	for (p = v; *p; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return -1;
 	*name = h;
 	*value = v;
 	return 0;
@@ -73,7 +84,7 @@ static int split_header(char *h, const char **name, const char **value)
 
 int cmd_sign(int argc, char **argv, char **envp)
 {
-	struct cli cl = {argc, argv, 1, 0};
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
 	const char *names[SIG_MAX_HEADERS], *values[SIG_MAX_HEADERS];
 	const char *arg, *source = NULL, *method = "GET";
 	const char *payload = SIGV4_UNSIGNED_PAYLOAD;
@@ -100,6 +111,12 @@ int cmd_sign(int argc, char **argv, char **envp)
 		case -2:
 			goto out;
 		case O_HEADER:
+			if (strlen(arg) > SIGN_MAX_HEADER) {
+				err("sign: header '%.100s...' longer than %d "
+				    "bytes",
+				    arg, SIGN_MAX_HEADER);
+				goto out;
+			}
 			if (nh == SIG_MAX_HEADERS) {
 				err("sign: at most %d headers",
 				    SIG_MAX_HEADERS);
@@ -108,8 +125,9 @@ int cmd_sign(int argc, char **argv, char **envp)
 			hcopy[nh] = strdup(arg);
 			if (!hcopy[nh] ||
 			    split_header(hcopy[nh], &names[nh], &values[nh])) {
-				err("sign: bad header '%s' (expected "
-				    "'Name: value')",
+				err("sign: bad header '%.100s' (expected "
+				    "'Name: value': a token, then no control "
+				    "characters)",
 				    arg);
 				goto out;
 			}

@@ -427,7 +427,21 @@ int cmd_init(int argc, char **argv, char **envp)
 	size_t len;
 	int index, onfail, overlay;
 
-	(void)argc;
+	/* what follows mounts over /dev and /run and ends in switch_root:
+	 * never on a running system */
+	if (getpid() != 1) {
+		if (argc > 1 &&
+		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			printf("usage: s3root init (as PID 1 only)\n"
+			       "The initramfs's /init: attaches root=s3:BUCKET/"
+			       "KEY from the kernel command line\nand switches "
+			       "to it. It runs by itself as PID 1.\n\n");
+			opts_print_help(stdout);
+			return 0;
+		}
+		err("init: not PID 1: it runs only as an initramfs's /init");
+		return 1;
+	}
 	mount_basics();
 	log_to_kmsg(1);
 	info("s3root %s starting as /init", s3root_version);

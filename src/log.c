@@ -23,22 +23,49 @@ void log_set_level(enum log_level lvl)
 	log_level = lvl;
 }
 
+/*
+ * Control characters (from a command line, a file, a server) become \xHH:
+ * a message stays one line, and cannot move a terminal's cursor.
+ */
+static void escape_controls(char *out, size_t outlen, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *s && n + 1 < outlen; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch >= 0x20 && ch != 0x7f) {
+			out[n++] = (char)ch;
+		} else if (n + 5 < outlen) {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		} else {
+			break;
+		}
+	}
+	out[n] = '\0';
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *const tags[] = {"", "warning: ", "", "debug: "};
 	va_list ap;
 
 	static const int prio[] = {3, 4, 6, 7}; /* syslog levels */
-	char line[1024], rec[1100], *text;
+	char raw[1024], line[1024], rec[1100], *text;
 	int n;
 
 	if (lvl > log_level)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	escape_controls(line, sizeof(line), raw);
 	/* one write, one record: musl's unbuffered stderr writes a long line
 	 * in pieces, and when stderr is /dev/kmsg (a daemon's) each piece
 	 * becomes a record of its own */

@@ -47,7 +47,7 @@ int main(int argc, char **argv, char **envp)
 	if (getpid() == 1)
 		return cmd_init(argc, argv, envp);
 	if (argc < 2) {
-		usage(stderr);
+		err("no command given (s3root --help lists them)");
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -222,16 +222,42 @@ static int parse_enum(const char *choices, const char *s, uint64_t *v)
 	}
 }
 
+/* A bound as the option's kind is written: "64M", "3600s", "1500ms". */
+static void format_bound(char *out, size_t len, enum opt_kind kind, uint64_t v)
+{
+	static const char units[] = "GMK";
+	int i;
+
+	for (i = 0; kind == KIND_SIZE && v && i < 3; i++) {
+		if (v % (GIB >> (10 * i)) == 0) {
+			snprintf(out, len, "%llu%c",
+				 (unsigned long long)(v / (GIB >> (10 * i))),
+				 units[i]);
+			return;
+		}
+	}
+	if (kind == KIND_MSEC && v % 1000 == 0)
+		snprintf(out, len, "%llus", (unsigned long long)(v / 1000));
+	else
+		snprintf(out, len, "%llu%s", (unsigned long long)v,
+			 kind == KIND_MSEC ? "ms" : "");
+}
+
 /* Converts value by the option's kind into *num; 0 or a message. */
 static int opt_convert(const struct opt_def *d, const char *value,
 		       uint64_t *num, char *err, size_t errlen)
 {
 	const char *end = value;
 	uint64_t n = 0, mul = 1;
+	char lo[24], hi[24];
 	int r;
 
 	switch (d->kind) {
 	case KIND_STR:
+		if (!*value)
+			return fail(err, errlen,
+				    "an empty value (leave the option out for "
+				    "its default)");
 		return d->check ? d->check(value, err, errlen) : 0;
 	case KIND_BOOL:
 		if (parse_bool(value, num))
@@ -251,7 +277,7 @@ static int opt_convert(const struct opt_def *d, const char *value,
 	}
 	r = parse_u64(value, &n, &end);
 	if (r == -ERANGE)
-		return fail(err, errlen, "number too large");
+		goto out_of_range;
 	if (r)
 		return fail(err, errlen, "expected a number");
 	if (d->kind == KIND_SIZE) {
@@ -277,14 +303,13 @@ static int opt_convert(const struct opt_def *d, const char *value,
 						 "(seconds, or with s or ms)"
 					       : "expected a number");
 	if (__builtin_mul_overflow(n, mul, &n) || n < d->min || n > d->max)
-		return fail(err, errlen, "out of range (%llu to %llu%s)",
-			    (unsigned long long)d->min,
-			    (unsigned long long)d->max,
-			    d->kind == KIND_SIZE   ? " bytes"
-			    : d->kind == KIND_MSEC ? " ms"
-						   : "");
+		goto out_of_range;
 	*num = n;
 	return 0;
+out_of_range:
+	format_bound(lo, sizeof(lo), d->kind, d->min);
+	format_bound(hi, sizeof(hi), d->kind, d->max);
+	return fail(err, errlen, "out of range (%s to %s)", lo, hi);
 }
 
 int opts_set(struct opts *o, const char *key, const char *value,
@@ -298,6 +323,9 @@ int opts_set(struct opts *o, const char *key, const char *value,
 	const char *p;
 	char *copy;
 
+	if (!*key)
+		return fail(err, errlen,
+			    "an option name is missing (expected KEY=VALUE)");
 	d = opt_find(key, &id);
 	if (!d)
 		return fail(err, errlen, "unknown option '%.64s'", key);
@@ -313,7 +341,9 @@ int opts_set(struct opts *o, const char *key, const char *value,
 	for (p = value; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return fail(err, errlen,
-				    "%s: control character in value", key);
+				    "%s: a control character (\\x%02x) in the "
+				    "value",
+				    key, (unsigned char)*p);
 	if (opt_convert(d, value, &num, why, sizeof(why)))
 		return fail(err, errlen, "%s=%.64s%s: %s", key, value,
 			    strlen(value) > 64 ? "..." : "", why);
@@ -392,7 +422,10 @@ int opts_parse_file(struct opts *o, const char *text, size_t len,
 	int lineno = 0, r = 0;
 
 	if (memchr(text, '\0', len))
-		return fail(err, errlen, "%s: contains a NUL byte", name);
+		return fail(err, errlen,
+			    "%s: contains a NUL byte (it is not a "
+			    "text file)",
+			    name);
 	buf = malloc(len + 1);
 	if (!buf)
 		return fail(err, errlen, "out of memory");
@@ -462,6 +495,8 @@ int opts_parse_kcmdline(struct opts *o, const char *line,
 			break;
 	}
 	free(word);
+	if (quoted && warn_fn)
+		warn_fn(arg, "a quote is never closed: it runs to the end");
 	return quoted ? -EINVAL : 0;
 }
 

@@ -354,24 +354,30 @@ extern const long long s3root_build_time;
 
 /* ---- command-line scanning (cli.c) ---- */
 
+#define CLI_ONCE 1 /* has_arg: takes a value, given at most once */
+#define CLI_MANY 2 /* has_arg: takes a value, may repeat (-o, -H) */
+
 struct cli_opt {
 	const char *name; /* "-H", "--method" */
-	int has_arg;
-	int id;
+	int has_arg;	  /* 0 (a flag), CLI_ONCE or CLI_MANY */
+	int id;		  /* 1 to 63 */
 };
 
 struct cli {
 	int argc;
 	char **argv;
 	int i;
-	int only_args; /* after "--" */
+	int only_args;	  /* after "--" */
+	const char *name; /* the last option's name, for messages */
+	uint64_t seen;	  /* bit id: a CLI_ONCE option was given */
 };
 
 /*
  * Returns the next option's id with its argument in *arg, 0 for a
  * positional argument (in *arg), -1 at the end, or -2 after printing an
- * error (unknown option, missing argument). Options and positional
- * arguments may come in any order; "--name=value" works for long options.
+ * error (unknown option, missing argument, a CLI_ONCE option given
+ * twice). Options and positional arguments may come in any order;
+ * "--name=value" works for long options.
  */
 int cli_next(struct cli *c, const struct cli_opt *opts, const char **arg);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_http.c - response heads and the chunked decoder. */
+/* test_http.c - response heads, the chunked decoder, CA bundles. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,12 +215,56 @@ static void test_chunked_bad(void)
 	free(line);
 }
 
+/* CA bundles as they come: each loads, or fails with its message. */
+static void test_ca_bundles(void)
+{
+	static const struct {
+		const char *file;
+		const char *msg; /* NULL: it loads */
+	} cases[] = {
+		{"ca-bundle.pem", NULL},     /* two, with comments between */
+		{"ca-crlf.pem", NULL},	     /* edited on Windows */
+		{"ca-no-newline.pem", NULL}, /* the last line unterminated */
+		{"ca-trusted.pem", NULL},    /* OpenSSL's TRUSTED CERTIFICATE */
+		{"ca-none.pem", "no certificates (expected PEM \"BEGIN "
+				"CERTIFICATE\" blocks)"},
+		{"ca-undecodable.pem", "none of its 1 certificates could be "
+				       "decoded"},
+		{"ca-malformed.pem", "malformed PEM at line 2"},
+	};
+	struct http_client_config cfg = {.connect_timeout_ms = 1000};
+	struct http_client *c;
+	char path[512], err[600], want[700];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", unit_vectors_dir,
+			 cases[i].file);
+		cfg.ca_file = path;
+		err[0] = '\0';
+		r = http_client_new(&c, &cfg, err, sizeof(err));
+		if (!cases[i].msg) {
+			if (!CHECK_INT(r, 0))
+				fprintf(stderr, "    %s: %s\n", path, err);
+			else
+				http_client_free(c);
+			continue;
+		}
+		snprintf(want, sizeof(want), "CA bundle %s: %s", path,
+			 cases[i].msg);
+		CHECK_INT(r, -EINVAL);
+		CHECK_STR(err, want);
+	}
+}
+
 static const struct unit_test tests[] = {
 	{"http_head_good", test_head_good},
 	{"http_head_incomplete", test_head_incomplete},
 	{"http_head_bad", test_head_bad},
 	{"http_chunked", test_chunked},
 	{"http_chunked_bad", test_chunked_bad},
+	{"http_ca_bundles", test_ca_bundles},
 };
 
 UNIT_SUITE(http, tests);

@@ -2,6 +2,7 @@
 /* test_options.c - the option table: sources, precedence, kinds, errors. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "src/s3root.h"
 #include "tests/unit/unit.h"
@@ -119,14 +120,14 @@ static const struct {
 	{"s3.insecure=maybe", "expected 1/0"},
 	{"s3.cache=12X", "expected a size"},
 	{"s3.cache=-1", "expected a number"},
-	{"s3.cache=99999999999999999999999", "number too large"},
+	{"s3.cache=99999999999999999999999", "out of range (0 to 64G)"},
 	{"s3.cache=100G", "out of range"},
 	{"s3.cache=17179869184G", "out of range"},
-	{"s3.chunk=1K", "out of range"},
+	{"s3.chunk=1K", "out of range (4K to 64M)"},
 	{"s3.connections=0", "out of range"},
 	{"s3.connections=1000", "out of range"},
 	{"s3.request_timeout=5min", "expected a duration"},
-	{"s3.request_timeout=0", "out of range"},
+	{"s3.request_timeout=0", "out of range (1ms to 3600s)"},
 	{"s3.endpoint=ftp://x", "not an http:// or https:// URL"},
 	{"s3.endpoint=http://user@host/", "not an http:// or https:// URL"},
 	{"s3.endpoint=http://h:99999/", "not an http:// or https:// URL"},
@@ -230,6 +231,118 @@ static void test_kernel_cmdline(void)
 	opts_free(&o);
 }
 
+/*
+ * Hostile kernel command lines (the rows tests/hostile-input.tsv cannot
+ * give s3root outside an initramfs): each of our words that is wrong is
+ * skipped with exactly this warning, every other word is the caller's.
+ * /proc/cmdline is a C string: it cannot hold a NUL byte.
+ */
+static const struct {
+	const char *line;
+	const char *warnings; /* each followed by '|' */
+	int ret;
+} hostile_kcmdline[] = {
+	{"s3.bogus=1", "unknown option 's3.bogus'|", 0},
+	{"s3root.bogus", "unknown option 's3root.bogus'|", 0},
+	{"s3.", "unknown option 's3.'|", 0},
+	{"s3.region", "s3.region needs a value (s3.region=...)|", 0},
+	{"s3.region=",
+	 "s3.region=: an empty value (leave the option out for "
+	 "its default)|",
+	 0},
+	{"s3.ca=\"\"",
+	 "s3.ca=: an empty value (leave the option out for "
+	 "its default)|",
+	 0},
+	{"s3.sig=9", "s3.sig=9: expected one of 2|4|", 0},
+	{"s3.sig=2,s3.region=x", "s3.sig=2,s3.region=x: expected one of 2|4|",
+	 0},
+	{"s3.connections=0", "s3.connections=0: out of range (1 to 256)|", 0},
+	{"s3.cache=1T",
+	 "s3.cache=1T: expected a size (bytes, or with K, M or "
+	 "G)|",
+	 0},
+	{"s3.io_timeout=forever", "s3.io_timeout=forever: expected a number|",
+	 0},
+	{"s3.request_timeout=2h",
+	 "s3.request_timeout=2h: expected a duration "
+	 "(seconds, or with s or ms)|",
+	 0},
+	{"s3.insecure=maybe",
+	 "s3.insecure=maybe: expected 1/0, true/false, "
+	 "yes/no or on/off|",
+	 0},
+	{"s3root.overlay=btrfs",
+	 "s3root.overlay=btrfs: expected one of "
+	 "tmpfs|none|",
+	 0},
+	{"s3.endpoint=ftp://h",
+	 "s3.endpoint=ftp://h: not an http:// or "
+	 "https:// URL|",
+	 0},
+	{"s3.region=\xc3\xbc",
+	 "s3.region=\xc3\xbc: a region is lower-case "
+	 "letters, digits and '-'|",
+	 0},
+	{"\"s3.ca=/a\tb\"", "s3.ca: a control character (\\x09) in the value|",
+	 0},
+	{"\"s3.ca=/a\nb\"", "s3.ca: a control character (\\x0a) in the value|",
+	 0},
+	{"\"s3.region=eu\x1b[2J\"",
+	 "s3.region: a control character (\\x1b) "
+	 "in the value|",
+	 0},
+	{"s3.region=\"eu-west-1",
+	 "a quote is never closed: it runs to the "
+	 "end|",
+	 -EINVAL},
+	{"s3.bogus s3.sig=5 quiet s3root.nbd=nl",
+	 "unknown option 's3.bogus'|s3.sig=5: expected one of 2|4|"
+	 "s3root.nbd=nl: expected one of netlink|ioctl|",
+	 0},
+	{"S3.REGION=x =s3.region s3region=x \"\" \t\n", "", 0},
+};
+
+static void test_hostile_kcmdline(void)
+{
+	struct kc_seen seen;
+	struct opts o = {0};
+	char *line = malloc(OPT_MAX_VALUE + 200);
+	size_t i;
+
+	for (i = 0; i < sizeof(hostile_kcmdline) / sizeof(hostile_kcmdline[0]);
+	     i++) {
+		memset(&seen, 0, sizeof(seen));
+		CHECK_INT(opts_parse_kcmdline(&o, hostile_kcmdline[i].line,
+					      NULL, kc_warn, &seen),
+			  hostile_kcmdline[i].ret);
+		if (!CHECK_STR(seen.warnings, hostile_kcmdline[i].warnings))
+			fprintf(stderr, "    from '%s'\n",
+				hostile_kcmdline[i].line);
+		/* a word that warned set nothing */
+		CHECK(!opts_isset(&o, OPT_SIG) && !opts_isset(&o, OPT_CA) &&
+		      !opts_isset(&o, OPT_CONNECTIONS));
+		opts_free(&o);
+	}
+	/* an overlong value, and an overlong unknown name, are cut short */
+	if (!CHECK(line != NULL))
+		return;
+	memset(&seen, 0, sizeof(seen));
+	strcpy(line, "s3.ca=");
+	memset(line + 6, 'a', OPT_MAX_VALUE + 1);
+	strcpy(line + 6 + OPT_MAX_VALUE + 1, " s3.");
+	memset(line + OPT_MAX_VALUE + 11, 'x', 100);
+	line[OPT_MAX_VALUE + 111] = '\0';
+	CHECK_INT(opts_parse_kcmdline(&o, line, NULL, kc_warn, &seen), 0);
+	CHECK_STR(seen.warnings,
+		  "s3.ca: value longer than 4096 bytes|unknown option 's3."
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxx'|");
+	CHECK(!opts_isset(&o, OPT_CA));
+	opts_free(&o);
+	free(line);
+}
+
 static void test_to_list(void)
 {
 	struct opts o = {0}, back = {0};
@@ -263,6 +376,7 @@ static const struct unit_test tests[] = {
 	{"options_config_errors", test_config_errors},
 	{"options_kernel_cmdline", test_kernel_cmdline},
 	{"options_to_list", test_to_list},
+	{"options_hostile_kcmdline", test_hostile_kcmdline},
 };
 
 UNIT_SUITE(options, tests);

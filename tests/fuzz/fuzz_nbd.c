@@ -33,8 +33,10 @@ static void *drain(void *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nbd_export ex = {"key", NULL, 65536, NBD_FLAG_READ_ONLY,
-				fill,  NULL};
+	struct nbd_export ex = {.name = "key",
+				.size = 65536,
+				.flags = NBD_FLAG_READ_ONLY,
+				.read = fill};
 	int sv[2];
 	pthread_t th;
 

@@ -515,6 +515,37 @@ static int describe(struct tls_conn *t)
 	return -EPROTO;
 }
 
+/*
+ * The cipher suites, fastest first for this CPU. BearSSL's default order
+ * puts ChaCha20 first, right for CPUs without AES instructions; with them
+ * (and the PCLMULQDQ that GHASH uses) AES-GCM takes several times less
+ * CPU per byte, which is what a root filesystem read over TLS spends.
+ */
+static void prefer_suites(br_ssl_engine_context *eng)
+{
+	static const uint16_t aes_first[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+		BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+		BR_TLS_RSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_RSA_WITH_AES_128_CBC_SHA256,
+		BR_TLS_RSA_WITH_AES_128_CBC_SHA,
+	};
+
+	if (br_aes_x86ni_ctr_get_vtable() && br_ghash_pclmul_get())
+		br_ssl_engine_set_suites(eng, aes_first,
+					 sizeof(aes_first) /
+						 sizeof(aes_first[0]));
+}
+
 static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 		   const char *host, char *err, size_t errlen)
 {
@@ -535,6 +566,7 @@ static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 	t->ctx = c;
 	snprintf(t->host, sizeof(t->host), "%s", host);
 	br_ssl_client_init_full(&t->cc, &t->xc, c->tas, c->ntas);
+	prefer_suites(&t->cc.eng);
 	/* a board without a clock boots in 1970: never check before the
 	 * build time */
 	if (now < c->min_time)

@@ -133,16 +133,22 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 	static const char begin[] = "-----BEGIN ";
 	mbedtls_pem_context pem;
 	char header[64], footer[64];
-	const char *p = buf, *name, *dash;
+	const char *p = buf, *name, *dash, *q;
 	size_t used, nlen;
-	int r = 0, e;
+	int r = 0, e, found = 0, line;
 
 	while ((p = strstr(p, begin))) {
 		name = p + sizeof(begin) - 1;
 		dash = strstr(name, "-----");
 		nlen = dash ? (size_t)(dash - name) : 0;
+		/* messages name the line after the BEGIN line, where the
+		 * object's text starts (BearSSL's backend says the same) */
+		for (line = 2, q = buf; q < p; q++)
+			line += *q == '\n';
 		if (!dash || nlen > 40 || memchr(name, '\n', nlen)) {
-			snprintf(err, errlen, "%s: malformed PEM", path);
+			snprintf(err, errlen,
+				 "CA bundle %s: malformed PEM at line %d", path,
+				 line - 1);
 			return -EINVAL;
 		}
 		if (!is_cert_name(name, nlen)) {
@@ -159,9 +165,12 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 					    &used);
 		if (e) {
 			mbedtls_pem_free(&pem);
-			snprintf(err, errlen, "%s: malformed PEM", path);
+			snprintf(err, errlen,
+				 "CA bundle %s: malformed PEM at line %d", path,
+				 line);
 			return -EINVAL;
 		}
+		found++;
 		e = mbedtls_x509_crt_parse_der(&c->tas, pem.buf, pem.buflen);
 		mbedtls_pem_free(&pem);
 		if (e == MBEDTLS_ERR_X509_ALLOC_FAILED)
@@ -171,7 +180,16 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 		p += used;
 	}
 	if (!c->ntas) {
-		snprintf(err, errlen, "%s: no certificates", path);
+		if (found)
+			snprintf(err, errlen,
+				 "CA bundle %s: none of its %d certificates "
+				 "could be decoded",
+				 path, found);
+		else
+			snprintf(err, errlen,
+				 "CA bundle %s: no certificates (expected PEM "
+				 "\"BEGIN CERTIFICATE\" blocks)",
+				 path);
 		r = -EINVAL;
 	}
 	return r;
@@ -194,7 +212,9 @@ static int load_file(struct tls_ctx *c, const char *path, char *err,
 	len = buf ? fread(buf, 1, CA_MAX_FILE, f) : 0;
 	if (!buf || ferror(f) || len == CA_MAX_FILE) {
 		snprintf(err, errlen, "CA bundle %s: %s", path,
-			 !buf ? "out of memory" : "unreadable or too large");
+			 !buf	     ? "out of memory"
+			 : ferror(f) ? strerror(errno)
+				     : "larger than 4 MiB");
 		r = -EINVAL;
 	} else {
 		buf[len] = '\0';

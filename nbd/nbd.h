@@ -62,13 +62,14 @@ struct nbd_export {
 	uint16_t flags;		 /* NBD_FLAG_* (HAS_FLAGS is added) */
 	/*
 	 * Reads [off, off + len) into buf, within size; may run on several
-	 * threads at once. Returns 0 or -errno (EIO, ENOMEM...).
+	 * threads at once. Returns 0 or -errno (EIO, ENOMEM...). NULL when
+	 * read_iov is given.
 	 */
 	int (*read)(void *arg, void *buf, uint64_t off, uint32_t len);
 	/*
-	 * Optional, used instead of read: the bytes of [off, off + len) as
-	 * *niov pieces in a malloc'ed *iov, held (not to be changed or freed)
-	 * until release(arg, *hold). Saves a copy and a buffer per request.
+	 * Instead of read: the bytes of [off, off + len) as *niov pieces in
+	 * a malloc'ed *iov, held (not to be changed or freed) until
+	 * release(arg, *hold). Saves a copy and a buffer per request.
 	 * Returns 0 or -errno (then nothing is held).
 	 */
 	int (*read_iov)(void *arg, uint64_t off, uint32_t len,

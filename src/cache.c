@@ -907,24 +907,6 @@ err:
 	return r;
 }
 
-int cache_read(void *arg, void *buf, uint64_t off, uint32_t len)
-{
-	struct iovec *iov;
-	unsigned n, i;
-	void *hold;
-	int r = cache_read_iov(arg, off, len, &iov, &n, &hold);
-
-	for (i = 0; !r && i < n; i++) {
-		memcpy(buf, iov[i].iov_base, iov[i].iov_len);
-		buf = (char *)buf + iov[i].iov_len;
-	}
-	if (!r) {
-		cache_release(arg, hold);
-		free(iov);
-	}
-	return r;
-}
-
 /* ---- the background pull (s3.prefetch=all) and the map saver ---- */
 
 /* Sleeps ms in steps, 0 when asked to stop. */
@@ -1177,8 +1159,11 @@ void cache_free(struct cache *c)
 
 void cache_export(struct cache *c, const char *name, struct nbd_export *ex)
 {
-	object_export(c->ob, name, ex);
-	ex->read = cache_read;
+	memset(ex, 0, sizeof(*ex));
+	ex->name = name;
+	ex->size = (c->size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
+	ex->flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
+		    NBD_FLAG_CAN_MULTI_CONN;
 	ex->read_iov = cache_read_iov;
 	ex->release = cache_release;
 	ex->arg = c;

@@ -53,11 +53,11 @@ void cache_sync(struct cache *c);
 void cache_free(struct cache *c);
 
 /*
- * The NBD export's read: the object's bytes through the cache, zeros past
- * its end. Safe from many threads. Returns 0 or -errno (logged).
+ * The NBD export's read (struct nbd_export's read_iov and release): the
+ * object's bytes through the cache, zeros past its end, as pieces of the
+ * pinned chunks that stay valid until release. Safe from many threads.
+ * Returns 0 or -errno (logged).
  */
-int cache_read(void *arg, void *buf, uint64_t off, uint32_t len);
-/* The same without a copy (struct nbd_export's read_iov and release). */
 int cache_read_iov(void *arg, uint64_t off, uint32_t len, struct iovec **iov,
 		   unsigned *niov, void **hold);
 void cache_release(void *arg, void *hold);

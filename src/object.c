@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "crypto/sigv2.h"
-#include "nbd/nbd.h"
 #include "src/object.h"
 
 #define ERRBODY_MAX (64 * 1024)
@@ -805,36 +804,4 @@ int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
 	struct membuf m = {buf};
 
 	return object_fetch(ob, off, len, to_memory, &m, err, errlen);
-}
-
-void object_export(struct object *ob, const char *name, struct nbd_export *ex)
-{
-	memset(ex, 0, sizeof(*ex));
-	ex->name = name;
-	ex->size = (ob->info.size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK;
-	ex->flags = NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
-		    NBD_FLAG_CAN_MULTI_CONN;
-	ex->read = object_read_padded;
-	ex->arg = ob;
-}
-
-int object_read_padded(void *arg, void *buf, uint64_t off, uint32_t len)
-{
-	struct object *ob = arg;
-	uint64_t size = ob->info.size;
-	uint32_t n = 0;
-	char msg[1024];
-	int r;
-
-	if (off < size)
-		n = size - off < len ? (uint32_t)(size - off) : len;
-	if (n) {
-		r = object_read(ob, buf, off, n, msg, sizeof(msg));
-		if (r) {
-			err("%s", msg);
-			return r;
-		}
-	}
-	memset((char *)buf + n, 0, len - n);
-	return 0;
 }

@@ -54,15 +54,4 @@ int object_fetch(struct object *ob, uint64_t off, uint64_t len,
 int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
 		char *err, size_t errlen);
 
-/*
- * The NBD export's read (struct nbd_export's read, arg the object): the
- * object's bytes, zeros past its end (the device is rounded up to a
- * block); a failure is logged and returned as -errno.
- */
-int object_read_padded(void *arg, void *buf, uint64_t off, uint32_t len);
-
-/* The object as a read-only NBD export named name (rounded to a block). */
-struct nbd_export;
-void object_export(struct object *ob, const char *name, struct nbd_export *ex);
-
 #endif

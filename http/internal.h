@@ -22,6 +22,18 @@ struct tls_io {
 	int64_t deadline;
 };
 
+/*
+ * A CA bundle file read whole (at most 4 MiB) into a malloc'ed,
+ * NUL-terminated *buf: 0, or -errno with "CA bundle PATH: why" in err.
+ */
+int tls_bundle_read(const char *path, char **buf, size_t *len, char *err,
+		    size_t errlen);
+/*
+ * The message for a bundle that gave no trust anchor, with found
+ * certificate blocks that could not be decoded (or none). Returns -EINVAL.
+ */
+int tls_bundle_empty(const char *path, int found, char *err, size_t errlen);
+
 struct tls_ctx;
 struct tls_conn;
 

@@ -18,7 +18,6 @@
 #include <unistd.h>
 #include "http/internal.h"
 
-#define CA_MAX_FILE (4 << 20)
 #define SESSION_SLOTS 8
 
 /* s3root's own bundle (as the initramfs builder installs it), then where
@@ -231,19 +230,8 @@ static int load_pem(struct tls_ctx *c, const char *buf, size_t len,
 			goto out;
 		}
 	}
-	if (!c->ntas) {
-		if (found)
-			snprintf(err, errlen,
-				 "CA bundle %s: none of its %d certificates "
-				 "could be decoded",
-				 path, found);
-		else
-			snprintf(err, errlen,
-				 "CA bundle %s: no certificates (expected PEM "
-				 "\"BEGIN CERTIFICATE\" blocks)",
-				 path);
-		r = -EINVAL;
-	}
+	if (!c->ntas)
+		r = tls_bundle_empty(path, found, err, errlen);
 out:
 	free(der.p);
 	free(text);
@@ -253,29 +241,14 @@ out:
 static int load_file(struct tls_ctx *c, const char *path, char *err,
 		     size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf;
 	size_t len;
-	int r;
+	int r = tls_bundle_read(path, &buf, &len, err, errlen);
 
-	if (!f) {
-		r = -errno;
-		snprintf(err, errlen, "CA bundle %s: %s", path, strerror(-r));
+	if (r)
 		return r;
-	}
-	buf = malloc(CA_MAX_FILE);
-	len = buf ? fread(buf, 1, CA_MAX_FILE, f) : 0;
-	if (!buf || ferror(f) || len == CA_MAX_FILE) {
-		snprintf(err, errlen, "CA bundle %s: %s", path,
-			 !buf	     ? "out of memory"
-			 : ferror(f) ? strerror(errno)
-				     : "larger than 4 MiB");
-		r = -EINVAL;
-	} else {
-		r = load_pem(c, buf, len, path, err, errlen);
-	}
+	r = load_pem(c, buf, len, path, err, errlen);
 	free(buf);
-	fclose(f);
 	return r;
 }
 

@@ -33,7 +33,6 @@
 #error "build mbedTLS with http/mbedtls_config.h (make TLS=mbedtls does)"
 #endif
 
-#define CA_MAX_FILE (4 << 20)
 #define SESSION_SLOTS 8
 #define SUITES_MAX 256
 
@@ -179,49 +178,22 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 			c->ntas++;
 		p += used;
 	}
-	if (!c->ntas) {
-		if (found)
-			snprintf(err, errlen,
-				 "CA bundle %s: none of its %d certificates "
-				 "could be decoded",
-				 path, found);
-		else
-			snprintf(err, errlen,
-				 "CA bundle %s: no certificates (expected PEM "
-				 "\"BEGIN CERTIFICATE\" blocks)",
-				 path);
-		r = -EINVAL;
-	}
+	if (!c->ntas)
+		r = tls_bundle_empty(path, found, err, errlen);
 	return r;
 }
 
 static int load_file(struct tls_ctx *c, const char *path, char *err,
 		     size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf;
 	size_t len;
-	int r;
+	int r = tls_bundle_read(path, &buf, &len, err, errlen);
 
-	if (!f) {
-		r = -errno;
-		snprintf(err, errlen, "CA bundle %s: %s", path, strerror(-r));
+	if (r)
 		return r;
-	}
-	buf = malloc(CA_MAX_FILE + 1);
-	len = buf ? fread(buf, 1, CA_MAX_FILE, f) : 0;
-	if (!buf || ferror(f) || len == CA_MAX_FILE) {
-		snprintf(err, errlen, "CA bundle %s: %s", path,
-			 !buf	     ? "out of memory"
-			 : ferror(f) ? strerror(errno)
-				     : "larger than 4 MiB");
-		r = -EINVAL;
-	} else {
-		buf[len] = '\0';
-		r = load_pem(c, buf, path, err, errlen);
-	}
+	r = load_pem(c, buf, path, err, errlen);
 	free(buf);
-	fclose(f);
 	return r;
 }
 

@@ -82,3 +82,24 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# serve_start SOURCE [OPTIONS]: `s3root serve SOURCE` on the unix socket
+# $T/s.sock (options: one -o list), stderr in $T/serve.log; waits until it
+# listens. Sets serve_pid.
+serve_pid=
+serve_start() {
+	rm -f "$T/s.sock"
+	"$S3ROOT" serve "$1" --listen "unix:$T/s.sock" ${2:+-o "$2"} \
+		2>"$T/serve.log" &
+	serve_pid=$!
+	at_exit "kill $serve_pid 2>/dev/null"
+	wait_for 50 grep -q "^listening on unix:$T/s.sock" "$T/serve.log" ||
+		fail "serve did not start: $(cat "$T/serve.log")"
+}
+
+# serve_stop: SIGTERM; serve must exit 0 and remove its socket.
+serve_stop() {
+	kill "$serve_pid"
+	wait "$serve_pid" || fail "serve exited with $? on SIGTERM"
+	[ ! -e "$T/s.sock" ] || fail "socket left behind"
+}

@@ -25,21 +25,8 @@ s3ctl put cache random64 "$T/random64" >/dev/null
 s3ctl put cache other "$T/other" >/dev/null
 uri="nbd+unix:///?socket=$T/s.sock"
 
-serve_pid=
-start_serve() { # KEY OPTIONS
-	rm -f "$T/s.sock"
-	"$S3ROOT" serve "s3://cache/$1" --listen "unix:$T/s.sock" \
-		-o "s3.endpoint=$RGW_ENDPOINT,$2" 2>"$T/serve.log" &
-	serve_pid=$!
-	at_exit "kill $serve_pid 2>/dev/null"
-	wait_for 50 grep -q "^listening on unix:$T/s.sock" "$T/serve.log" ||
-		fail "serve did not start: $(cat "$T/serve.log")"
-}
-
-stop_serve() {
-	kill "$serve_pid"
-	wait "$serve_pid" || fail "serve exited with $? on SIGTERM"
-}
+# start_serve KEY OPTIONS: the object cache/KEY with these options
+start_serve() { serve_start "s3://cache/$1" "s3.endpoint=$RGW_ENDPOINT,$2"; }
 
 # figures NAME: a number from the last figures serve printed
 #   fetched (bytes), gets, hits, misses, readahead, ra_used
@@ -88,7 +75,7 @@ ahead=$(figures readahead)
 	fail "16 MiB of reads in 8 chunks fetched $fetched bytes (want at most 8 chunks once and $ahead read ahead)"
 [ "$(figures misses)" -le 8 ] || fail "misses: $(figures misses)"
 echo "one fetch per chunk: 4096 reads of 8 chunks fetched $fetched bytes, $ahead chunks of them read ahead"
-stop_serve
+serve_stop
 
 # random reads checked byte by byte while the cache evicts all the time,
 # and with a chunk that is not a power of two
@@ -98,7 +85,7 @@ for opts in "s3.cache=64K,s3.chunk=4K" "s3.cache=1M,s3.chunk=12K" \
 	"$PY3" "$TOP/tests/sh/nbd_check.py" "$uri" "$T/random64" 400 "${SEED:-7}" ||
 		fail "$opts: random reads"
 	same_object "$T/random64" "$opts"
-	stop_serve
+	serve_stop
 	echo "$opts: random reads and a full copy are right"
 done
 
@@ -106,7 +93,7 @@ done
 start_serve random64 "s3.cache=8M,s3.chunk=128K"
 nbdcopy --connections=1 --requests=1 --request-size=65536 "$uri" "$T/copy"
 cmp -s "$T/copy" "$T/random64" || fail "sequential copy differs"
-stop_serve
+serve_stop
 reads=$((size / 65536))
 gets=$(figures gets)
 [ "$(figures ra_used)" -ge 400 ] || fail "readahead used: $(figures ra_used)"
@@ -123,7 +110,7 @@ ask_figures
 before=$(figures fetched)
 [ "$before" = "$size" ] || fail "prefetch=all fetched $before bytes"
 same_object "$T/random64" "prefetch=all"
-stop_serve
+serve_stop
 [ "$(figures fetched)" = "$size" ] || fail "reads after prefetch=all fetched more"
 echo "prefetch=all (RAM): the whole object once, then reads without GETs"
 
@@ -131,14 +118,14 @@ echo "prefetch=all (RAM): the whole object once, then reads without GETs"
 start_serve random64 "s3.cache=256K,s3.cache_file=$T/cache,s3.prefetch=all,s3.prefetch_rate=0"
 wait_for 300 grep -q "512 of 512 chunks are local" "$T/serve.log" ||
 	fail "prefetch=all to a file did not finish: $(tail -n 3 "$T/serve.log")"
-stop_serve
+serve_stop
 start_serve random64 "s3.cache=256K,s3.cache_file=$T/cache"
 grep -q "cache file $T/cache holds 512 of 512 chunks" "$T/serve.log" ||
 	fail "restart: $(cat "$T/serve.log")"
 same_object "$T/random64" "from the cache file"
 "$PY3" "$TOP/tests/sh/nbd_check.py" "$uri" "$T/random64" 200 3 ||
 	fail "random reads from the cache file"
-stop_serve
+serve_stop
 [ "$(figures fetched)" = 0 ] || fail "with a full cache file, fetched $(figures fetched)"
 echo "cache file: filled in the background, then served a restart with no GETs"
 
@@ -147,7 +134,7 @@ start_serve other "s3.cache=256K,s3.cache_file=$T/cache"
 grep -q "cache file $T/cache: starting empty for s3://cache/other" "$T/serve.log" ||
 	fail "another object trusted the cache file: $(cat "$T/serve.log")"
 same_object "$T/other" "another object"
-stop_serve
+serve_stop
 # a cache file that cannot be made is a clear error
 expect_fail "cache file /proc/nope" "$S3ROOT" serve s3://cache/other \
 	--listen "unix:$T/x.sock" -o "s3.endpoint=$RGW_ENDPOINT,s3.cache_file=/proc/nope"

@@ -27,29 +27,12 @@ s3ctl mb nbd >/dev/null
 s3ctl put nbd root.erofs "$T/root.erofs" >/dev/null
 s3ctl put nbd random64 "$T/random64" >/dev/null
 
-serve_pid=
-start_serve() {
-	rm -f "$T/s.sock"
-	"$S3ROOT" serve "s3://nbd/$1" --listen "unix:$T/s.sock" \
-		-o "s3.endpoint=$RGW_ENDPOINT" 2>"$T/serve.log" &
-	serve_pid=$!
-	at_exit "kill $serve_pid 2>/dev/null"
-	wait_for 20 grep -q "^listening on unix:$T/s.sock" "$T/serve.log" ||
-		fail "serve did not start: $(cat "$T/serve.log")"
-}
-
-stop_serve() {
-	kill "$serve_pid"
-	wait "$serve_pid" || fail "serve exited with $? on SIGTERM"
-	[ ! -e "$T/s.sock" ] || fail "socket left behind"
-}
-
 uri="nbd+unix:///?socket=$T/s.sock"
 for key in root.erofs random64; do
 	file=$T/$key
 	size=$(stat -c %s "$file")
 	dev=$(((size + 4095) / 4096 * 4096))
-	start_serve "$key"
+	serve_start "s3://nbd/$key" "s3.endpoint=$RGW_ENDPOINT"
 
 	nbdinfo --json "$uri" >"$T/info"
 	"$PY3" - "$T/info" "$dev" <<'PY' || fail "nbdinfo"
@@ -75,7 +58,7 @@ PY
 		fail "$key: random reads"
 	"$PY3" "$TOP/tests/sh/nbd_raw.py" "$T/s.sock" "$dev" ||
 		fail "$key: hostile traffic"
-	stop_serve
+	serve_stop
 	echo "$key: $size bytes served as $dev, all checks passed"
 done
 

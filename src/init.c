@@ -5,6 +5,8 @@
  * modules the builder listed, bring the network up, attach root=s3:... as
  * /dev/nbdN, mount it (under a tmpfs overlay by default), and switch_root
  * into it, the way toybox's switch_root does it: preconditions first.
+ * `s3root mountroot DIR` is the middle of that flow for a distribution's
+ * initramfs (initramfs-tools, dracut), whose own init does the rest.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -241,36 +244,69 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 /*
  * The binary and its files go to /run/s3root (0700), which moves into the
  * new root: list, detach and --reattach work there, and a crashed root
- * server can be restarted while the root is unreachable.
+ * server can be restarted while the root is unreachable. initramfs-tools
+ * and dracut mount /run noexec: then the binary goes to a small tmpfs of
+ * its own, /run/s3root/bin, and /run/s3root/s3root links to it. The state
+ * files stay on /run itself, which outlives everything at shutdown (a
+ * mount of ours might be unmounted by systemd).
  */
-static void keep_tools(const char *self)
+static int keep_tools(const char *self)
 {
 	static const char *const files[] = {"s3root.conf", "passwd",
 					    "session_token", "ca.pem"};
+	const char *bin = "/run/s3root/s3root";
 	char from[64], to[64];
+	struct statvfs sv;
 	size_t i;
+	int r = 0, e;
 
 	mkdir("/run/s3root", 0700);
 	mkdir("/run/s3root/etc", 0700);
-	if (copy_file(self, "/run/s3root/s3root", 0700))
-		warn("copying %s to /run/s3root: %s", self, strerror(errno));
+	if (!statvfs("/run/s3root", &sv) && (sv.f_flag & ST_NOEXEC)) {
+		mkdir("/run/s3root/bin", 0700);
+		if (mount("tmpfs", "/run/s3root/bin", "tmpfs",
+			  MS_NOSUID | MS_NODEV, "mode=0700,size=16m")) {
+			warn("/run is noexec, and a tmpfs on /run/s3root/bin: "
+			     "%s",
+			     strerror(errno));
+			r = -1;
+		}
+		bin = "/run/s3root/bin/s3root";
+		unlink("/run/s3root/s3root");
+		if (symlink("bin/s3root", "/run/s3root/s3root")) {
+			warn("symlink /run/s3root/s3root: %s", strerror(errno));
+			r = -1;
+		}
+	}
+	e = copy_file(self, bin, 0700);
+	if (e) {
+		warn("copying %s to %s: %s", self, bin, strerror(-e));
+		r = -1;
+	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(from, sizeof(from), CONF_DIR "/%s", files[i]);
 		snprintf(to, sizeof(to), "/run/s3root/etc/%s", files[i]);
-		if (!access(from, F_OK))
-			copy_file(from, to, 0600);
+		if (!access(from, F_OK) && (e = copy_file(from, to, 0600))) {
+			warn("copying %s to /run/s3root: %s", from,
+			     strerror(-e));
+			r = -1;
+		}
 	}
+	return r;
 }
 
-static int mount_root(int index, int overlay)
+/* The device on dir: EROFS, read-only, under a tmpfs overlay unless
+ * overlay is 0 (both layers live in /run/s3root, which moves along). */
+static int mount_root(int index, int overlay, const char *dir)
 {
 	char dev[32], opts[128];
 
 	snprintf(dev, sizeof(dev), "/dev/nbd%d", index);
-	mkdir(NEWROOT, 0755);
+	mkdir(dir, 0755);
 	if (!overlay) {
-		if (mount(dev, NEWROOT, "erofs", MS_RDONLY, NULL)) {
-			err("mount %s (erofs): %s", dev, strerror(errno));
+		if (mount(dev, dir, "erofs", MS_RDONLY, NULL)) {
+			err("mount %s (erofs) on %s: %s", dev, dir,
+			    strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -290,9 +326,11 @@ static int mount_root(int index, int overlay)
 	snprintf(opts, sizeof(opts),
 		 "lowerdir=" LOWER ",upperdir=" OVERLAY
 		 "/upper,workdir=" OVERLAY "/work");
-	if (mount("overlay", NEWROOT, "overlay", 0, opts)) {
-		err("mount overlay: %s (is the overlay module loaded?)",
-		    strerror(errno));
+	if (mount("overlay", dir, "overlay", 0, opts)) {
+		err("mount overlay on %s: %s (is the overlay module loaded?)",
+		    dir, strerror(errno));
+		umount2(OVERLAY, MNT_DETACH);
+		umount2(LOWER, MNT_DETACH);
 		return -1;
 	}
 	return 0;
@@ -481,7 +519,7 @@ int cmd_init(int argc, char **argv, char **envp)
 			on_failure(onfail);
 			continue;
 		}
-		if (!mount_root(index, overlay))
+		if (!mount_root(index, overlay, NEWROOT))
 			break;
 		/* give the device back before trying again */
 		umount2(LOWER, MNT_DETACH);
@@ -494,4 +532,179 @@ int cmd_init(int argc, char **argv, char **envp)
 		switch_root(init);
 		on_failure(onfail);
 	}
+}
+
+enum { M_OPT = 1, M_NETWORK, M_HELP };
+
+static const struct cli_opt mountroot_opts[] = {
+	{"-o", CLI_MANY, M_OPT},
+	{"--network", 0, M_NETWORK},
+	{"-h", 0, M_HELP},
+	{"--help", 0, M_HELP},
+	{NULL, 0, 0},
+};
+
+static void mountroot_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: s3root mountroot DIR [SOURCE] [-o OPTS] [--network]\n"
+		"For a distribution's initramfs (initramfs-tools, dracut): "
+		"attaches SOURCE, or\nroot=s3:BUCKET/KEY of the kernel command "
+		"line, as the root filesystem's server\n(marked '@' for "
+		"systemd, memory locked, oom_score_adj -1000), copies itself\n"
+		"and /etc/s3root to /run/s3root, and mounts the image on DIR "
+		"under a tmpfs\noverlay (s3root.overlay=none: read-only). "
+		"Options come from the config file,\nthe kernel command line "
+		"and -o, in rising order. --network brings the\nnetwork up "
+		"first from the kernel command line's ip= (dhcp without one).\n"
+		"The initramfs's init must move /run into the new root.\n\n");
+	opts_print_help(f);
+}
+
+/* Joins the kernel command line's options and the -o lists into one list
+ * for attach, in rising precedence. 0, or -1 if it does not fit. */
+static int join_lists(char *out, size_t len, const char *const *lists, int n)
+{
+	size_t used = strlen(out), l;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		l = strlen(lists[i]);
+		if (!l)
+			continue;
+		if (used + !!used + l + 1 > len)
+			return -1;
+		if (used)
+			out[used++] = ',';
+		memcpy(out + used, lists[i], l + 1);
+		used += l;
+	}
+	return 0;
+}
+
+int cmd_mountroot(int argc, char **argv, char **envp)
+{
+	struct cli cl = {.argc = argc, .argv = argv, .i = 1};
+	const char *arg, *dir = NULL, *source = NULL, *lists[32];
+	struct boot b = {0};
+	struct opts o = {0};
+	char *cmdline = NULL, *conf, msg[512];
+	struct stat st;
+	size_t len;
+	int id, nlists = 0, net = 0, index, r = 1;
+
+	while ((id = cli_next(&cl, mountroot_opts, &arg)) != -1) {
+		switch (id) {
+		case -2:
+			return 1;
+		case 0:
+			if (!dir) {
+				dir = arg;
+			} else if (!source) {
+				source = arg;
+			} else {
+				err("mountroot: unexpected argument '%.100s'",
+				    arg);
+				return 1;
+			}
+			break;
+		case M_OPT:
+			if (nlists == 32) {
+				err("mountroot: more than 32 -o (join them: "
+				    "-o KEY=VALUE,KEY=VALUE)");
+				return 1;
+			}
+			lists[nlists++] = arg;
+			break;
+		case M_NETWORK:
+			net = 1;
+			break;
+		case M_HELP:
+			mountroot_usage(stdout);
+			return 0;
+		}
+	}
+	if (!dir) {
+		err("mountroot: DIR is required (where the root is mounted)");
+		return 1;
+	}
+	if (stat(dir, &st)) {
+		err("mountroot: %s: %s", dir, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		err("mountroot: %s: not a directory", dir);
+		return 1;
+	}
+	/* the options, to check them and to know the overlay: the config
+	 * file (lowest), the kernel command line, -o */
+	if (!read_file(CONF_DIR "/s3root.conf", 256 * 1024, &conf, &len)) {
+		r = opts_parse_file(&o, conf, len, CONF_DIR "/s3root.conf", msg,
+				    sizeof(msg));
+		free(conf);
+		if (r) {
+			err("%s", msg);
+			goto out;
+		}
+	}
+	if (read_file("/proc/cmdline", 64 * 1024, &cmdline, &len))
+		cmdline = strdup("");
+	r = cmdline ? opts_parse_kcmdline(&o, cmdline, boot_word, boot_warn, &b)
+		    : -ENOMEM;
+	free(cmdline);
+	if (r) {
+		err("mountroot: cannot read the kernel command line");
+		goto out;
+	}
+	r = 1;
+	if (opts_to_list(&o, OPT_SRC_KCMDLINE, b.list, sizeof(b.list)) ||
+	    join_lists(b.list, sizeof(b.list), lists, nlists)) {
+		err("mountroot: too many options to hand on to the server");
+		goto out;
+	}
+	for (id = 0; id < nlists; id++)
+		if (opts_parse_list(&o, lists[id], OPT_SRC_ARG, msg,
+				    sizeof(msg))) {
+			err("%s", msg);
+			goto out;
+		}
+	if (opts_finish(&o, msg, sizeof(msg))) {
+		err("%s", msg);
+		goto out;
+	}
+	if (opts_num(&o, OPT_DEBUG))
+		log_set_level(LOG_DEBUG);
+	if (!source && strncmp(b.root, "s3:", 3) &&
+	    strncmp(b.root, "http://", 7) && strncmp(b.root, "https://", 8)) {
+		err("mountroot: no SOURCE given, and the kernel command line "
+		    "has no root=s3:BUCKET/KEY");
+		goto out;
+	}
+	if (!source)
+		source = b.root;
+	if (net) {
+		if (!b.ip[0])
+			snprintf(b.ip, sizeof(b.ip), "dhcp");
+		if (network(&b))
+			goto out;
+	}
+	fix_clock();
+	/* first: the root server follows its credentials there */
+	if (keep_tools("/proc/self/exe"))
+		warn("mountroot: /run/s3root is incomplete: list, detach and "
+		     "--reattach may not work on the running system");
+	if (attach_device(source, b.list, envp, 1, &index))
+		goto out;
+	if (mount_root(index, opts_num(&o, OPT_OVERLAY) == OVERLAY_TMPFS,
+		       dir)) {
+		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
+			warn("detach /dev/nbd%d: %s", index, msg);
+		goto out;
+	}
+	info("root=%s on /dev/nbd%d, mounted on %s", source, index, dir);
+	printf("/dev/nbd%d on %s\n", index, dir);
+	r = fflush(stdout) ? 1 : 0;
+out:
+	opts_free(&o);
+	return r;
 }

@@ -21,6 +21,8 @@ static const struct {
 	{"mount", cmd_mount, "attach an object and mount it (EROFS)"},
 	{"list", cmd_list, "list attached devices"},
 	{"init", cmd_init, "the initramfs /init flow (automatic as PID 1)"},
+	{"mountroot", cmd_mountroot,
+	 "mount root=s3:... on a directory, for a distribution's initramfs"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
 };
 
@@ -32,7 +34,7 @@ static void usage(FILE *f)
 		   "Boots Linux from an EROFS image in S3 (root=s3:BUCKET/KEY)."
 		   "\n\nCommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n  --version  print the version\n");
 }
 

@@ -411,5 +411,6 @@ int cmd_detach(int argc, char **argv, char **envp);
 int cmd_mount(int argc, char **argv, char **envp);
 int cmd_list(int argc, char **argv, char **envp);
 int cmd_init(int argc, char **argv, char **envp);
+int cmd_mountroot(int argc, char **argv, char **envp);
 
 #endif

@@ -672,8 +672,6 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 		err("%s", msg);
 		goto out;
 	}
-	if (opts_num(&o, OPT_DEBUG))
-		log_set_level(LOG_DEBUG);
 	if (!source && strncmp(b.root, "s3:", 3) &&
 	    strncmp(b.root, "http://", 7) && strncmp(b.root, "https://", 8)) {
 		err("mountroot: no SOURCE given, and the kernel command line "
@@ -682,6 +680,10 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 	}
 	if (!source)
 		source = b.root;
+	/* from here on, what happens belongs in the boot's log */
+	log_to_kmsg(1);
+	if (opts_num(&o, OPT_DEBUG))
+		log_set_level(LOG_DEBUG);
 	if (net) {
 		if (!b.ip[0])
 			snprintf(b.ip, sizeof(b.ip), "dhcp");

@@ -11,6 +11,15 @@
 #   make fmt             clang-format every source file
 #   make bench           bench/run.sh: s3root against nbdkit and curl through
 #                        a latency shaper (not part of check; see bench/)
+#   make install         $(DESTDIR)$(PREFIX)/sbin/s3root (PREFIX=/usr/local)
+#   make install-initramfs-tools
+#                        s3root and its initramfs-tools hook and scripts
+#                        (then: update-initramfs -u)
+#   make install-dracut  s3root and its dracut module 90s3root (then:
+#                        dracut -f)
+#   make check-distro    boots initramfs images built by Debian's mkinitramfs
+#                        and dracut with the hook and module (minutes; not
+#                        part of check)
 #   make deps            install the Debian packages the build and tests need
 #   BEARSSL_DIR=DIR      link BearSSL from a source tree instead of Debian's
 #   MBEDTLS_DIR=DIR      build mbedTLS 2.28 from this source tree instead
@@ -21,6 +30,12 @@ SAN ?= 0
 FUZZ ?= 0
 V ?= 0
 FUZZ_TIME ?= 600
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DESTDIR ?=
+INITRAMFS_TOOLS_DIR ?= /usr/share/initramfs-tools
+DRACUT_MODULES_DIR ?= /usr/lib/dracut/modules.d
+DRACUT_CONF_DIR ?= /etc/dracut.conf.d
 DEMO_SHELL ?= 0
 SMOKE_TIME ?= 10
 
@@ -107,7 +122,7 @@ FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
 
 .PHONY: all check unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
 	mbedtls-lib bench bench-tls \
-	initramfs \
+	initramfs install install-initramfs-tools install-dracut check-distro \
 	clean FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -240,6 +255,44 @@ initramfs: all
 		'. tests/vm/vm.sh && vm_kernel && S3ROOT=$$VM_S3ROOT \
 		initramfs/mkinitramfs-s3root -o $(BUILD)/initramfs.img \
 		-m "$$VM_MODDIR"'
+
+install: all
+	install -D -m 0755 $(BUILD)/s3root $(DESTDIR)$(SBINDIR)/s3root
+
+# The initramfs-tools hook finds the binary where install put it.
+IT := initramfs/initramfs-tools
+install-initramfs-tools: install
+	install -d $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks \
+		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-top \
+		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/conf-hooks.d
+	sed 's|@SBINDIR@|$(SBINDIR)|' $(IT)/hooks/s3root \
+		>$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks/s3root
+	chmod 0755 $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks/s3root
+	install -m 0755 $(IT)/scripts/init-top/s3root \
+		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-top/s3root
+	install -m 0644 $(IT)/scripts/s3root \
+		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/s3root
+	install -m 0644 $(IT)/conf-hooks.d/s3root \
+		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/conf-hooks.d/s3root
+
+DM := initramfs/dracut/90s3root
+install-dracut: install
+	install -d $(DESTDIR)$(DRACUT_MODULES_DIR)/90s3root
+	sed 's|@SBINDIR@|$(SBINDIR)|' $(DM)/module-setup.sh \
+		>$(DESTDIR)$(DRACUT_MODULES_DIR)/90s3root/module-setup.sh
+	chmod 0755 $(DESTDIR)$(DRACUT_MODULES_DIR)/90s3root/module-setup.sh
+	install -m 0755 $(DM)/parse-s3root.sh $(DM)/mount-s3root.sh \
+		$(DESTDIR)$(DRACUT_MODULES_DIR)/90s3root/
+	install -D -m 0644 $(DM)/s3root.conf \
+		$(DESTDIR)$(DRACUT_CONF_DIR)/s3root.conf
+
+# Debian's mkinitramfs and dracut, each in a debootstrapped root, build an
+# initramfs with the hook or the module; each boots the systemd image of
+# test-vm-systemd from S3 (CI=true makes a skip a failure, as in check).
+check-distro: deps-check
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
+		TESTS="$(wildcard tests/distro/test-*.sh)" tests/run.sh $(BUILD)/unit
 
 # A local S3 server, a demo image, a VM booting from it (DEMO_SHELL=1:
 # leave a shell on the booted system).

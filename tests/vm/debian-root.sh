@@ -7,6 +7,10 @@
 #   debian_image PREPARE       a copy of the tree, prepared by the script
 #                              PREPARE (run as `bash PREPARE ROOTDIR`), made
 #                              into an EROFS image: sets DEBIAN_IMAGE
+#   debian_builder NAME PKGS   another minbase tree with the packages PKGS
+#                              (comma-separated), to build initramfs images
+#                              in with a distribution's tools: sets
+#                              DEBIAN_BUILDER
 #
 # A change of suite or package list makes a new tree, a change of PREPARE
 # or of the mkfs options a new image; the ones they replace are removed.
@@ -20,6 +24,8 @@ DEBIAN_PACKAGES=systemd,systemd-sysv,udev,dbus
 # lz4hc: Debian's erofs-utils 1.5 and its 6.1 kernel both have it
 DEBIAN_MKFS="-zlz4hc"
 DEBIAN_CACHE=$VM_CACHE/debian-root
+# where debian_builder's trees go (their own place may be asked for)
+DEBIAN_BUILDER_CACHE=${DEBIAN_BUILDER_CACHE:-$DEBIAN_CACHE}
 
 # debian_mirror: the archive apt uses for the suite's main component.
 debian_mirror() {
@@ -35,10 +41,10 @@ _debian_key() {
 }
 
 # _debian_locked CMD...: CMD under the cache's lock (two tests may build
-# the same tree at once).
+# the same tree at once); $DEBIAN_LOCK: another lock file.
 _debian_locked() {
-	mkdir -p "$DEBIAN_CACHE" &&
-		(flock 9 && "$@") 9>"$DEBIAN_CACHE/lock"
+	local lock=${DEBIAN_LOCK:-$DEBIAN_CACHE/lock}
+	mkdir -p "${lock%/*}" && (flock 9 && "$@") 9>"$lock"
 }
 
 # _debian_rm DIR: rm -rf that never crosses into a filesystem mounted
@@ -47,30 +53,41 @@ _debian_rm() {
 	rm -rf --one-file-system "$1"
 }
 
+# _debian_tree_build DEST PACKAGES: debootstrap into DEST-KEY's place;
+# the trees of other package lists under the same name go
 _debian_tree_build() {
-	local tmp=$DEBIAN_CACHE/building-tree log=$DEBIAN_CACHE/debootstrap.log
-	local mirror old
-	[ -d "$DEBIAN_TREE" ] && return 0
+	local dest=$1 pkgs=$2 name=${1##*/}
+	local dir=${1%/*} tmp log mirror old
+	tmp=$dir/building-${name%-*} log=$dir/debootstrap-${name%-*}.log
+	[ -d "$dest" ] && return 0
 	mirror=$(debian_mirror)
-	echo "debian-root: debootstrap $DEBIAN_SUITE ($DEBIAN_PACKAGES)" \
+	echo "debian-root: debootstrap $DEBIAN_SUITE ($pkgs)" \
 		"from $mirror, once" >&2
 	_debian_rm "$tmp"
-	debootstrap --variant=minbase --include="$DEBIAN_PACKAGES" \
+	debootstrap --variant=minbase --include="$pkgs" \
 		"$DEBIAN_SUITE" "$tmp" "$mirror" >"$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; _debian_rm "$tmp"; return 1; }
 	# what debootstrap leaves behind: the downloaded packages
 	rm -f "$tmp"/var/cache/apt/archives/*.deb
 	# the trees of older package lists
-	for old in "$DEBIAN_CACHE"/tree-*; do
+	for old in "$dir/${name%-*}"-*; do
 		[ ! -d "$old" ] || _debian_rm "$old"
 	done
-	mv "$tmp" "$DEBIAN_TREE"
+	mv "$tmp" "$dest"
 }
 
 debian_tree() {
 	DEBIAN_TREE=$DEBIAN_CACHE/tree-$(_debian_key "$DEBIAN_SUITE" \
 		"$DEBIAN_PACKAGES")
-	_debian_locked _debian_tree_build
+	_debian_locked _debian_tree_build "$DEBIAN_TREE" "$DEBIAN_PACKAGES"
+}
+
+# debian_builder NAME PACKAGES
+debian_builder() {
+	DEBIAN_BUILDER=$DEBIAN_BUILDER_CACHE/$1-$(_debian_key "$DEBIAN_SUITE" \
+		"$2")
+	DEBIAN_LOCK=$DEBIAN_BUILDER_CACHE/lock-$1 \
+		_debian_locked _debian_tree_build "$DEBIAN_BUILDER" "$2"
 }
 
 _debian_image_build() {

@@ -1,0 +1,29 @@
+# tests/vm/debian-check.sh - what the host checks in the console of a boot
+# of the image tests/vm/debian-check.prepare makes (sourced by the tests
+# after tests/sh/functions.sh): multi-user reached, the guest's checks
+# passed, the root server outlived systemd's final kill and still
+# answered, a clean power-off and no sign of a lost root.
+
+# debian_check_console CONSOLE_LOG: fails the test if any of it is missing
+debian_check_console() {
+	local con=$1 lost
+	grep -aq "S3ROOT-TEST: multi-user.target reached" "$con" ||
+		fail "multi-user.target not reached"
+	! grep -aq "CHECK FAILED" "$con" || fail "checks failed in the guest"
+	[ "$(grep -ac 'CHECK ok' "$con")" -eq 6 ] || fail "6 checks expected"
+	grep -aq "S3ROOT-TEST: at poweroff: root server [0-9]*: [SR] (" "$con" ||
+		fail "the root server did not outlive systemd's final kill"
+	grep -aq "S3ROOT-TEST: at poweroff: device read ok" "$con" ||
+		fail "the root server did not answer at the end"
+	grep -aq "reboot: Power down" "$con" ||
+		{ tr -d '\033' <"$con" | tail -n 20; fail "no clean power-off"; }
+	# what a lost root looks like: the kernel giving up on the device's
+	# sockets (a server killed, or stopped while it held them by ioctl), I/O
+	# errors, systemd failing to stop, unmount or remount something
+	lost='nbd0?: .*(shutting down sockets|timed out|Dead connection)'
+	lost="$lost|nbd0?: Receive control|I/O error|Kernel panic|[Ff]reezing"
+	lost="$lost|Watchdog|Failed to (start|stop|remount|unmount)"
+	lost="$lost|Failed (unmounting|remounting)"
+	! grep -aE "$lost" "$con" | tr -d '\033' | grep . ||
+		fail "signs of a lost root in the console (above)"
+}

@@ -289,7 +289,12 @@ install-dracut: install
 # Debian's mkinitramfs and dracut, each in a debootstrapped root, build an
 # initramfs with the hook or the module; each boots the systemd image of
 # test-vm-systemd from S3 (CI=true makes a skip a failure, as in check).
+DISTRO_SCRIPTS := $(IT)/hooks/s3root $(IT)/scripts/init-top/s3root \
+	$(IT)/scripts/s3root $(IT)/conf-hooks.d/s3root $(wildcard $(DM)/*.sh)
 check-distro: deps-check
+	$(Q)if command -v shellcheck >/dev/null; then \
+		shellcheck $(DISTRO_SCRIPTS); \
+	else echo "shellcheck is not installed: scripts not checked"; fi
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
 		TESTS="$(wildcard tests/distro/test-*.sh)" tests/run.sh $(BUILD)/unit

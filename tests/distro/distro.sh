@@ -70,8 +70,14 @@ distro_boot() {
 	boot0=$(date +%s)
 	vm_run "$initrd" "$con" "${VM_SECS:-300}" root=s3:boot/debian.erofs \
 		"$@" ${VM_BOOT_ARGS:-} ||
-		{ tr -d '\033' <"$con" | tail -n 40; fail "$name: the VM did not power off"; }
+		{
+			cp "$con" "${TMPDIR:-/tmp}/s3root-$name.console"
+			tr -d '\033' <"$con" | tail -n 40
+			fail "$name: the VM did not power off"
+		}
 	secs=$(($(date +%s) - boot0))
+	# kept, as tests/run.sh keeps each test's output
+	cp "$con" "${TMPDIR:-/tmp}/s3root-$name.console"
 	tr -d '\r' <"$con" | grep -a 'S3ROOT-TEST\|CHECK\|s3root' |
 		grep -v '^\[' | tr -d '\033'
 	debian_check_console "$con"

@@ -28,7 +28,12 @@ make -C "$TOP" --no-print-directory -s install-dracut \
 	"$(dirname "$VM_S3ROOT")")" >/dev/null ||
 	fail "make install-dracut DESTDIR=..."
 t0=$(date +%s)
+# The test's root has no /lib/modules (its kernel is the host's file):
+# dracut's image leaves binfmt_misc loaded, so systemd sets up its
+# automount, which needs autofs4 from the root ("Failed to find module
+# 'autofs4'", and a degraded system). A real root has its modules.
 distro_chroot "$DEBIAN_BUILDER" "$root" dracut -f --no-hostonly \
+	--force-drivers autofs4 \
 	--kver "$VM_KVER" /initrd.img >"$T/dracut.log" 2>&1 ||
 	{ tail -n 40 "$T/dracut.log"; fail "dracut"; }
 echo "dracut: $(($(date +%s) - t0)) s," \
@@ -53,9 +58,9 @@ done
 
 distro_boot "$root.upper/initrd.img" dracut-neednet rd.neednet=1 ip=dhcp
 distro_boot "$root.upper/initrd.img" dracut-plain
+# the mount hook never asks s3root for the network (no --network): a
+# boot that reached S3 without s3root's DHCP ran on dracut's network
 for b in dracut-neednet dracut-plain; do
-	grep -aq "dhclient\|DHCPACK\|dhcp" "$T/$b.console" ||
-		fail "$b: no sign of dracut's DHCP in the console"
 	! grep -aq "s3root: DHCP: " "$T/$b.console" ||
 		fail "$b: s3root's DHCP ran, not dracut's network"
 done

@@ -649,11 +649,14 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 	}
 	if (read_file("/proc/cmdline", 64 * 1024, &cmdline, &len))
 		cmdline = strdup("");
-	r = cmdline ? opts_parse_kcmdline(&o, cmdline, boot_word, boot_warn, &b)
-		    : -ENOMEM;
+	if (!cmdline) {
+		err("mountroot: out of memory");
+		goto out;
+	}
+	r = opts_parse_kcmdline(&o, cmdline, boot_word, boot_warn, &b);
 	free(cmdline);
 	if (r) {
-		err("mountroot: cannot read the kernel command line");
+		err("mountroot: the kernel command line has an open quote");
 		goto out;
 	}
 	r = 1;
@@ -708,5 +711,5 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 	r = fflush(stdout) ? 1 : 0;
 out:
 	opts_free(&o);
-	return r;
+	return r ? 1 : 0;
 }

@@ -38,6 +38,7 @@ struct opt_def {
 static int check_url(const char *v, char *err, size_t errlen);
 static int check_region(const char *v, char *err, size_t errlen);
 static int check_resolve(const char *v, char *err, size_t errlen);
+static int check_roothash(const char *v, char *err, size_t errlen);
 
 static const struct opt_def opt_defs[OPT__COUNT] = {
 	[OPT_ENDPOINT] = {"s3.endpoint", KIND_STR, NULL, 0, 0, NULL, check_url,
@@ -110,6 +111,18 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 				  1000 * HOUR_MS, "120s", NULL,
 				  "kernel wait for a restarted server (attach "
 				  "--reattach) before failing reads"},
+	[OPT_VERITY] = {"s3root.verity", KIND_STR, NULL, 0, 0, NULL,
+			check_roothash,
+			"dm-verity root hash (64 hex digits): every block "
+			"read is verified"},
+	[OPT_VERITY_OFFSET] = {"s3root.verity_offset", KIND_SIZE, NULL, 4 * KIB,
+			       (1ULL << 50), NULL, NULL,
+			       "where the hash tree's superblock is in the "
+			       "object (verity-format --appended)"},
+	[OPT_VERITY_ONERROR] = {"s3root.verity_onerror", KIND_ENUM,
+				"eio|panic|restart", 0, 0, "eio", NULL,
+				"a block that fails verification: a read "
+				"error, a kernel panic or a reboot"},
 	[OPT_DEBUG] = {"s3root.debug", KIND_BOOL, NULL, 0, 1, "0", NULL,
 		       "verbose logging"},
 };
@@ -156,6 +169,22 @@ static int check_resolve(const char *v, char *err, size_t errlen)
 	if (inet_pton(AF_INET, addr, bin) != 1 &&
 	    inet_pton(AF_INET6, addr, bin) != 1)
 		return fail(err, errlen, "'%s' is not an IP address", addr);
+	return 0;
+}
+
+/* A SHA-256 root hash: 64 hex digits (veritysetup prints lower case). */
+static int check_roothash(const char *v, char *err, size_t errlen)
+{
+	size_t n = strspn(v, "0123456789abcdefABCDEF");
+
+	if (v[n])
+		return fail(err, errlen,
+			    "'%c' is not a hex digit (a root hash is 64 of "
+			    "them)",
+			    v[n]);
+	if (n != 64)
+		return fail(err, errlen,
+			    "%zu hex digits (a SHA-256 root hash has 64)", n);
 	return 0;
 }
 
@@ -555,6 +584,21 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 		if (opts_set(o, "s3.endpoint", buf, OPT_SRC_NONE, err, errlen))
 			return -EINVAL;
 	}
+	/* the appended layout is the one there is: the tree's place must be
+	 * known, and an offset alone would verify nothing */
+	if (o->v[OPT_VERITY_OFFSET].str && !o->v[OPT_VERITY].str)
+		return fail(err, errlen,
+			    "s3root.verity_offset without s3root.verity (the "
+			    "root hash) verifies nothing");
+	if (o->v[OPT_VERITY].str && !o->v[OPT_VERITY_OFFSET].str)
+		return fail(err, errlen,
+			    "s3root.verity needs s3root.verity_offset (the "
+			    "hash offset verity-format printed)");
+	if (o->v[OPT_VERITY_OFFSET].str && o->v[OPT_VERITY_OFFSET].num % 4096)
+		return fail(err, errlen,
+			    "s3root.verity_offset=%s: not a multiple of 4096 "
+			    "(the hash block size)",
+			    o->v[OPT_VERITY_OFFSET].str);
 	if (!o->v[OPT_URLSTYLE].str) {
 		url_parse(opts_str(o, OPT_ENDPOINT), &u);
 		if (opts_set(o, "s3.urlstyle", u.host_is_ip ? "path" : "vhost",

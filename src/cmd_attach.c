@@ -53,8 +53,9 @@ struct attach_args {
 	const char *lists[MAX_LISTS]; /* the -o lists, for the state file */
 	int nlists;
 	int json;
-	int verbose; /* list -v: live figures */
-	int root;    /* the root filesystem's server (started by /init) */
+	int verbose;  /* list -v: live figures */
+	int root;     /* the root filesystem's server (started by /init) */
+	char dev[32]; /* what to mount: /dev/nbdN, or the dm-verity device */
 };
 
 /* "/dev/nbd3" or "nbd3" or "3" -> 3; -1 if it is none of them. */
@@ -515,12 +516,40 @@ static void follow_run_creds(struct opts *o)
 			warn("%s", msg);
 }
 
+/*
+ * The dm-verity device over the attached /dev/nbd<index>, named for it;
+ * a->dev becomes its node. On failure the NBD device is let go.
+ */
+static int verity_attach(struct attach_args *a, const struct opts *o,
+			 const struct verity_sb *sb, uint64_t hash_start,
+			 int index)
+{
+	char name[32], msg[512], path[32];
+
+	dm_name_for(index, name, sizeof(name));
+	if (dm_verity_create(name, a->dev, sb, hash_start,
+			     opts_str(o, OPT_VERITY),
+			     (int)opts_num(o, OPT_VERITY_ONERROR), path,
+			     sizeof(path), msg, sizeof(msg))) {
+		err("verity: %s", msg);
+		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
+			err("detach %s: %s", a->dev, msg);
+		return -1;
+	}
+	info("%s: dm-verity (%s) over %s, root hash %.16s...", path, name,
+	     a->dev, opts_str(o, OPT_VERITY));
+	snprintf(a->dev, sizeof(a->dev), "%s", path);
+	return 0;
+}
+
 /* attach and mount: 0 with the device's index in *index, or -1. */
 static int do_attach(struct attach_args *a, char **envp, int *index)
 {
 	struct opts o = {0};
 	struct state st;
 	struct object *ob = NULL;
+	struct verity_sb vsb;
+	uint64_t hash_start = 0;
 	struct source src;
 	struct s3_target t;
 	struct creds c;
@@ -585,6 +614,14 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 	}
 	if (!opts_num(&o, OPT_ANY_IMAGE) && check_erofs(ob))
 		goto err;
+	/* before the kernel sees the device: a wrong root hash or a bad
+	 * superblock is refused with a clear message here, not as EIO from
+	 * the mount (an attached device keeps its table: not again) */
+	if (opts_isset(&o, OPT_VERITY) && !reattach &&
+	    verity_check_object(ob, &o, &vsb, &hash_start, msg, sizeof(msg))) {
+		err("verity: %s", msg);
+		goto err;
+	}
 	use_ioctl = opts_num(&o, OPT_NBD) == NBDIF_IOCTL;
 	if (pipe2(pfd, O_CLOEXEC)) {
 		err("pipe: %s", strerror(errno));
@@ -616,6 +653,10 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 		goto err;
 	}
 	*index = atoi(msg + 3);
+	snprintf(a->dev, sizeof(a->dev), "/dev/nbd%d", *index);
+	if (opts_isset(&o, OPT_VERITY) && !reattach &&
+	    verity_attach(a, &o, &vsb, hash_start, *index))
+		goto err;
 	object_close(ob);
 	opts_free(&o);
 	return 0;
@@ -695,13 +736,16 @@ static int scan(int argc, char **argv, struct attach_args *a, int positional,
 }
 
 int attach_device(const char *source, const char *list, char **envp, int root,
-		  int *index)
+		  int *index, char *dev, size_t devlen)
 {
 	struct attach_args a = {.source = source, .root = root};
 
 	if (list && *list)
 		a.lists[a.nlists++] = list;
-	return do_attach(&a, envp, index);
+	if (do_attach(&a, envp, index))
+		return -1;
+	snprintf(dev, devlen, "%s", a.dev);
+	return 0;
 }
 
 int cmd_attach(int argc, char **argv, char **envp)
@@ -722,7 +766,7 @@ int cmd_attach(int argc, char **argv, char **envp)
 	}
 	if (do_attach(&a, envp, &index))
 		return 1;
-	printf("/dev/nbd%d\n", index);
+	printf("%s\n", a.dev);
 	return fflush(stdout) ? 1 : 0;
 }
 
@@ -737,7 +781,7 @@ static void mount_usage(FILE *f)
 int cmd_mount(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
-	char dev[32], msg[256];
+	char name[32], msg[256];
 	int r = scan(argc, argv, &a, 2, "1", mount_usage), index;
 
 	if (r)
@@ -748,15 +792,17 @@ int cmd_mount(int argc, char **argv, char **envp)
 	}
 	if (do_attach(&a, envp, &index))
 		return 1;
-	snprintf(dev, sizeof(dev), "/dev/nbd%d", index);
-	if (mount(dev, a.dir, "erofs", MS_RDONLY, NULL)) {
+	if (mount(a.dev, a.dir, "erofs", MS_RDONLY, NULL)) {
 		r = errno;
-		err("mount %s on %s: %s", dev, a.dir, strerror(r));
+		err("mount %s on %s: %s", a.dev, a.dir, strerror(r));
+		dm_name_for(index, name, sizeof(name));
+		if (dm_remove(name, msg, sizeof(msg)) == -EBUSY)
+			err("%s", msg);
 		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
-			err("detach %s: %s", dev, msg);
+			err("detach /dev/nbd%d: %s", index, msg);
 		return 1;
 	}
-	printf("%s on %s\n", dev, a.dir);
+	printf("%s on %s\n", a.dev, a.dir);
 	return 0;
 }
 
@@ -770,7 +816,7 @@ int cmd_detach(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
 	struct state st;
-	char msg[512];
+	char msg[512], name[32];
 	int r = scan(argc, argv, &a, 1, "", detach_usage), index, i;
 
 	(void)envp;
@@ -781,6 +827,14 @@ int cmd_detach(int argc, char **argv, char **envp)
 			err("detach: '%.100s' is not /dev/nbdN", a.source);
 		else
 			err("detach: /dev/nbdN is required");
+		return 1;
+	}
+	/* a dm-verity device over it goes first (busy: still mounted) */
+	dm_name_for(index, name, sizeof(name));
+	r = dm_remove(name, msg, sizeof(msg));
+	if (r && r != -ENXIO && r != -ENOENT) {
+		err("detach /dev/nbd%d: %s%s", index, msg,
+		    r == -EBUSY ? " (unmount it first)" : "");
 		return 1;
 	}
 	r = read_state(index, &st);
@@ -813,9 +867,9 @@ int cmd_list(int argc, char **argv, char **envp)
 	struct kdev_status devs[256];
 	struct state st;
 	size_t n = 0, i;
-	char msg[512], figures[2048], *line, *next;
+	char msg[512], figures[2048], *line, *next, name[32], dm[32];
 	int r = scan(argc, argv, &a, 0, "45", list_usage), first = 1, alive,
-	    live;
+	    live, verity;
 
 	(void)envp;
 	if (r)
@@ -831,6 +885,8 @@ int cmd_list(int argc, char **argv, char **envp)
 			continue;
 		r = read_state(devs[i].index, &st);
 		alive = !r && st.pid > 0 && !kill(st.pid, 0);
+		dm_name_for(devs[i].index, name, sizeof(name));
+		verity = !dm_find(name, dm, sizeof(dm));
 		live = a.verbose && alive &&
 		       !stats_fetch(devs[i].index, a.json, figures,
 				    sizeof(figures));
@@ -840,6 +896,8 @@ int cmd_list(int argc, char **argv, char **envp)
 			json_print_str(stdout, r ? "" : st.source);
 			printf(", \"pid\": %d, \"server\": \"%s\"",
 			       r ? 0 : st.pid, alive ? "running" : "gone");
+			if (verity)
+				printf(", \"verity\": \"%s\"", dm);
 			if (live)
 				printf(", \"figures\": %s", figures);
 			printf("}");
@@ -847,6 +905,8 @@ int cmd_list(int argc, char **argv, char **envp)
 			printf("/dev/nbd%d  %s  pid %d%s\n", devs[i].index,
 			       r ? "(not attached by s3root)" : st.source,
 			       r ? 0 : st.pid, alive ? "" : " (server gone)");
+			if (verity)
+				printf("    verity: %s (%s)\n", dm, name);
 			for (line = live ? figures : NULL; line && *line;
 			     line = next) {
 				next = strchr(line, '\n');

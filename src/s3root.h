@@ -340,10 +340,12 @@ int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
  * Attaches source (with the -o list, which may be NULL) as /dev/nbdN,
  * served by a daemon, as `s3root attach` does; with root set, the daemon
  * is the root filesystem's server (marked '@' for systemd, memory
- * locked, logging to /dev/kmsg). 0 with *index, or -1 after printing why.
+ * locked, logging to /dev/kmsg). 0 with *index and, in dev, what to
+ * mount (/dev/nbdN, or the dm-verity device over it with s3root.verity),
+ * or -1 after printing why.
  */
 int attach_device(const char *source, const char *list, char **envp, int root,
-		  int *index);
+		  int *index, char *dev, size_t devlen);
 
 /* main()'s argv: the root daemon marks argv[0] for systemd. */
 extern char **s3root_argv;

@@ -189,15 +189,22 @@ int verity_check_object(struct object *ob, const struct opts *o,
 	if (verity_sb_parse(block, VERITY_BLOCK, sb, why, sizeof(why)))
 		return fail(err, errlen, "%s at s3root.verity_offset=%llu: %s",
 			    info->name, (unsigned long long)off, why);
-	/* the data must end before the tree, and the tree in the object */
-	if (verity_geometry(sb->data_blocks, &g) ||
-	    sb->data_blocks > off / VERITY_BLOCK ||
+	/*
+	 * The data is everything before the tree (the appended layout): the
+	 * block count then comes from the trusted offset, not only from the
+	 * superblock, which the root hash does not cover. A smaller count
+	 * could make the tree one level shorter, its hash blocks served as
+	 * "verified" data.
+	 */
+	if (sb->data_blocks != off / VERITY_BLOCK ||
+	    verity_geometry(sb->data_blocks, &g) ||
 	    g.total > (info->size - off) / VERITY_BLOCK - 1)
 		return fail(err, errlen,
-			    "%s: the verity superblock's %llu data blocks do "
-			    "not fit before s3root.verity_offset=%llu, or "
-			    "their tree not in the object",
+			    "%s: the verity superblock says %llu data blocks, "
+			    "not the %llu before s3root.verity_offset=%llu, or "
+			    "their tree is not in the object",
 			    info->name, (unsigned long long)sb->data_blocks,
+			    (unsigned long long)(off / VERITY_BLOCK),
 			    (unsigned long long)off);
 	*hash_start = off / VERITY_BLOCK + 1;
 	/* the top level's one block comes first: its hash is the root */

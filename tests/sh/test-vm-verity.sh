@@ -12,7 +12,9 @@
 #             copy uploaded to RGW): the boot goes on, the read of that
 #             block fails and the kernel names the block
 #   wrong     a wrong root hash: the boot stops with s3root's message, and
-#             s3root.onfail=reboot reboots (qemu exits)
+#             s3root.onfail=reboot reboots (qemu exits); so does a
+#             malformed one, and a superblock whose block count was cut
+#             (the root hash does not cover it: the offset must agree)
 #   restart   the tampered object with s3root.verity_onerror=restart: the
 #             read of the bad block reboots the machine
 # The figures (boot time, bytes fetched) of plain and verified are printed.
@@ -47,6 +49,8 @@ ok() { echo "CHECK ok: $*"; }
 bad() { echo "CHECK FAILED: $*"; }
 echo "ROOT: init running from S3 at $(cut -d' ' -f1 /proc/uptime) s"
 s3root=/run/s3root/s3root
+# what reaching the root's init cost, before the checks read every file
+$s3root list -v | grep fetched | sed 's/^ */START: /'
 if grep -q s3test_tampered /proc/cmdline; then
 	# the canary's blocks: one of them was changed in the object
 	if cat /data/canary >/dev/null 2>/tmp/err; then
@@ -74,6 +78,12 @@ if grep -q 's3root.verity=' /proc/cmdline; then
 		-o s3root.verity=$h,s3root.verity_offset=$o >/tmp/m 2>&1 &&
 		grep -q '^/dev/dm-1 on /mnt2' /tmp/m && [ "$(cat /mnt2/hello)" = second ] &&
 		ok "mount -o s3root.verity= on the running system" || bad "mount: $(cat /tmp/m)"
+	# a new server for it under the mounted dm device: reads go on
+	kill -9 $(cat /run/s3root/nbd1.pid) && sleep 1 &&
+		$s3root attach --reattach /dev/nbd1 >/dev/null &&
+		echo 3 > /proc/sys/vm/drop_caches &&
+		[ "$(cat /mnt2/hello)" = second ] && cat /mnt2/more >/dev/null &&
+		ok "reattached under the dm device" || bad "reattach"
 	if $s3root detach /dev/nbd1 >/tmp/d 2>&1; then
 		bad "detach of a mounted verity device"
 	else
@@ -112,6 +122,11 @@ printf 'X' | dd of="$T/tampered.erofs" bs=1 seek=$flip conv=notrunc 2>/dev/null
 cmp -s "$T/root.erofs" "$T/tampered.erofs" && fail "the copy was not changed"
 echo "tampered: byte $flip, data block $block"
 
+# the superblock says 100 data blocks (a tree of one level less)
+cp "$T/root.erofs" "$T/shortsb.erofs"
+printf '\144\0\0\0\0\0\0\0' |
+	dd of="$T/shortsb.erofs" bs=1 seek=$((off + 72)) conv=notrunc 2>/dev/null
+
 mkdir -p "$T/second"
 echo second >"$T/second/hello"
 head -c 20000 /dev/urandom >"$T/second/more"
@@ -126,6 +141,7 @@ s3ctl put bootb plain.erofs "$T/plain.erofs" >/dev/null
 s3ctl put bootb root.erofs "$T/root.erofs" >/dev/null
 s3ctl put bootb tampered.erofs "$T/tampered.erofs" >/dev/null
 s3ctl put bootb second.erofs "$T/second.erofs" >/dev/null
+s3ctl put bootb shortsb.erofs "$T/shortsb.erofs" >/dev/null
 
 printf '%s:%s\n' "$RGW_ACCESS" "$RGW_SECRET" >"$T/passwd"
 printf 's3.endpoint = http://10.0.2.2:%s\n' "$RGW_PORT" >"$T/conf"
@@ -143,7 +159,7 @@ boot() {
 		{ tr -d '\033' <"$T/$name.console" | tail -n 30
 		  fail "$name: the VM did not finish"; }
 	echo "== $name: VM ran for $(($(date +%s) - start)) s"
-	grep -a 's3root:\|CHECK\|FIGURES\|KERNEL\|^ROOT' "$T/$name.console" |
+	grep -a 's3root:\|CHECK\|FIGURES\|KERNEL\|^ROOT\|^START' "$T/$name.console" |
 		grep -v '^\[' | tr -d '\033' | head -n 40
 	grep -aq "RESULT: DONE" "$T/$name.console" ||
 		fail "$name: the root's init did not finish"
@@ -154,7 +170,7 @@ boot() {
 }
 
 boot plain 2 root=s3:bootb/plain.erofs $static
-boot verified 7 root=s3:bootb/root.erofs $static s3root.verity=$hash \
+boot verified 8 root=s3:bootb/root.erofs $static s3root.verity=$hash \
 	s3root.verity_offset=$off "s3test_second=$hash2:$off2"
 grep -aq "s3root: /dev/dm-0: dm-verity (s3root-nbd0) over /dev/nbd0" \
 	"$T/verified.console" || fail "verified: no dm-verity device"
@@ -189,6 +205,14 @@ grep -aq "refusing to boot an unverified root" "$T/badhex.console" ||
 ! grep -aq "ROOT: init running" "$T/badhex.console" ||
 	fail "badhex: the root was booted"
 
+vm_run "$T/initrd" "$T/shortsb.console" 120 root=s3:bootb/shortsb.erofs \
+	$static s3root.verity=$hash s3root.verity_offset=$off \
+	s3root.onfail=reboot || fail "shortsb: no reboot"
+grep -aq "the verity superblock says 100 data blocks, not the $((off / 4096)) before s3root.verity_offset=$off" \
+	"$T/shortsb.console" || fail "shortsb: no message"
+! grep -aq "ROOT: init running" "$T/shortsb.console" ||
+	fail "shortsb: the root was booted"
+
 # verity_onerror=restart: the bad block reboots the machine (qemu exits)
 vm_run "$T/initrd" "$T/restart.console" 240 root=s3:bootb/tampered.erofs \
 	$static s3root.verity=$hash s3root.verity_offset=$off \
@@ -199,9 +223,11 @@ grep -aq "data block $block is corrupted" "$T/restart.console" ||
 ! grep -aq "RESULT: DONE" "$T/restart.console" ||
 	fail "restart: the machine did not restart"
 
-# the cost: time to the root's init and what the boot fetched
+# the cost: time to the root's init and what the boot fetched by then,
+# and after reading every file
 for n in plain verified; do
-	printf '%-9s root init at %s s (guest), %s\n' "$n" \
+	printf '%-9s root init at %s s (guest uptime); by then %s; after all files %s\n' "$n" \
 		"$(sed -n 's/.*init running from S3 at \([0-9.]*\) s.*/\1/p' "$T/$n.console" | tr -d '\r')" \
+		"$(grep -a '^START: fetched' "$T/$n.console" | sed 's/START: //' | tr -d '\r')" \
 		"$(grep -a 'FIGURES: fetched' "$T/$n.console" | sed 's/FIGURES: //' | tr -d '\r')"
 done

@@ -673,7 +673,10 @@ static void attach_usage(FILE *f)
 		"       s3root attach --reattach /dev/nbdN\n"
 		"Attaches the object (an EROFS image) as a read-only "
 		"/dev/nbdN served by a daemon,\nand prints the device. "
-		"--reattach starts a new server for an attached device.\n\n");
+		"--reattach starts a new server for an attached device.\n"
+		"With -o s3root.verity=ROOT_HASH,s3root.verity_offset=N it "
+		"prints the dm-verity\ndevice over it (/dev/dm-N); detach "
+		"/dev/nbdN removes both.\n\n");
 	opts_print_help(f);
 }
 
@@ -774,7 +777,8 @@ static void mount_usage(FILE *f)
 {
 	fprintf(f, "usage: s3root mount SOURCE DIR [-o OPTS]\n"
 		   "Attaches the object and mounts it read-only as EROFS on "
-		   "DIR.\n\n");
+		   "DIR (from the\ndm-verity device over it with -o "
+		   "s3root.verity=...).\n\n");
 	opts_print_help(f);
 }
 

@@ -16,7 +16,8 @@
 #             malformed one, and a superblock whose block count was cut
 #             (the root hash does not cover it: the offset must agree)
 #   restart   the tampered object with s3root.verity_onerror=restart: the
-#             read of the bad block reboots the machine
+#             read of the bad block reboots the machine; with =panic the
+#             kernel panics (panic=-1: it reboots too)
 # The figures (boot time, bytes fetched) of plain and verified are printed.
 set -eu
 . "$(dirname "$0")/functions.sh"
@@ -222,6 +223,14 @@ grep -aq "data block $block is corrupted" "$T/restart.console" ||
 	fail "restart: no corruption reported"
 ! grep -aq "RESULT: DONE" "$T/restart.console" ||
 	fail "restart: the machine did not restart"
+
+vm_run "$T/initrd" "$T/panic.console" 240 root=s3:bootb/tampered.erofs \
+	$static s3root.verity=$hash s3root.verity_offset=$off \
+	s3root.verity_onerror=panic s3test_tampered ||
+	fail "panic: no reboot"
+grep -aq "Kernel panic - not syncing: dm-verity device corrupted" \
+	"$T/panic.console" || fail "panic: the kernel did not panic"
+! grep -aq "RESULT: DONE" "$T/panic.console" || fail "panic: no panic"
 
 # the cost: time to the root's init and what the boot fetched by then,
 # and after reading every file

@@ -66,7 +66,12 @@ fi
 cd / && sha256sum -c -s /etc/sums && ok "files" || bad "files"
 if grep -q 's3root.verity=' /proc/cmdline; then
 	grep -q '^/dev/dm-0 /run/s3root/lower erofs' /proc/mounts &&
-		ok "the root's lower layer is /dev/dm-0" || bad "lower: $(grep lower /proc/mounts)"
+		grep -q ' / overlay ' /proc/mounts &&
+		ok "the root is an overlay over /dev/dm-0" || bad "lower: $(grep lower /proc/mounts)"
+	pid=$(cat /run/s3root/nbd0.pid)
+	head -c 1 /proc/$pid/cmdline | grep -q '@' &&
+		grep -q '^VmLck:[[:space:]]*[1-9]' /proc/$pid/status &&
+		ok "root server marked @, memory locked" || bad "root server"
 	$s3root list >/tmp/list && grep -q '^/dev/nbd0 ' /tmp/list &&
 		grep -q 'verity: /dev/dm-0 (s3root-nbd0)' /tmp/list &&
 		ok "list shows the dm device" || bad "list: $(cat /tmp/list)"
@@ -171,7 +176,7 @@ boot() {
 }
 
 boot plain 2 root=s3:bootb/plain.erofs $static
-boot verified 8 root=s3:bootb/root.erofs $static s3root.verity=$hash \
+boot verified 9 root=s3:bootb/root.erofs $static s3root.verity=$hash \
 	s3root.verity_offset=$off "s3test_second=$hash2:$off2"
 grep -aq "s3root: /dev/dm-0: dm-verity (s3root-nbd0) over /dev/nbd0" \
 	"$T/verified.console" || fail "verified: no dm-verity device"

@@ -108,10 +108,10 @@ static int dm_node(uint64_t dev, char *path, size_t pathlen)
 	return -ENOENT;
 }
 
-int dm_verity_create(const char *name, const char *dev,
-		     const struct verity_sb *sb, uint64_t hash_start,
-		     const char *root_hex, int onerror, char *path,
-		     size_t pathlen, char *err, size_t errlen)
+int dm_verity_create(const char *name, const char *uuid, const char *dev,
+		     const char *hdev, const struct verity_sb *sb,
+		     uint64_t hash_start, const char *root_hex, int onerror,
+		     char *path, size_t pathlen, char *err, size_t errlen)
 {
 	static const char *const onerr[] = {"", " 1 panic_on_corruption",
 					    " 1 restart_on_corruption"};
@@ -123,6 +123,7 @@ int dm_verity_create(const char *name, const char *dev,
 	for (i = 0; i < sb->salt_size; i++)
 		snprintf(salt + 2 * i, 3, "%02x", sb->salt[i]);
 	dm_init(&r, name);
+	snprintf(r.io.uuid, sizeof(r.io.uuid), "%s", uuid);
 	e = dm_call(DM_REQ(DM_DEV_CREATE_CMD), &r);
 	if (e) {
 		fail(err, errlen, "device-mapper: creating %s: %s%s", name,
@@ -140,7 +141,7 @@ int dm_verity_create(const char *name, const char *dev,
 	snprintf(r.spec.target_type, sizeof(r.spec.target_type), "verity");
 	len = (size_t)snprintf(r.params, sizeof(r.params),
 			       "1 %s %s %d %d %llu %llu sha256 %s %s%s", dev,
-			       dev, VERITY_BLOCK, VERITY_BLOCK,
+			       hdev, VERITY_BLOCK, VERITY_BLOCK,
 			       (unsigned long long)sb->data_blocks,
 			       (unsigned long long)hash_start, root_hex, salt,
 			       onerr[onerror < 3 && onerror > 0 ? onerror : 0]);
@@ -195,7 +196,8 @@ int dm_remove(const char *name, char *err, size_t errlen)
 	return e;
 }
 
-int dm_find(const char *name, char *path, size_t pathlen)
+int dm_find(const char *name, char *path, size_t pathlen, char *uuid,
+	    size_t uuidlen)
 {
 	struct dm_req r;
 	unsigned minor;
@@ -207,5 +209,6 @@ int dm_find(const char *name, char *path, size_t pathlen)
 		return e;
 	minor = (unsigned)((r.io.dev & 0xff) | ((r.io.dev >> 12) & ~0xffULL));
 	snprintf(path, pathlen, "/dev/dm-%u", minor);
+	snprintf(uuid, uuidlen, "%.*s", DM_UUID_LEN - 1, r.io.uuid);
 	return 0;
 }

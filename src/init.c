@@ -430,7 +430,7 @@ int cmd_init(int argc, char **argv, char **envp)
 {
 	struct boot b = {0};
 	struct opts o = {0};
-	char *cmdline = NULL, *conf, msg[512], dev[32], name[32];
+	char *cmdline = NULL, *conf, msg[768], dev[32];
 	const char *init;
 	size_t len;
 	int index, onfail, overlay, bad_conf = 0;
@@ -506,11 +506,8 @@ int cmd_init(int argc, char **argv, char **envp)
 			break;
 		/* give the device back before trying again */
 		umount2(LOWER, MNT_DETACH);
-		dm_name_for(index, name, sizeof(name));
-		if (dm_remove(name, msg, sizeof(msg)) == -EBUSY)
+		if (detach_device(index, msg, sizeof(msg)))
 			warn("%s", msg);
-		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
-			warn("detach /dev/nbd%d: %s", index, msg);
 		on_failure(onfail);
 	}
 	info("root=%s on %s; starting %s", b.root, dev, init);

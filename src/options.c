@@ -119,6 +119,10 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 			       (1ULL << 50), NULL, NULL,
 			       "where the hash tree's superblock is in the "
 			       "object (verity-format --appended)"},
+	[OPT_VERITY_OBJECT] = {"s3root.verity_object", KIND_STR, NULL, 0, 0,
+			       NULL, NULL,
+			       "the hash tree in an object of its own "
+			       "(verity-format --output; a SOURCE)"},
 	[OPT_VERITY_ONERROR] = {"s3root.verity_onerror", KIND_ENUM,
 				"eio|panic|restart", 0, 0, "eio", NULL,
 				"a block that fails verification: a read "
@@ -584,16 +588,27 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 		if (opts_set(o, "s3.endpoint", buf, OPT_SRC_NONE, err, errlen))
 			return -EINVAL;
 	}
-	/* the appended layout is the one there is: the tree's place must be
-	 * known, and an offset alone would verify nothing */
+	/* the tree's place must be known, one way; a place alone would
+	 * verify nothing */
 	if (o->v[OPT_VERITY_OFFSET].str && !o->v[OPT_VERITY].str)
 		return fail(err, errlen,
 			    "s3root.verity_offset without s3root.verity (the "
 			    "root hash) verifies nothing");
-	if (o->v[OPT_VERITY].str && !o->v[OPT_VERITY_OFFSET].str)
+	if (o->v[OPT_VERITY_OBJECT].str && !o->v[OPT_VERITY].str)
+		return fail(err, errlen,
+			    "s3root.verity_object without s3root.verity (the "
+			    "root hash) verifies nothing");
+	if (o->v[OPT_VERITY_OFFSET].str && o->v[OPT_VERITY_OBJECT].str)
+		return fail(err, errlen,
+			    "s3root.verity_offset (a tree appended to the "
+			    "image) and s3root.verity_object (a tree of its "
+			    "own) conflict: give one");
+	if (o->v[OPT_VERITY].str && !o->v[OPT_VERITY_OFFSET].str &&
+	    !o->v[OPT_VERITY_OBJECT].str)
 		return fail(err, errlen,
 			    "s3root.verity needs s3root.verity_offset (the "
-			    "hash offset verity-format printed)");
+			    "hash offset verity-format printed) or "
+			    "s3root.verity_object (the tree's object)");
 	if (o->v[OPT_VERITY_OFFSET].str && o->v[OPT_VERITY_OFFSET].num % 4096)
 		return fail(err, errlen,
 			    "s3root.verity_offset=%s: not a multiple of 4096 "

@@ -53,6 +53,7 @@ enum opt_id {
 	OPT_NBD_DEAD_TIMEOUT,
 	OPT_VERITY,
 	OPT_VERITY_OFFSET,
+	OPT_VERITY_OBJECT,
 	OPT_VERITY_ONERROR,
 	OPT_DEBUG,
 	OPT__COUNT
@@ -347,6 +348,13 @@ int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
 int attach_device(const char *source, const char *list, char **envp, int root,
 		  int *index, char *dev, size_t devlen);
 
+/*
+ * Lets go of /dev/nbd<index> as `s3root detach` does: the dm-verity device
+ * over it first, the device of its tree's own object after it. 0, or -1
+ * with a message in err.
+ */
+int detach_device(int index, char *err, size_t errlen);
+
 /* main()'s argv: the root daemon marks argv[0] for systemd. */
 extern char **s3root_argv;
 
@@ -400,33 +408,38 @@ void verity_sb_write(const struct verity_sb *sb, uint8_t out[VERITY_BLOCK]);
 int verity_unhex(const char *hex, uint8_t *out, size_t n);
 
 /*
- * Checks an object against s3root.verity (the caller has checked that it
- * is set): the superblock at s3root.verity_offset, the tree's place, and
- * the hash of its top block against the root hash. On success *sb and
- * *hash_start (the tree's first block, in blocks) describe the table.
- * 0, or -1 with a message in err.
+ * Checks the object that holds a tree against the root hash root_hex: the
+ * superblock at sb_off (s3root.verity_offset in the image, or 0 in an
+ * object of its own), that it counts data_blocks blocks (what the data
+ * is), that the tree fits, and the hash of its top block. On success *sb
+ * and *hash_start (the tree's first block, in blocks) describe the table.
+ * 0, or -EINVAL with a message in err.
  */
 struct object;
-int verity_check_object(struct object *ob, const struct opts *o,
+int verity_check_object(struct object *ob, const char *root_hex,
+			uint64_t sb_off, uint64_t data_blocks,
 			struct verity_sb *sb, uint64_t *hash_start, char *err,
 			size_t errlen);
 
 /* ---- device mapper (dm.c): our own ioctls on /dev/mapper/control ---- */
 
 /*
- * Creates the read-only dm-verity device name over dev (data and hash on
- * the same device, the tree at hash_start) and resumes it; its node
- * (/dev/dm-N) in path. onerror is VERITY_EIO, _PANIC or _RESTART.
- * 0, or -errno with a message in err.
+ * Creates the read-only dm-verity device name over the data device dev
+ * and the hash device hdev (the same device for an appended tree), the
+ * tree at hash_start, and resumes it; its node (/dev/dm-N) in path.
+ * onerror is VERITY_EIO, _PANIC or _RESTART; uuid is recorded with it
+ * (dm_find gives it back). 0, or -errno with a message in err.
  */
-int dm_verity_create(const char *name, const char *dev,
-		     const struct verity_sb *sb, uint64_t hash_start,
-		     const char *root_hex, int onerror, char *path,
-		     size_t pathlen, char *err, size_t errlen);
+int dm_verity_create(const char *name, const char *uuid, const char *dev,
+		     const char *hdev, const struct verity_sb *sb,
+		     uint64_t hash_start, const char *root_hex, int onerror,
+		     char *path, size_t pathlen, char *err, size_t errlen);
 /* Removes a dm device by name. 0, -ENXIO (none) or -errno. */
 int dm_remove(const char *name, char *err, size_t errlen);
-/* The node (/dev/dm-N) of the dm device name. 0 or -errno. */
-int dm_find(const char *name, char *path, size_t pathlen);
+/* The node (/dev/dm-N) and uuid (DM_UUID_LEN) of the dm device name.
+ * 0 or -errno. */
+int dm_find(const char *name, char *path, size_t pathlen, char *uuid,
+	    size_t uuidlen);
 /* The name s3root gives the device over /dev/nbd<index>. */
 void dm_name_for(int index, char *name, size_t len);
 

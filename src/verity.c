@@ -162,51 +162,49 @@ int verity_unhex(const char *hex, uint8_t *out, size_t n)
 	return 0;
 }
 
-int verity_check_object(struct object *ob, const struct opts *o,
+int verity_check_object(struct object *ob, const char *root_hex,
+			uint64_t sb_off, uint64_t data_blocks,
 			struct verity_sb *sb, uint64_t *hash_start, char *err,
 			size_t errlen)
 {
 	uint8_t block[VERITY_BLOCK];
 	const struct object_info *info = object_info(ob);
-	uint64_t off = opts_num(o, OPT_VERITY_OFFSET), end;
 	uint8_t want[VERITY_HASH], got[VERITY_HASH];
 	struct verity_geom g;
 	char why[300], hex[2 * VERITY_HASH + 1];
+	uint64_t end;
 	int i;
 
-	if (verity_unhex(opts_str(o, OPT_VERITY), want, VERITY_HASH))
+	if (verity_unhex(root_hex, want, VERITY_HASH))
 		return fail(err, errlen, "s3root.verity: not a root hash");
-	if (__builtin_add_overflow(off, 2 * VERITY_BLOCK, &end) ||
+	if (__builtin_add_overflow(sb_off, 2 * VERITY_BLOCK, &end) ||
 	    end > info->size)
 		return fail(err, errlen,
-			    "%s: s3root.verity_offset=%llu is beyond the "
-			    "object (%llu bytes) or leaves no room for a hash "
-			    "tree",
-			    info->name, (unsigned long long)off,
+			    "%s: no room for a hash tree at offset %llu (the "
+			    "object has %llu bytes)",
+			    info->name, (unsigned long long)sb_off,
 			    (unsigned long long)info->size);
-	if (object_read(ob, block, off, VERITY_BLOCK, why, sizeof(why)))
+	if (object_read(ob, block, sb_off, VERITY_BLOCK, why, sizeof(why)))
 		return fail(err, errlen, "%s", why);
 	if (verity_sb_parse(block, VERITY_BLOCK, sb, why, sizeof(why)))
-		return fail(err, errlen, "%s at s3root.verity_offset=%llu: %s",
-			    info->name, (unsigned long long)off, why);
+		return fail(err, errlen, "%s at offset %llu: %s", info->name,
+			    (unsigned long long)sb_off, why);
 	/*
-	 * The data is everything before the tree (the appended layout): the
-	 * block count then comes from the trusted offset, not only from the
-	 * superblock, which the root hash does not cover. A smaller count
-	 * could make the tree one level shorter, its hash blocks served as
-	 * "verified" data.
+	 * The block count must be the data's: the root hash does not cover
+	 * the superblock, and a smaller count could make the tree one level
+	 * shorter, its hash blocks served as "verified" data. Appended, the
+	 * data is everything before the tree (a trusted offset).
 	 */
-	if (sb->data_blocks != off / VERITY_BLOCK ||
+	if (sb->data_blocks != data_blocks ||
 	    verity_geometry(sb->data_blocks, &g) ||
-	    g.total > (info->size - off) / VERITY_BLOCK - 1)
+	    g.total > (info->size - sb_off) / VERITY_BLOCK - 1)
 		return fail(err, errlen,
 			    "%s: the verity superblock says %llu data blocks, "
-			    "not the %llu before s3root.verity_offset=%llu, or "
-			    "their tree is not in the object",
+			    "not the image's %llu, or its tree is not in the "
+			    "object",
 			    info->name, (unsigned long long)sb->data_blocks,
-			    (unsigned long long)(off / VERITY_BLOCK),
-			    (unsigned long long)off);
-	*hash_start = off / VERITY_BLOCK + 1;
+			    (unsigned long long)data_blocks);
+	*hash_start = sb_off / VERITY_BLOCK + 1;
 	/* the top level's one block comes first: its hash is the root */
 	if (object_read(ob, block, (*hash_start) * VERITY_BLOCK, VERITY_BLOCK,
 			why, sizeof(why)))

@@ -8,6 +8,9 @@
 #             over /dev/nbd0, every file reads back; on the running system
 #             `s3root mount -o s3root.verity=...` mounts a second verified
 #             image, `list` shows the dm device, `detach` removes both
+#   object    the tree in an object of its own (verity-format --output,
+#             s3root.verity_object=): a second device under the dm device,
+#             the same checks, and a second image so mounted
 #   tampered  one byte flipped in a data block of the object (a tampered
 #             copy uploaded to RGW): the boot goes on, the read of that
 #             block fails and the kernel names the block
@@ -72,32 +75,44 @@ if grep -q 's3root.verity=' /proc/cmdline; then
 	head -c 1 /proc/$pid/cmdline | grep -q '@' &&
 		grep -q '^VmLck:[[:space:]]*[1-9]' /proc/$pid/status &&
 		ok "root server marked @, memory locked" || bad "root server"
-	$s3root list >/tmp/list && grep -q '^/dev/nbd0 ' /tmp/list &&
-		grep -q 'verity: /dev/dm-0 (s3root-nbd0)' /tmp/list &&
-		ok "list shows the dm device" || bad "list: $(cat /tmp/list)"
-	# a second verified image on the running system
-	h=$(sed -n 's/.*s3test_second=\([0-9a-f]*\):\([0-9]*\).*/\1/p' /proc/cmdline)
-	o=$(sed -n 's/.*s3test_second=\([0-9a-f]*\):\([0-9]*\).*/\2/p' /proc/cmdline)
+	$s3root list >/tmp/list.root && grep -q '^/dev/nbd0 ' /tmp/list.root &&
+		grep -q 'verity: /dev/dm-0 (s3root-nbd0)' /tmp/list.root &&
+		{ ! grep -q s3test_object /proc/cmdline ||
+		  grep -q 'verity: /dev/dm-0 (s3root-nbd0), tree on /dev/nbd1' /tmp/list.root; } &&
+		ok "list shows the dm device" || bad "list: $(cat /tmp/list.root)"
+	# a second verified image on the running system, its tree appended
+	# (s3test_second=HASH:OFFSET) or in an object of its own
+	# (s3test_second=HASH:object)
+	h=$(sed -n 's/.*s3test_second=\([0-9a-f]*\):\([0-9a-z]*\).*/\1/p' /proc/cmdline)
+	o=$(sed -n 's/.*s3test_second=\([0-9a-f]*\):\([0-9a-z]*\).*/\2/p' /proc/cmdline)
+	key=second.erofs where=s3root.verity_offset=$o
+	[ "$o" = object ] && key=second-plain.erofs &&
+		where=s3root.verity_object=s3://bootb/second-plain.erofs.verity
 	export S3ROOT_CONFIG=/run/s3root/etc/s3root.conf
 	p=s3.passwd_file=/run/s3root/etc/passwd
-	$s3root mount s3://bootb/second.erofs /mnt2 -o $p \
-		-o s3root.verity=$h,s3root.verity_offset=$o >/tmp/m 2>&1 &&
+	$s3root mount s3://bootb/$key /mnt2 -o $p \
+		-o s3root.verity=$h,$where >/tmp/m 2>&1 &&
 		grep -q '^/dev/dm-1 on /mnt2' /tmp/m && [ "$(cat /mnt2/hello)" = second ] &&
 		ok "mount -o s3root.verity= on the running system" || bad "mount: $(cat /tmp/m)"
+	$s3root list >/tmp/list
+	n=$(grep -B 1 'verity: /dev/dm-1 ' /tmp/list | head -n 1 | cut -d' ' -f1)
+	n=${n#/dev/}
 	# a new server for it under the mounted dm device: reads go on
-	kill -9 $(cat /run/s3root/nbd1.pid) && sleep 1 &&
-		$s3root attach --reattach /dev/nbd1 >/dev/null &&
+	kill -9 $(cat /run/s3root/$n.pid) && sleep 1 &&
+		$s3root attach --reattach /dev/$n >/dev/null &&
 		echo 3 > /proc/sys/vm/drop_caches &&
 		[ "$(cat /mnt2/hello)" = second ] && cat /mnt2/more >/dev/null &&
 		ok "reattached under the dm device" || bad "reattach"
-	if $s3root detach /dev/nbd1 >/tmp/d 2>&1; then
+	if $s3root detach /dev/$n >/tmp/d 2>&1; then
 		bad "detach of a mounted verity device"
 	else
 		grep -q 'unmount it first' /tmp/d && ok "detach refused while mounted" ||
 			bad "detach: $(cat /tmp/d)"
 	fi
-	umount /mnt2 && $s3root detach /dev/nbd1 && [ ! -e /dev/dm-1 ] &&
-		ok "second detached, dm device removed" || bad "second detach"
+	umount /mnt2 && $s3root detach /dev/$n && [ ! -e /dev/dm-1 ] &&
+		[ "$($s3root list | grep -c '^/dev/nbd')" = "$(grep -c '^/dev/nbd' /tmp/list.root)" ] &&
+		ok "second detached, dm device (and tree device) removed" ||
+		bad "second detach: $($s3root list)"
 fi
 $s3root list -v > /tmp/figures && grep -q '^    fetched: [1-9]' /tmp/figures &&
 	ok "list -v" || bad "list -v"
@@ -141,6 +156,15 @@ mkfs.erofs "$T/second.erofs" "$T/second" >/dev/null
 	fail "verity-format (second)"
 hash2=$(sed -n 's/^root hash: //p' "$T/format2.out")
 off2=$(sed -n 's/^hash offset: //p' "$T/format2.out")
+# the other layout: the trees in objects of their own (KEY.verity)
+mkfs.erofs "$T/second-plain.erofs" "$T/second" >/dev/null
+"$S3ROOT" verity-format "$T/second-plain.erofs" \
+	--output "$T/second-plain.erofs.verity" >"$T/format3.out" ||
+	fail "verity-format --output (second)"
+hash3=$(sed -n 's/^root hash: //p' "$T/format3.out")
+"$S3ROOT" verity-format "$T/plain.erofs" --output "$T/plain.erofs.verity" \
+	>"$T/format4.out" || fail "verity-format --output"
+hash4=$(sed -n 's/^root hash: //p' "$T/format4.out")
 
 s3ctl mb bootb >/dev/null
 s3ctl put bootb plain.erofs "$T/plain.erofs" >/dev/null
@@ -148,6 +172,9 @@ s3ctl put bootb root.erofs "$T/root.erofs" >/dev/null
 s3ctl put bootb tampered.erofs "$T/tampered.erofs" >/dev/null
 s3ctl put bootb second.erofs "$T/second.erofs" >/dev/null
 s3ctl put bootb shortsb.erofs "$T/shortsb.erofs" >/dev/null
+for k in second-plain.erofs second-plain.erofs.verity plain.erofs.verity; do
+	s3ctl put bootb $k "$T/$k" >/dev/null
+done
 
 printf '%s:%s\n' "$RGW_ACCESS" "$RGW_SECRET" >"$T/passwd"
 printf 's3.endpoint = http://10.0.2.2:%s\n' "$RGW_PORT" >"$T/conf"
@@ -183,6 +210,13 @@ grep -aq "s3root: /dev/dm-0: dm-verity (s3root-nbd0) over /dev/nbd0" \
 grep -aq "root=s3:bootb/root.erofs on /dev/dm-0" "$T/verified.console" ||
 	fail "verified: the root is not on /dev/dm-0"
 
+# the tree in its own object: a second device, the same checks
+boot object 9 root=s3:bootb/plain.erofs $static s3root.verity=$hash4 \
+	s3root.verity_object=s3:bootb/plain.erofs.verity s3test_object \
+	"s3test_second=$hash3:object"
+grep -aq "s3root: /dev/dm-0: dm-verity (s3root-nbd0) over /dev/nbd0, tree on /dev/nbd1" \
+	"$T/object.console" || fail "object: no dm-verity device over two"
+
 boot tampered 1 root=s3:bootb/tampered.erofs $static s3root.verity=$hash \
 	s3root.verity_offset=$off s3test_tampered
 grep -aq "device-mapper: verity: [0-9]*:[0-9]*: data block $block is corrupted" \
@@ -214,7 +248,7 @@ grep -aq "refusing to boot an unverified root" "$T/badhex.console" ||
 vm_run "$T/initrd" "$T/shortsb.console" 120 root=s3:bootb/shortsb.erofs \
 	$static s3root.verity=$hash s3root.verity_offset=$off \
 	s3root.onfail=reboot || fail "shortsb: no reboot"
-grep -aq "the verity superblock says 100 data blocks, not the $((off / 4096)) before s3root.verity_offset=$off" \
+grep -aq "s3://bootb/shortsb.erofs: the verity superblock says 100 data blocks, not the image's $((off / 4096))" \
 	"$T/shortsb.console" || fail "shortsb: no message"
 ! grep -aq "ROOT: init running" "$T/shortsb.console" ||
 	fail "shortsb: the root was booted"

@@ -327,7 +327,17 @@ static void test_verity_options(void)
 		{"s3root.verity=" HASH63 "a,s3root.verity_offset=8K", ""},
 		{"s3root.verity=" HASH63 "a",
 		 "s3root.verity needs s3root.verity_offset (the hash offset "
-		 "verity-format printed)"},
+		 "verity-format printed) or s3root.verity_object (the tree's "
+		 "object)"},
+		{"s3root.verity=" HASH63 "a,s3root.verity_object=s3://b/k.v",
+		 ""},
+		{"s3root.verity_object=s3://b/k.v",
+		 "s3root.verity_object without s3root.verity (the root hash) "
+		 "verifies nothing"},
+		{"s3root.verity=" HASH63 "a,s3root.verity_object=b/k.v,"
+		 "s3root.verity_offset=4K",
+		 "s3root.verity_offset (a tree appended to the image) and "
+		 "s3root.verity_object (a tree of its own) conflict: give one"},
 		{"s3root.verity_offset=8K",
 		 "s3root.verity_offset without s3root.verity (the root hash) "
 		 "verifies nothing"},

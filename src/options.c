@@ -39,6 +39,7 @@ static int check_url(const char *v, char *err, size_t errlen);
 static int check_region(const char *v, char *err, size_t errlen);
 static int check_resolve(const char *v, char *err, size_t errlen);
 static int check_roothash(const char *v, char *err, size_t errlen);
+static int check_source(const char *v, char *err, size_t errlen);
 
 static const struct opt_def opt_defs[OPT__COUNT] = {
 	[OPT_ENDPOINT] = {"s3.endpoint", KIND_STR, NULL, 0, 0, NULL, check_url,
@@ -120,7 +121,7 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 			       "where the hash tree's superblock is in the "
 			       "object (verity-format --appended)"},
 	[OPT_VERITY_OBJECT] = {"s3root.verity_object", KIND_STR, NULL, 0, 0,
-			       NULL, NULL,
+			       NULL, check_source,
 			       "the hash tree in an object of its own "
 			       "(verity-format --output; a SOURCE)"},
 	[OPT_VERITY_ONERROR] = {"s3root.verity_onerror", KIND_ENUM,
@@ -189,6 +190,18 @@ static int check_roothash(const char *v, char *err, size_t errlen)
 	if (n != 64)
 		return fail(err, errlen,
 			    "%zu hex digits (a SHA-256 root hash has 64)", n);
+	return 0;
+}
+
+static int check_source(const char *v, char *err, size_t errlen)
+{
+	struct source src;
+	char why[200];
+
+	if (source_parse(v, &src, why, sizeof(why)))
+		return fail(err, errlen,
+			    "not s3://BUCKET/KEY, BUCKET/KEY or an http(s) "
+			    "URL");
 	return 0;
 }
 

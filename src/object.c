@@ -34,6 +34,7 @@ struct object {
 	struct http_client *http;
 	struct object_info info;
 	int weak_etag; /* pin by Last-Modified instead */
+	int opened;    /* the HEAD went through: the configuration is sound */
 
 	pthread_mutex_t lock; /* everything below */
 	struct s3_target t;
@@ -460,6 +461,35 @@ struct fetch {
 	int diagnose; /* only to learn why a HEAD failed: any 2xx will do */
 };
 
+/*
+ * The answer must be the pinned version. If-Match should see to that, but
+ * a server or cache on the path that ignores it must not slip another
+ * version's bytes in: an answer naming another ETag or version is refused.
+ */
+static int check_version(struct object *ob, struct http_response *r,
+			 struct attempt *a)
+{
+	const char *etag = http_header(r, "etag");
+	const char *vid = http_header(r, "x-amz-version-id");
+
+	if (etag && ob->info.etag[0] && !ob->weak_etag &&
+	    strcmp(etag, ob->info.etag)) {
+		snprintf(a->why, sizeof(a->why),
+			 "%d answered with ETag %.80s, not the pinned %.80s: "
+			 "the object was replaced; refusing to mix versions",
+			 r->status, etag, ob->info.etag);
+		return A_FATAL;
+	}
+	if (vid && ob->info.version_id[0] && strcmp(vid, ob->info.version_id)) {
+		snprintf(a->why, sizeof(a->why),
+			 "%d answered with version %.80s, not the pinned "
+			 "%.80s; refusing to mix versions",
+			 r->status, vid, ob->info.version_id);
+		return A_FATAL;
+	}
+	return A_DONE;
+}
+
 /* Streams the body of a 206 (or a 200 whole object) into the sink. */
 static int take_body(struct object *ob, struct http_conn *c,
 		     struct http_response *r, struct fetch *f,
@@ -565,9 +595,12 @@ static int attempt(struct object *ob, const char *method, struct fetch *f,
 	e = http_conn_get(ob->http, &url, &c, err, sizeof(err));
 	if (e) {
 		snprintf(a->why, sizeof(a->why), "%s", err);
-		/* a certificate or configuration problem will not go away */
+		/* a certificate or configuration problem will not go away;
+		 * once the object was opened over TLS, a wrong certificate is
+		 * someone on the path (a portal, an attack): refuse it and
+		 * try again, as for an outage */
 		st = e == -EINVAL ? A_FATAL : A_RETRY;
-		if (e == -EPROTO && strstr(err, "certificate"))
+		if (e == -EPROTO && strstr(err, "certificate") && !ob->opened)
 			st = A_FATAL;
 		goto out;
 	}
@@ -595,7 +628,9 @@ static int attempt(struct object *ob, const char *method, struct fetch *f,
 	} else if (f && f->diagnose && r->status / 100 == 2) {
 		st = A_DONE;
 	} else if (f && (r->status == 206 || r->status == 200)) {
-		st = take_body(ob, c, r, f, a);
+		st = check_version(ob, r, a);
+		if (st == A_DONE)
+			st = take_body(ob, c, r, f, a);
 		reuse = st == A_DONE && r->status == 206;
 	} else {
 		st = on_error_status(ob, c, r, method, sent_at, fixed, a);
@@ -737,6 +772,7 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 	}
 	if (r)
 		goto err_free;
+	ob->opened = 1;
 	snprintf(ob->info.region, sizeof(ob->info.region), "%s", ob->region);
 	*obp = ob;
 	return 0;

@@ -458,7 +458,8 @@ struct fetch {
 	uint64_t off, len; /* still to deliver */
 	object_sink sink;
 	void *arg;
-	int diagnose; /* only to learn why a HEAD failed: any 2xx will do */
+	int diagnose;	  /* only to learn why a HEAD failed: any 2xx will do */
+	int64_t deadline; /* now_ms() at which to give up, 0: io_timeout */
 };
 
 /*
@@ -669,6 +670,9 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 	unsigned again = 0, retries = 0;
 	struct attempt a;
 
+	if (f && f->deadline && (!limit || f->deadline - start < limit))
+		limit = f->deadline > start ? f->deadline - start : 1;
+
 	for (;;) {
 		memset(&a, 0, sizeof(a));
 		st = attempt(ob, method, f, fixed, &a);
@@ -757,7 +761,7 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 	if (r && status >= 400 && status < 500 && status != 412) {
 		/* a HEAD answer has no body to say why: ask again with a GET
 		 * of one byte, whose error body names the cause */
-		struct fetch f = {0, 1, NULL, NULL, 1};
+		struct fetch f = {0, 1, NULL, NULL, 1, 0};
 		char why[1024];
 		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
 
@@ -804,10 +808,11 @@ void object_stats(struct object *ob, struct object_stats *st)
 	pthread_mutex_unlock(&ob->lock);
 }
 
-int object_fetch(struct object *ob, uint64_t off, uint64_t len,
-		 object_sink sink, void *arg, char *err, size_t errlen)
+/* A GET of f's range, checked against the object's size. */
+static int fetch_until(struct object *ob, struct fetch *f, char *err,
+		       size_t errlen)
 {
-	struct fetch f = {off, len, sink, arg, 0};
+	uint64_t off = f->off, len = f->len;
 
 	if (off > ob->info.size || len > ob->info.size - off) {
 		snprintf(err, errlen,
@@ -818,7 +823,15 @@ int object_fetch(struct object *ob, uint64_t off, uint64_t len,
 	}
 	if (!len)
 		return 0;
-	return run(ob, "GET", &f, NULL, err, errlen);
+	return run(ob, "GET", f, NULL, err, errlen);
+}
+
+int object_fetch(struct object *ob, uint64_t off, uint64_t len,
+		 object_sink sink, void *arg, char *err, size_t errlen)
+{
+	struct fetch f = {off, len, sink, arg, 0, 0};
+
+	return fetch_until(ob, &f, err, errlen);
 }
 
 struct membuf {
@@ -835,9 +848,10 @@ static int to_memory(void *arg, const char *buf, size_t len)
 }
 
 int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
-		char *err, size_t errlen)
+		int64_t deadline_ms, char *err, size_t errlen)
 {
 	struct membuf m = {buf};
+	struct fetch f = {off, len, to_memory, &m, 0, deadline_ms};
 
-	return object_fetch(ob, off, len, to_memory, &m, err, errlen);
+	return fetch_until(ob, &f, err, errlen);
 }

@@ -48,7 +48,8 @@ strikes; every applicable rule counts it.
 One log line a request when it ends, to stderr or --log: "#SEQ +SECS
 conn=C METHOD PATH range=R fault=KIND status=S start=+SECS" (fault=pass
 when none struck; SECS since the proxy started: at the end, and at the
-start of the request), one when a stall begins, and "#- +SECS conn=C TLS
+start of the request), one when a stall begins ("#SEQ +SECS conn=C METHOD
+PATH range=R: stalling SECSs"), and "#- +SECS conn=C TLS
 fault=KIND" for a TLS handshake that failed. SIGTERM stops it (exit
 status 0).
 """
@@ -395,9 +396,9 @@ class Handler(BaseHTTPRequestHandler):
         self.status = "reset"
 
     def stall(self, secs):
-        self.server.log("#%d %+.3fs conn=%d %s %s: stalling %gs" % (
+        self.server.log("#%d %+.3fs conn=%d %s %s range=%s: stalling %gs" % (
             self.seq, time.monotonic() - self.server.t0, self.conn_id,
-            self.command, self.path, secs))
+            self.command, self.path, self.headers.get("Range", "-"), secs))
         time.sleep(secs)
 
     def copy(self, resp, data, sent, upto):

@@ -95,13 +95,13 @@ grep -q '^#4 ' "$plog" && fail "full-200: a request too many"
 # the HEAD (a new connection), of the first GET (a kept one), and in the
 # middle of a body; 1 s of silence must only be waited for
 rt=,s3.request_timeout=2
-recover stall-head "$rt" '^#1 .* HEAD /bkt/obj: stalling 4s' \
+recover stall-head "$rt" '^#1 .* HEAD /bkt/obj range=-: stalling 4s' \
 	"HEAD s3://bkt/obj: .*timed out; retrying" stall:4:1
 # a timeout on a kept connection is a failure like any other (not taken
 # for a connection the server closed while it was idle)
-recover stall-get "$rt" '^#2 .* GET /bkt/obj: stalling 4s' \
+recover stall-get "$rt" '^#2 .* GET /bkt/obj range=.*: stalling 4s' \
 	"$G: .*timed out; retrying" stall:4:2-2
-recover stall-body "$rt" '^#2 .* GET /bkt/obj: stalling 4s' \
+recover stall-body "$rt" '^#2 .* GET /bkt/obj range=.*: stalling 4s' \
 	"$G: body: .*timed out; retrying" stall-body:4:1
 recover stall-1s "$rt" '^#2 .* GET .*fault=stall status=206' "" stall:1:2-2
 grep -q '^#4 ' "$plog" && fail "stall-1s: retried a request that was answered"

@@ -51,7 +51,7 @@ figure() {
 }
 
 # recovery: "median/max ms" from the start of each struck request in $plog
-# (refused versions aside) to the end of the first later one that delivered
+# (refused versions and whole-object 200s, which are used, aside) to the end of the first later one that delivered
 # the same bytes (a range ending at the same byte: a retry asks only for
 # what is missing)
 recovery() {
@@ -70,7 +70,8 @@ for text in open(sys.argv[1]):
                 ("pass", "full-200", "skew-resigned")):
             done.append((method, rng.rpartition("-")[2], float(start),
                          float(end)))
-        if not fault.startswith(("pass", "skew-resigned", "etag-change")):
+        if not fault.startswith(("pass", "skew-resigned", "etag-change",
+                                 "full-200")):  # used as they are
             struck[seq] = (method, rng.rpartition("-")[2], float(start))
         continue
     m = stall.match(text)  # logged as it begins: the end may never be

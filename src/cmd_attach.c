@@ -239,7 +239,7 @@ static int check_erofs(struct object *ob)
 		    object_info(ob)->name);
 		return -1;
 	}
-	if (object_read(ob, m, EROFS_MAGIC_OFF, 4, msg, sizeof(msg))) {
+	if (object_read(ob, m, EROFS_MAGIC_OFF, 4, 0, msg, sizeof(msg))) {
 		err("%s", msg);
 		return -1;
 	}

@@ -460,6 +460,11 @@ static char *trim(char *s, char *end)
 	return s;
 }
 
+static int is_ours(const char *word)
+{
+	return !strncmp(word, "s3.", 3) || !strncmp(word, "s3root.", 7);
+}
+
 int opts_parse_file(struct opts *o, const char *text, size_t len,
 		    const char *name, char *err, size_t errlen)
 {
@@ -486,13 +491,14 @@ int opts_parse_file(struct opts *o, const char *text, size_t len,
 		if (!*line || *line == '#')
 			continue;
 		eq = strchr(line, '=');
-		if (!eq) {
+		if (!eq && !is_ours(line)) {
 			r = fail(err, errlen, "%s:%d: expected 'key = value'",
 				 name, lineno);
 			break;
 		}
-		key = trim(line, eq);
-		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		/* a bare option name, as in -o: a switch turned on */
+		key = eq ? trim(line, eq) : line;
+		val = eq ? trim(eq + 1, eq + 1 + strlen(eq + 1)) : NULL;
 		if (opts_set(o, key, val, OPT_SRC_CONFIG, why, sizeof(why))) {
 			r = fail(err, errlen, "%s:%d: %s", name, lineno, why);
 			break;
@@ -500,11 +506,6 @@ int opts_parse_file(struct opts *o, const char *text, size_t len,
 	}
 	free(buf);
 	return r;
-}
-
-static int is_ours(const char *word)
-{
-	return !strncmp(word, "s3.", 3) || !strncmp(word, "s3root.", 7);
 }
 
 int opts_parse_kcmdline(struct opts *o, const char *line,

@@ -184,7 +184,7 @@ int verity_check_object(struct object *ob, const char *root_hex,
 			    "object has %llu bytes)",
 			    info->name, (unsigned long long)sb_off,
 			    (unsigned long long)info->size);
-	if (object_read(ob, block, sb_off, VERITY_BLOCK, why, sizeof(why)))
+	if (object_read(ob, block, sb_off, VERITY_BLOCK, 0, why, sizeof(why)))
 		return fail(err, errlen, "%s", why);
 	if (verity_sb_parse(block, VERITY_BLOCK, sb, why, sizeof(why)))
 		return fail(err, errlen, "%s at offset %llu: %s", info->name,
@@ -207,7 +207,7 @@ int verity_check_object(struct object *ob, const char *root_hex,
 	*hash_start = sb_off / VERITY_BLOCK + 1;
 	/* the top level's one block comes first: its hash is the root */
 	if (object_read(ob, block, (*hash_start) * VERITY_BLOCK, VERITY_BLOCK,
-			why, sizeof(why)))
+			0, why, sizeof(why)))
 		return fail(err, errlen, "%s", why);
 	verity_hash_block(sb, block, got);
 	if (memcmp(got, want, VERITY_HASH)) {

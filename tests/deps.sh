@@ -31,6 +31,8 @@ pkgs=(
 	# make bench (bench/): the peers (nbdkit's curl plugin and filters are
 	# in nbdkit itself) and the chart
 	nbdkit gnuplot-nox
+	# make valgrind (tests/sh/soak.sh --valgrind)
+	valgrind
 )
 
 missing=()

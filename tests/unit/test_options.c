@@ -174,6 +174,11 @@ static void test_config_errors(void)
 				  err, sizeof(err)),
 		  -EINVAL);
 	CHECK_STR(err, "f.conf:2: expected 'key = value'");
+	/* a bare switch, as in -o */
+	CHECK_INT(opts_parse_file(&o, "# x\n  s3.insecure \n", 19, "f.conf",
+				  err, sizeof(err)),
+		  0);
+	CHECK_INT((int)opts_num(&o, OPT_INSECURE), 1);
 	CHECK_INT(opts_parse_file(&o, "\n\ns3.bogus = 1\n", 15, "f.conf", err,
 				  sizeof(err)),
 		  -EINVAL);

@@ -8,6 +8,11 @@
 #   make check SAN=1     the same sources as a dynamic glibc build under
 #                        ASan + UBSan (build-san/)
 #   make fuzz            each libFuzzer target for FUZZ_TIME seconds
+#   make soak            serve under fio with faults for SOAK_TIME seconds:
+#                        byte checks and the RSS curve (tests/sh/soak.sh)
+#   make valgrind        the same, shorter (VG_TIME), under valgrind
+#                        --leak-check=full on a dynamic glibc build
+#                        (GLIBC=1, build-glibc/)
 #   make fmt             clang-format every source file
 #   make bench           bench/run.sh: s3root against nbdkit and curl through
 #                        a latency shaper (not part of check; see bench/)
@@ -28,6 +33,7 @@
 TLS ?= bearssl
 SAN ?= 0
 FUZZ ?= 0
+GLIBC ?= 0
 V ?= 0
 FUZZ_TIME ?= 600
 PREFIX ?= /usr/local
@@ -65,6 +71,12 @@ BUILD ?= build-san$(TLS_SUFFIX)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 LDMODE := -fsanitize=address,undefined
+else ifeq ($(GLIBC),1)
+# valgrind sees no heap in a static musl binary: dynamic glibc, as built
+CC := gcc
+BUILD ?= build-glibc$(TLS_SUFFIX)
+OPT := -O1 -g -fno-omit-frame-pointer
+LDMODE :=
 else
 ifeq ($(origin CC),default)
 CC := musl-gcc
@@ -88,7 +100,7 @@ TLS_LIB := $(MBEDTLS_BUILD)/libmbedtls.a
 else ifdef BEARSSL_DIR
 TLS_CFLAGS := -I$(BEARSSL_DIR)/inc
 TLS_LIB := $(BEARSSL_DIR)/build/libbearssl.a
-else ifneq ($(SAN)$(FUZZ),00)
+else ifneq ($(SAN)$(FUZZ)$(GLIBC),000)
 TLS_CFLAGS :=
 TLS_LIB := -lbearssl
 else
@@ -121,7 +133,7 @@ FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
 .PHONY: all check unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
-	mbedtls-lib bench bench-tls \
+	mbedtls-lib bench bench-tls soak valgrind \
 	initramfs install install-initramfs-tools install-dracut check-distro \
 	clean FORCE
 .DEFAULT_GOAL := all
@@ -234,6 +246,16 @@ fuzz-bins:
 fuzz: fuzz-bins
 	$(Q)tests/fuzz/run.sh build-fuzz $(FUZZ_TIME)
 
+# Leaks and growth under load with faults (minutes; not part of check).
+soak: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root tests/sh/soak.sh
+
+valgrind: deps-check
+	$(Q)$(MAKE) --no-print-directory GLIBC=1 TLS=$(TLS) all
+	$(Q)S3ROOT=$(CURDIR)/build-glibc$(TLS_SUFFIX)/s3root \
+		tests/sh/soak.sh --valgrind
+
 fmt:
 	$(Q)clang-format -i $(FMT_FILES)
 
@@ -318,6 +340,7 @@ bench: deps-check
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
 clean:
-	rm -rf build build-san build-fuzz build-mbedtls build-san-mbedtls
+	rm -rf build build-san build-fuzz build-mbedtls build-san-mbedtls \
+		build-glibc build-glibc-mbedtls
 
 -include $(ALL_OBJS:.o=.d)

@@ -30,6 +30,7 @@
 
 #define CONF_DIR "/etc/s3root"
 #define MODULES_LIST CONF_DIR "/modules"
+#define MODULES_VERITY CONF_DIR "/modules.verity"
 #define NEWROOT "/sysroot"
 #define LOWER "/run/s3root/lower"
 #define OVERLAY "/run/s3root/overlay"
@@ -43,6 +44,7 @@ struct boot {
 	char nameservers[2][64];
 	int nns;
 	char list[8192]; /* our kernel command-line options, for attach */
+	int bad_verity;	 /* an s3root.verity word that was refused */
 };
 
 static void boot_word(void *arg, const char *w)
@@ -59,7 +61,14 @@ static void boot_word(void *arg, const char *w)
 
 static void boot_warn(void *arg, const char *msg)
 {
-	(void)arg;
+	struct boot *b = arg;
+
+	/* ignoring a bad root hash would boot unverified: never */
+	if (strstr(msg, "s3root.verity")) {
+		err("kernel command line: %s", msg);
+		b->bad_verity = 1;
+		return;
+	}
 	warn("kernel command line: %s (ignored)", msg);
 }
 
@@ -96,14 +105,14 @@ static void mount_basics(void)
 	}
 }
 
-/* The modules the builder listed, in dependency order. */
-static void load_modules(void)
+/* The modules the builder listed (in list), in dependency order. */
+static void load_modules(const char *list)
 {
 	char *buf, *line, *next;
 	size_t len;
 	int fd;
 
-	if (read_file(MODULES_LIST, 1 << 20, &buf, &len))
+	if (read_file(list, 1 << 20, &buf, &len))
 		return;
 	for (line = buf; line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -297,11 +306,10 @@ static int keep_tools(const char *self)
 
 /* The device on dir: EROFS, read-only, under a tmpfs overlay unless
  * overlay is 0 (both layers live in /run/s3root, which moves along). */
-static int mount_root(int index, int overlay, const char *dir)
+static int mount_root(const char *dev, int overlay, const char *dir)
 {
-	char dev[32], opts[128];
+	char opts[128];
 
-	snprintf(dev, sizeof(dev), "/dev/nbd%d", index);
 	mkdir(dir, 0755);
 	if (!overlay) {
 		if (mount(dev, dir, "erofs", MS_RDONLY, NULL)) {
@@ -460,10 +468,10 @@ int cmd_init(int argc, char **argv, char **envp)
 {
 	struct boot b = {0};
 	struct opts o = {0};
-	char *cmdline = NULL, *conf, msg[512];
+	char *cmdline = NULL, *conf, msg[768], dev[32];
 	const char *init;
 	size_t len;
-	int index, onfail, overlay;
+	int index, onfail, overlay, bad_conf = 0;
 
 	/* what follows mounts over /dev and /run and ends in switch_root:
 	 * never on a running system */
@@ -485,8 +493,10 @@ int cmd_init(int argc, char **argv, char **envp)
 	info("s3root %s starting as /init", s3root_version);
 	if (!read_file(CONF_DIR "/s3root.conf", 256 * 1024, &conf, &len)) {
 		if (opts_parse_file(&o, conf, len, CONF_DIR "/s3root.conf", msg,
-				    sizeof(msg)))
+				    sizeof(msg))) {
 			err("%s", msg);
+			bad_conf = strstr(conf, "s3root.verity") != NULL;
+		}
 		free(conf);
 	}
 	if (read_file("/proc/cmdline", 64 * 1024, &cmdline, &len))
@@ -508,26 +518,37 @@ int cmd_init(int argc, char **argv, char **envp)
 		for (;;)
 			on_failure(onfail);
 	}
-	load_modules();
+	/* a root hash that was given and refused must stop the boot: going
+	 * on would mount the root unverified */
+	if (b.bad_verity || bad_conf) {
+		err("s3root.verity is set but not valid (see above): refusing "
+		    "to boot an unverified root");
+		for (;;)
+			on_failure(onfail);
+	}
+	load_modules(MODULES_LIST);
+	if (opts_isset(&o, OPT_VERITY))
+		load_modules(MODULES_VERITY);
 	fix_clock();
 	while (network(&b))
 		on_failure(onfail);
 	/* first: the root server follows its credentials there */
 	keep_tools(argv[0][0] == '/' ? argv[0] : "/init");
 	for (;;) {
-		if (attach_device(b.root, b.list, envp, 1, &index)) {
+		if (attach_device(b.root, b.list, envp, 1, &index, dev,
+				  sizeof(dev))) {
 			on_failure(onfail);
 			continue;
 		}
-		if (!mount_root(index, overlay, NEWROOT))
+		if (!mount_root(dev, overlay, NEWROOT))
 			break;
 		/* give the device back before trying again */
 		umount2(LOWER, MNT_DETACH);
-		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
-			warn("detach /dev/nbd%d: %s", index, msg);
+		if (detach_device(index, msg, sizeof(msg)))
+			warn("%s", msg);
 		on_failure(onfail);
 	}
-	info("root=%s on /dev/nbd%d; starting %s", b.root, index, init);
+	info("root=%s on %s; starting %s", b.root, dev, init);
 	for (;;) {
 		switch_root(init);
 		on_failure(onfail);
@@ -588,7 +609,7 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 	const char *arg, *dir = NULL, *source = NULL, *lists[32];
 	struct boot b = {0};
 	struct opts o = {0};
-	char *cmdline = NULL, *conf, msg[512];
+	char *cmdline = NULL, *conf, msg[768], dev[32];
 	struct stat st;
 	size_t len;
 	int id, nlists = 0, net = 0, index, r = 1;
@@ -681,6 +702,14 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 		    "has no root=s3:BUCKET/KEY");
 		goto out;
 	}
+	/* a root hash that was given and refused must stop the boot: going
+	 * on would mount the root unverified */
+	if (b.bad_verity) {
+		err("mountroot: s3root.verity is set but not valid (see "
+		    "above): "
+		    "refusing to mount an unverified root");
+		goto out;
+	}
 	if (!source)
 		source = b.root;
 	/* from here on, what happens belongs in the boot's log */
@@ -698,16 +727,15 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 	if (keep_tools("/proc/self/exe"))
 		warn("mountroot: /run/s3root is incomplete: list, detach and "
 		     "--reattach may not work on the running system");
-	if (attach_device(source, b.list, envp, 1, &index))
+	if (attach_device(source, b.list, envp, 1, &index, dev, sizeof(dev)))
 		goto out;
-	if (mount_root(index, opts_num(&o, OPT_OVERLAY) == OVERLAY_TMPFS,
-		       dir)) {
-		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
-			warn("detach /dev/nbd%d: %s", index, msg);
+	if (mount_root(dev, opts_num(&o, OPT_OVERLAY) == OVERLAY_TMPFS, dir)) {
+		if (detach_device(index, msg, sizeof(msg)))
+			warn("%s", msg);
 		goto out;
 	}
-	info("root=%s on /dev/nbd%d, mounted on %s", source, index, dir);
-	printf("/dev/nbd%d on %s\n", index, dir);
+	info("root=%s on %s, mounted on %s", source, dev, dir);
+	printf("%s on %s\n", dev, dir);
 	r = fflush(stdout) ? 1 : 0;
 out:
 	opts_free(&o);

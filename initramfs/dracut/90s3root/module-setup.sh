@@ -18,7 +18,7 @@ depends() {
 
 # called by dracut
 installkernel() {
-	instmods nbd erofs overlay
+	instmods nbd erofs overlay dm-verity
 }
 
 # called by dracut

@@ -18,3 +18,7 @@ fi
 modprobe -q nbd
 modprobe -q erofs
 modprobe -q overlay
+# s3root.verity: the device-mapper target over the device
+if grep -qs 's3root\.verity' /proc/cmdline /etc/s3root/s3root.conf; then
+	modprobe -q dm-verity
+fi

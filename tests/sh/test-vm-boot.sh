@@ -8,17 +8,25 @@
 # on the running system; TLS through nginx with an STS session token and
 # the guest clock in 2001, rotated to a second token on the running system;
 # the ioctl interface; a missing object with s3root.onfail=reboot, and with
-# s3root.onfail=shell (a --with-shell initramfs; commands typed in).
+# s3root.onfail=shell (a --with-shell initramfs; commands typed in). Each
+# boot shows the time from the kernel's start to /init starting the root's
+# init. VM_ARCH=arm64 (make check-cross) boots the arm64 build the same way
+# in qemu-system-aarch64 -M virt: kernel, modules and busybox are Debian's
+# for arm64. VM_SECS: the seconds a boot may take.
 set -eu
 . "$(dirname "$0")/functions.sh"
-requires radosgw ceph-mon ceph-osd qemu-system-x86_64 busybox cpio \
+. "$TOP/tests/vm/vm.sh"
+requires radosgw ceph-mon ceph-osd "$VM_QEMU" busybox cpio \
 	mkfs.erofs depmod nginx openssl
 requires_py botocore
 . "$TOP/tests/servers/nginx-tls.sh"
-. "$TOP/tests/vm/vm.sh"
 
 vm_requires
 vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
+vm_busybox || fail "no static busybox for $VM_ARCH (apt-get download)"
+# seconds a boot may take (the other waits are in proportion): another
+# architecture's guest is slower to emulate
+secs=${VM_SECS:-$([ "$VM_ARCH" = "$VM_HOST_ARCH" ] && echo 180 || echo 360)}
 at_exit "rgw_stop $T/rgw"
 at_exit "tls_stop $T/tls"
 rgw_start "$T/rgw" >/dev/null
@@ -27,7 +35,7 @@ tls_start "$T/tls" "$RGW_STS_PORT" >/dev/null
 # the root: busybox, a few files with known sums, an init that checks
 r=$T/rootfs
 mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,run,tmp,data}
-cp /bin/busybox "$r/bin/busybox"
+cp "$VM_BUSYBOX" "$r/bin/busybox"
 for a in sh mount umount cat echo sha256sum grep ls poweroff sleep sync dd \
 	touch tr pidof ps head mkdir kill date sed cp mv dmesg; do
 	ln -s busybox "$r/bin/$a"
@@ -121,16 +129,26 @@ echo second >"$T/second/hello"
 mkfs.erofs "$T/second.erofs" "$T/second" >/dev/null
 s3ctl put bootb second.erofs "$T/second.erofs" >/dev/null
 
+# handover CONSOLE: the kernel's timestamp of /init's last line, where it
+# starts the root's init
+handover() {
+	tr -d '\r' <"$1" | sed -n 's/^\[ *\([0-9.]*\)\] s3root: root=.*; starting .*/\1/p' |
+		head -n 1 | grep . || echo "?"
+}
+
 # boot NAME INITRD CHECKS KERNEL-ARGS...: boots, shows what s3root said,
 # and wants CHECKS "CHECK ok" lines and none failed
 boot() {
 	local name=$1 initrd=$2 want=$3 start
 	shift 3
 	start=$(date +%s)
-	vm_run "$initrd" "$T/$name.console" "${VM_SECS:-180}" "$@" ||
+	vm_run "$initrd" "$T/$name.console" "$secs" "$@" ||
 		{ tr -d '\033' <"$T/$name.console" | tail -n 30
 		  fail "$name: the VM did not finish"; }
-	echo "== $name: VM ran for $(($(date +%s) - start)) s"
+	echo "== $name: VM ran for $(($(date +%s) - start)) s;" \
+		"kernel start to the root's init: $(handover "$T/$name.console") s"
+	grep -a -m 1 -o 'Linux version [^ ]*' "$T/$name.console" ||
+		fail "$name: no kernel started"
 	grep -a 's3root:\|CHECK\|FIGURES' "$T/$name.console" | grep -v '^\[' |
 		tr -d '\033' | head -n 30
 	grep -aq "RESULT: DONE" "$T/$name.console" ||
@@ -171,7 +189,7 @@ grep -aq "clock was before the build time" "$T/tls-clock.console" ||
 	fail "tls-clock: the clock was not set"
 
 # a missing object: one clear line, then s3root.onfail=reboot (qemu exits)
-vm_run "$T/initrd" "$T/missing.console" 60 root=s3:bootb/missing $static \
+vm_run "$T/initrd" "$T/missing.console" $((secs / 3)) root=s3:bootb/missing $static \
 	s3root.onfail=reboot || fail "missing: no reboot"
 grep -a 's3root:' "$T/missing.console" | grep -v '^\[' | tr -d '\033'
 grep -aq "404 NoSuchKey (no object s3://bootb/missing)" "$T/missing.console" ||
@@ -182,7 +200,8 @@ grep -aq "rebooting in 10 s (s3root.onfail=reboot)" "$T/missing.console" ||
 # the same with s3root.onfail=shell and a --with-shell initramfs: a shell
 # on the console, typed into through a FIFO once it is up; leaving it tries
 # the boot again, and the second shell powers off
-S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-sh" \
+S3ROOT=$VM_S3ROOT BUSYBOX=$VM_BUSYBOX \
+	"$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-sh" \
 	-m "$VM_MODDIR" --config "$T/conf" --passwd "$T/passwd" --with-shell ||
 	fail "mkinitramfs-s3root --with-shell"
 mkfifo "$T/typed"
@@ -193,12 +212,12 @@ shells() { # shells N: at least N have started
 }
 # type LINE: blanks first (what comes before the shell reads is lost)
 type() { sleep 1; printf '%64s\n%s\n' '' "$1" >&3; }
-VM_CONSOLE_IN=$T/typed vm_run "$T/initrd-sh" "$T/shell.console" 120 \
+VM_CONSOLE_IN=$T/typed vm_run "$T/initrd-sh" "$T/shell.console" $((secs * 2 / 3)) \
 	root=s3:bootb/missing $static s3root.onfail=shell &
 vm=$!
-wait_for 60 shells 1 || fail "shell: none started"
+wait_for $((secs / 3)) shells 1 || fail "shell: none started"
 type 'echo "SHELL: $((6 * 7)) from $(cat /proc/1/comm)"; exit'
-wait_for 60 shells 2 || fail "shell: leaving it did not try again"
+wait_for $((secs / 3)) shells 2 || fail "shell: leaving it did not try again"
 type 'echo "SHELL: again"; poweroff -f'
 wait "$vm" || { tr -d '\033' <"$T/shell.console" | tail -n 20; fail "shell: no power-off"; }
 exec 3>&-
@@ -218,10 +237,10 @@ proxy_up() {
 		fail "outage: proxy did not start"
 }
 proxy_up
-vm_run "$T/initrd" "$T/outage.console" 180 root=s3:bootb/root.erofs $static \
+vm_run "$T/initrd" "$T/outage.console" "$secs" root=s3:bootb/root.erofs $static \
 	"s3.endpoint=http://10.0.2.2:$pport" s3test_outage &
 vm=$!
-wait_for 120 grep -aq "OUTAGE: ready" "$T/outage.console" ||
+wait_for $((secs * 2 / 3)) grep -aq "OUTAGE: ready" "$T/outage.console" ||
 	fail "outage: the root did not come up"
 kill "$proxy_pid"
 wait "$proxy_pid" 2>/dev/null || true

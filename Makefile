@@ -17,7 +17,8 @@
 #                        musl-dev:ARCH and libbearssl-dev:ARCH (make deps
 #                        ARCH=...); `make ARCH=... check` runs its unit tests
 #                        under qemu-user
-#   make check-cross     the arm64 build booted from S3 in qemu-system-aarch64
+#   make check-cross     the armhf unit tests under qemu-user, the arm64 build
+#                        booted from S3 in qemu-system-aarch64
 #   CROSS_COMPILE=PFX    a board toolchain (Buildroot, Yocto; musl) for ARCH=
 #   BEARSSL_DIR=DIR      link BearSSL from a source tree instead of Debian's
 #   MBEDTLS_DIR=DIR      build mbedTLS 2.28 from this source tree instead
@@ -287,12 +288,15 @@ else
 endif
 endif
 
-# The arm64 build booted from S3: Debian's arm64 kernel in
-# qemu-system-aarch64 (TCG, minutes: not part of check).
+# What check leaves to the cross builds: the armhf build's unit tests
+# under qemu-user, and the arm64 build booted from S3 by Debian's arm64
+# kernel in qemu-system-aarch64 (TCG), every boot of test-vm-boot.sh.
 check-cross: deps-check
+	$(Q)$(MAKE) --no-print-directory ARCH=armhf deps-check all build-armhf/unit
+	$(Q)qemu-arm-static build-armhf/unit
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all
 	$(Q)VM_ARCH=arm64 VM_S3ROOT=$(CURDIR)/build-arm64/s3root \
-		bash tests/sh/test-vm-boot-arm64.sh
+		bash tests/sh/test-vm-boot.sh
 
 fuzz-bins:
 	$(Q)$(MAKE) --no-print-directory FUZZ=1 BUILD=build-fuzz TLS=bearssl \

@@ -7,8 +7,9 @@
 # static ip=; DHCP with a second device attached, reattached and detached
 # on the running system; TLS through nginx with an STS session token and
 # the guest clock in 2001, rotated to a second token on the running system;
-# the ioctl interface; a missing object with s3root.onfail=reboot, and with
-# s3root.onfail=shell (a --with-shell initramfs; commands typed in). Each
+# the ioctl interface; the README's iPXE script (amd64), the kernel and
+# the initramfs over HTTP; a missing object with s3root.onfail=reboot, and
+# with s3root.onfail=shell (a --with-shell initramfs; commands typed in). Each
 # boot shows the time from the kernel's start to /init starting the root's
 # init. VM_ARCH=arm64 (make check-cross) boots the arm64 build the same way
 # in qemu-system-aarch64 -M virt: kernel, modules and busybox are Debian's
@@ -170,6 +171,28 @@ boot static "$T/initrd" 11 root=s3:bootb/root.erofs $static
 boot dhcp "$T/initrd" 14 root=s3:bootb/root.erofs ip=dhcp s3test_second
 grep -aq "s3root: DHCP: 10.0.2.15" "$T/dhcp.console" || fail "no DHCP lease"
 boot ioctl "$T/initrd" 12 root=s3:bootb/root.erofs $static s3root.nbd=ioctl
+
+# the README's iPXE script (amd64: qemu's network ROMs are iPXE for a PC
+# BIOS), over HTTP: the kernel and this initramfs from an HTTP server
+if [ "$VM_ARCH" = amd64 ]; then
+	mkdir -p "$T/www" "$T/tftp"
+	cp "$VM_VMLINUZ" "$T/www/vmlinuz"
+	cp "$T/initrd" "$T/www/initrd.img"
+	wport=$("$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$PY3" -m http.server --bind 127.0.0.1 --directory "$T/www" "$wport" \
+		>"$T/www.log" 2>&1 &
+	at_exit "kill $!"
+	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$wport/vmlinuz" ||
+		fail "ipxe: http.server did not start"
+	sed -n '/^#!ipxe$/,/^```$/p' "$TOP/README.md" | sed '$d' |
+		sed "s|^set base .*|set base http://10.0.2.2:$wport|
+			s|root=s3:[^ ]*|root=s3:bootb/root.erofs|
+			s|console=ttyAMA0|console=ttyS0|" >"$T/tftp/boot.ipxe"
+	grep -q '^kernel .*root=s3:bootb/root.erofs' "$T/tftp/boot.ipxe" ||
+		fail "ipxe: no script in README.md"
+	VM_NETBOOT=$T/tftp boot ipxe - 11
+	grep -q 'GET /initrd.img' "$T/www.log" || fail "ipxe: initrd not fetched"
+fi
 
 # TLS by name (s3.resolve), an STS session token, a clock in 2001
 rgw_assume_role 3600

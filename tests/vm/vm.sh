@@ -134,10 +134,20 @@ vm_initramfs() {
 }
 
 # vm_run INITRD LOG SECS [KERNEL ARGS...] ($VM_QEMU_ARGS: more for qemu;
-# $VM_CONSOLE_IN: a file the console reads, typed in at boot)
+# $VM_CONSOLE_IN: a file the console reads, typed in at boot; $VM_NETBOOT:
+# a directory with boot.ipxe, which the network card's iPXE fetches by
+# TFTP and runs: no INITRD nor KERNEL ARGS then)
 vm_run() {
 	local initrd=$1 log=$2 secs=$3 in=/dev/null out=$2.qemu con pid n
+	local boot=(-kernel "$VM_VMLINUZ" -initrd "$initrd")
+	local net=user,id=n0
 	shift 3
+	if [ -n "${VM_NETBOOT:-}" ]; then
+		boot=(-boot n)
+		net=$net,tftp=$VM_NETBOOT,bootfile=boot.ipxe
+	else
+		boot+=(-append "console=$VM_CONSOLE panic=-1 $*")
+	fi
 	con="file,id=con,path=$log"
 	if [ -n "${VM_CONSOLE_IN:-}" ]; then
 		# qemu 7.2's file backend has no input: stdio, which has
@@ -148,9 +158,7 @@ vm_run() {
 	$VM_QEMU $VM_MACHINE -accel tcg -m 768 -smp 1 \
 		-nographic -no-reboot -monitor none \
 		-chardev "$con" -serial chardev:con \
-		-kernel "$VM_VMLINUZ" -initrd "$initrd" \
-		-append "console=$VM_CONSOLE panic=-1 $*" \
-		-netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+		"${boot[@]}" -netdev "$net" -device virtio-net-pci,netdev=n0 \
 		${VM_QEMU_ARGS:-} <"$in" >"$out" 2>>"$log.qemu" &
 	pid=$!
 	n=$((secs * 10))

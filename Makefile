@@ -8,6 +8,11 @@
 #   make check SAN=1     the same sources as a dynamic glibc build under
 #                        ASan + UBSan (build-san/)
 #   make fuzz            each libFuzzer target for FUZZ_TIME seconds
+#   make soak            serve under fio with faults for SOAK_TIME seconds:
+#                        byte checks and the RSS curve (tests/sh/soak.sh)
+#   make valgrind        the same, shorter (VG_TIME), under valgrind
+#                        --leak-check=full on a dynamic glibc build
+#                        (GLIBC=1, build-glibc/)
 #   make fmt             clang-format every source file
 #   make bench           bench/run.sh: s3root against nbdkit and curl through
 #                        a latency shaper (not part of check; see bench/)
@@ -27,6 +32,7 @@
 TLS ?= bearssl
 SAN ?= 0
 FUZZ ?= 0
+GLIBC ?= 0
 V ?= 0
 FUZZ_TIME ?= 600
 DEMO_SHELL ?= 0
@@ -70,8 +76,8 @@ else
 $(error ARCH=$(ARCH) is not known: arm64, armhf or riscv64)
 endif
 ifneq ($(ARCH),)
-ifneq ($(SAN)$(FUZZ),00)
-$(error SAN=1 and FUZZ=1 are builds for this machine, not for ARCH=$(ARCH))
+ifneq ($(SAN)$(FUZZ)$(GLIBC),000)
+$(error SAN=1, FUZZ=1 and GLIBC=1 build for this machine, not ARCH=$(ARCH))
 endif
 ifeq ($(ARCH)$(BEARSSL_DIR)$(TLS),riscv64bearssl)
 $(error ARCH=riscv64 needs BEARSSL_DIR= (or TLS=mbedtls))
@@ -105,6 +111,12 @@ BUILD ?= build-san$(TLS_SUFFIX)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 LDMODE := -fsanitize=address,undefined
+else ifeq ($(GLIBC),1)
+# valgrind sees no heap in a static musl binary: dynamic glibc, as built
+CC := gcc
+BUILD ?= build-glibc$(TLS_SUFFIX)
+OPT := -O1 -g -fno-omit-frame-pointer
+LDMODE :=
 else
 ifeq ($(origin CC),default)
 CC := $(if $(ARCH),$(ARCH_CC),musl-gcc)
@@ -128,7 +140,7 @@ TLS_LIB := $(MBEDTLS_BUILD)/libmbedtls.a
 else ifdef BEARSSL_DIR
 TLS_CFLAGS := -I$(BEARSSL_DIR)/inc
 TLS_LIB := $(BEARSSL_DIR)/build/libbearssl.a
-else ifneq ($(SAN)$(FUZZ),00)
+else ifneq ($(SAN)$(FUZZ)$(GLIBC),000)
 TLS_CFLAGS :=
 TLS_LIB := -lbearssl
 else
@@ -160,8 +172,8 @@ ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
 FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
-.PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
-	mbedtls-lib bench bench-tls \
+.PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check deps \
+	deps-check demo mbedtls-lib bench bench-tls soak valgrind \
 	initramfs \
 	clean FORCE
 .DEFAULT_GOAL := all
@@ -246,10 +258,6 @@ bench-tls: deps-check
 unit: $(BUILD)/unit
 	$(ARCH_QEMU) $(BUILD)/unit
 
-# The whole suite. CI=true turns skips of what `make deps` provides into
-# failures (tests/sh/functions.sh). The VM tests boot the static binary of
-# this build (build/s3root for SAN=1); the fuzz targets do not touch TLS
-# and run in the BearSSL build only.
 # The cross build (ARCH=): its unit tests under qemu-user, and the tests
 # that run s3root as a command (no kernel interface) with its binary under
 # qemu-user against the suite's servers.
@@ -307,6 +315,16 @@ fuzz-bins:
 fuzz: fuzz-bins
 	$(Q)tests/fuzz/run.sh build-fuzz $(FUZZ_TIME)
 
+# Leaks and growth under load with faults (minutes; not part of check).
+soak: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root tests/sh/soak.sh
+
+valgrind: deps-check
+	$(Q)$(MAKE) --no-print-directory GLIBC=1 TLS=$(TLS) all
+	$(Q)S3ROOT=$(CURDIR)/build-glibc$(TLS_SUFFIX)/s3root \
+		tests/sh/soak.sh --valgrind
+
 fmt:
 	$(Q)clang-format -i $(FMT_FILES)
 
@@ -350,6 +368,7 @@ bench: deps-check
 
 clean:
 	rm -rf build build-san build-fuzz build-mbedtls build-san-mbedtls \
+		build-glibc build-glibc-mbedtls \
 		$(foreach a,arm64 armhf riscv64,build-$(a) build-mbedtls-$(a))
 
 -include $(ALL_OBJS:.o=.d)

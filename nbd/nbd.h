@@ -70,10 +70,13 @@ struct nbd_export {
 	 * Instead of read: the bytes of [off, off + len) as *niov pieces in
 	 * a malloc'ed *iov, held (not to be changed or freed) until
 	 * release(arg, *hold). Saves a copy and a buffer per request.
-	 * Returns 0 or -errno (then nothing is held).
+	 * queued_us: how long the request waited for a worker (time
+	 * limits count from its arrival). Returns 0 or -errno (then
+	 * nothing is held).
 	 */
 	int (*read_iov)(void *arg, uint64_t off, uint32_t len,
-			struct iovec **iov, unsigned *niov, void **hold);
+			uint64_t queued_us, struct iovec **iov, unsigned *niov,
+			void **hold);
 	void (*release)(void *arg, void *hold);
 	void *arg;
 };

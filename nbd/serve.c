@@ -36,6 +36,7 @@ struct job {
 	struct conn *conn;
 	uint64_t cookie, off;
 	uint32_t len;
+	int64_t arrived; /* CLOCK_MONOTONIC, microseconds */
 };
 
 struct nbd_pool {
@@ -114,6 +115,14 @@ static int send_reply(struct conn *c, uint64_t cookie, uint32_t error,
 	return r;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void run_read(struct job *j)
 {
 	struct conn *c = j->conn;
@@ -124,7 +133,9 @@ static void run_read(struct job *j)
 	int r;
 
 	if (ex->read_iov) {
-		r = ex->read_iov(ex->arg, j->off, j->len, &iov, &n, &hold);
+		r = ex->read_iov(ex->arg, j->off, j->len,
+				 (uint64_t)(mono_us() - j->arrived), &iov, &n,
+				 &hold);
 	} else {
 		buf = malloc(j->len);
 		r = buf ? ex->read(ex->arg, buf, j->off, j->len) : -ENOMEM;
@@ -317,7 +328,7 @@ int nbd_serve(int fd, const struct nbd_export *ex, struct nbd_pool *pool)
 				break;
 			continue;
 		}
-		*j = (struct job){NULL, &c, cookie, off, len};
+		*j = (struct job){NULL, &c, cookie, off, len, mono_us()};
 		pthread_mutex_lock(&c.lock);
 		while (c.inflight >= NBD_MAX_INFLIGHT)
 			pthread_cond_wait(&c.idle, &c.lock);

@@ -721,8 +721,12 @@ static void read_ahead(struct cache *c, uint64_t off, uint64_t len, int waited)
 
 /* ---- reads ---- */
 
-/* Reads around the RAM cache (no room in it): the file, or the object. */
-static int read_direct(struct cache *c, void *buf, uint64_t off, size_t len)
+/*
+ * Reads around the RAM cache (no room in it): the file, or the object,
+ * giving up at the deadline (mono_us; 0: none).
+ */
+static int read_direct(struct cache *c, void *buf, uint64_t off, size_t len,
+		       int64_t deadline)
 {
 	uint64_t idx, last = (off + len - 1) / c->chunk;
 	int local = c->fd >= 0, r;
@@ -734,7 +738,8 @@ static int read_direct(struct cache *c, void *buf, uint64_t off, size_t len)
 	pthread_mutex_unlock(&c->lock);
 	if (local && !pread_full(c->fd, buf, len, c->data_off + off))
 		return 0;
-	r = object_read(c->ob, buf, off, len, msg, sizeof(msg));
+	r = object_read(c->ob, buf, off, len, deadline / 1000, msg,
+			sizeof(msg));
 	if (r)
 		err("%s", msg);
 	return r;
@@ -764,14 +769,35 @@ void cache_release(void *arg, void *hold)
 	free(h);
 }
 
+/* Has the deadline (mono_us; 0: none) passed? */
+static int past(int64_t deadline)
+{
+	return deadline && mono_us() >= deadline;
+}
+
+/* Waits for a fetch to end, until the deadline if there is one. */
+static void wait_ready(struct cache *c, int64_t deadline)
+{
+	struct timespec ts;
+
+	if (!deadline) {
+		pthread_cond_wait(&c->ready, &c->lock);
+		return;
+	}
+	ts.tv_sec = deadline / 1000000;
+	ts.tv_nsec = deadline % 1000000 * 1000;
+	pthread_cond_timedwait(&c->ready, &c->lock, &ts);
+}
+
 /*
  * Pins the chunks of [off, off + n) (n > 0) as iov pieces, claiming and
  * queueing the misses in runs and waiting for them; what finds no room is
- * read around the cache into h->bounce. Returns the number of pieces, or
+ * read around the cache into h->bounce. Past the deadline (mono_us; 0:
+ * none) it waits no more: -ETIMEDOUT. Returns the number of pieces, or
  * -errno; either way h holds what was pinned (cache_release drops it).
  */
-static long pin_range(struct cache *c, uint64_t off, uint64_t n, struct hold *h,
-		      struct iovec *iov)
+static long pin_range(struct cache *c, uint64_t off, uint64_t n,
+		      int64_t deadline, struct hold *h, struct iovec *iov)
 {
 	uint64_t idx0 = off / c->chunk, k, a, b;
 	struct slot *s, *first = NULL, **pin = h->pin;
@@ -835,9 +861,13 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n, struct hold *h,
 			pthread_mutex_unlock(&c->lock);
 			if (!h->bounce)
 				h->bounce = malloc(n);
-			e = h->bounce ? read_direct(c, h->bounce + (a - off), a,
-						    b - a)
-				      : -ENOMEM;
+			if (!h->bounce)
+				e = -ENOMEM;
+			else if (past(deadline))
+				e = -ETIMEDOUT;
+			else
+				e = read_direct(c, h->bounce + (a - off), a,
+						b - a, deadline);
 			pthread_mutex_lock(&c->lock);
 			if (e && !r)
 				r = e;
@@ -845,14 +875,14 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n, struct hold *h,
 				(struct iovec){h->bounce + (a - off), b - a};
 			continue;
 		}
-		while (s->state == S_FETCHING)
-			pthread_cond_wait(&c->ready, &c->lock);
+		while (s->state == S_FETCHING && !past(deadline))
+			wait_ready(c, deadline);
 		if (s->state == S_READY) {
 			lru_push(c, s);
 			iov[niov++] = (struct iovec){
 				s->data + (a - s->idx * c->chunk), b - a};
 		} else if (!r) {
-			r = s->err;
+			r = s->state == S_FETCHING ? -ETIMEDOUT : s->err;
 		}
 	}
 	c->nbd_inflight--;
@@ -860,16 +890,20 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n, struct hold *h,
 	return r ? r : niov;
 }
 
-int cache_read_iov(void *arg, uint64_t off, uint32_t len, struct iovec **iovp,
-		   unsigned *niov, void **hold)
+int cache_read_iov(void *arg, uint64_t off, uint32_t len, uint64_t queued_us,
+		   struct iovec **iovp, unsigned *niov, void **hold)
 {
 	struct cache *c = arg;
 	uint64_t n = 0, cnt = 0;
 	struct iovec *iov;
 	struct hold *h;
+	int64_t deadline = 0;
 	long got = 0;
 	int r;
 
+	if (c->cfg.io_timeout_ms) /* from the request's arrival */
+		deadline = mono_us() - (int64_t)queued_us +
+			   (int64_t)c->cfg.io_timeout_ms * 1000;
 	if (off < c->size)
 		n = min_u64(c->size - off, len);
 	if (n)
@@ -883,12 +917,21 @@ int cache_read_iov(void *arg, uint64_t off, uint32_t len, struct iovec **iovp,
 	}
 	if (n && c->nslots) {
 		h->cnt = cnt;
-		got = pin_range(c, off, n, h, iov);
+		got = pin_range(c, off, n, deadline, h, iov);
 	} else if (n) {
 		h->bounce = malloc(n);
-		got = h->bounce ? read_direct(c, h->bounce, off, n) : -ENOMEM;
+		got = !h->bounce ? -ENOMEM
+		      : past(deadline)
+			      ? -ETIMEDOUT
+			      : read_direct(c, h->bounce, off, n, deadline);
 		iov[0] = (struct iovec){h->bounce, n};
 		got = got ? got : 1;
+	}
+	if (got == -ETIMEDOUT) {
+		err("read of %" PRIu64 "+%" PRIu32 ": no answer within "
+		    "s3.io_timeout (%" PRIu64 " ms)",
+		    off, len, c->cfg.io_timeout_ms);
+		got = -EIO;
 	}
 	if (got < 0) {
 		r = (int)got;
@@ -965,7 +1008,7 @@ static uint64_t pull_run(struct cache *c, uint64_t *next, char *buf)
 		fetch_run(c, idx, (uint32_t)n);
 		r = 0;
 	} else {
-		r = object_read(c->ob, buf, idx * c->chunk, len, msg,
+		r = object_read(c->ob, buf, idx * c->chunk, len, 0, msg,
 				sizeof(msg));
 		for (k = 0; !r && k < n; k++)
 			file_store(c, idx + k, buf + k * c->chunk);
@@ -1033,12 +1076,14 @@ void cache_config_from(const struct opts *o, struct cache_config *cfg)
 	cfg->prefetch_all = !strcmp(opts_str(o, OPT_PREFETCH), "all");
 	cfg->prefetch_rate = opts_num(o, OPT_PREFETCH_RATE);
 	cfg->file = opts_str(o, OPT_CACHE_FILE);
+	cfg->io_timeout_ms = opts_num(o, OPT_IO_TIMEOUT);
 }
 
 int cache_new(struct cache **cp, struct object *ob,
 	      const struct cache_config *cfg, char *err, size_t errlen)
 {
 	struct cache *c = calloc(1, sizeof(*c));
+	pthread_condattr_t ca;
 	size_t i, h = 1;
 	int r = -ENOMEM;
 
@@ -1070,7 +1115,10 @@ int cache_new(struct cache **cp, struct object *ob,
 	c->qtail[1] = &c->queue[1];
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->sync_lock, NULL);
-	pthread_cond_init(&c->ready, NULL);
+	pthread_condattr_init(&ca); /* readers' deadlines: monotonic */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->ready, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&c->work, NULL);
 	*cp = c;
 	if (!c->nslots)

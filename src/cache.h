@@ -22,6 +22,7 @@ struct cache_config {
 	int prefetch_all;	/* pull the whole image when idle */
 	uint64_t prefetch_rate; /* bytes per second for that */
 	const char *file;	/* cache file or partition, or NULL */
+	uint64_t io_timeout_ms; /* a read fails (EIO) after this; 0: never */
 };
 
 struct cache_stats {
@@ -58,8 +59,8 @@ void cache_free(struct cache *c);
  * pinned chunks that stay valid until release. Safe from many threads.
  * Returns 0 or -errno (logged).
  */
-int cache_read_iov(void *arg, uint64_t off, uint32_t len, struct iovec **iov,
-		   unsigned *niov, void **hold);
+int cache_read_iov(void *arg, uint64_t off, uint32_t len, uint64_t queued_us,
+		   struct iovec **iov, unsigned *niov, void **hold);
 void cache_release(void *arg, void *hold);
 
 /* The object through the cache as a read-only NBD export named name. */

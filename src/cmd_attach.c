@@ -53,8 +53,14 @@ struct attach_args {
 	const char *lists[MAX_LISTS]; /* the -o lists, for the state file */
 	int nlists;
 	int json;
-	int verbose; /* list -v: live figures */
-	int root;    /* the root filesystem's server (started by /init) */
+	int verbose;  /* list -v: live figures */
+	int root;     /* the root filesystem's server (started by /init) */
+	char dev[32]; /* what to mount: /dev/nbdN, or the dm-verity device */
+	/* the hash tree's own object (s3root.verity_object), attached for a
+	 * data device of tree_blocks blocks; its checked superblock */
+	int tree;
+	uint64_t tree_blocks, hash_start;
+	struct verity_sb vsb;
 };
 
 /* "/dev/nbd3" or "nbd3" or "3" -> 3; -1 if it is none of them. */
@@ -233,7 +239,7 @@ static int check_erofs(struct object *ob)
 		    object_info(ob)->name);
 		return -1;
 	}
-	if (object_read(ob, m, EROFS_MAGIC_OFF, 4, msg, sizeof(msg))) {
+	if (object_read(ob, m, EROFS_MAGIC_OFF, 4, 0, msg, sizeof(msg))) {
 		err("%s", msg);
 		return -1;
 	}
@@ -515,17 +521,128 @@ static void follow_run_creds(struct opts *o)
 			warn("%s", msg);
 }
 
+/* The tree device's index from the dm device's uuid; -1 if none. */
+static int tree_index(const char *uuid)
+{
+	const char *t = strstr(uuid, "-tree-nbd");
+
+	return t ? device_index(t + 9) : -1;
+}
+
+/*
+ * Disconnects /dev/nbd<index> and waits for its server; first the
+ * dm-verity device over it (busy: still mounted) and after it the device
+ * of its tree's own object. 0, or -1 with a message in err.
+ */
+static int detach_index(int index, char *err, size_t errlen)
+{
+	char name[32], path[32], uuid[160], msg[512];
+	int r, tree = -1, i;
+	struct state st;
+
+	dm_name_for(index, name, sizeof(name));
+	if (!dm_find(name, path, sizeof(path), uuid, sizeof(uuid)))
+		tree = tree_index(uuid);
+	r = dm_remove(name, msg, sizeof(msg));
+	if (r && r != -ENXIO && r != -ENOENT)
+		return fail(err, errlen, "detach /dev/nbd%d: %s%s", index, msg,
+			    r == -EBUSY ? " (unmount it first)" : "");
+	r = read_state(index, &st);
+	if (kernel_disconnect(index, !r && st.use_ioctl, msg, sizeof(msg)))
+		return fail(err, errlen, "detach /dev/nbd%d: %s", index, msg);
+	/* the server sees its sockets close and exits */
+	for (i = 0; !r && st.pid > 0 && i < 100 && !kill(st.pid, 0); i++)
+		usleep(50000);
+	if (!r && st.pid > 0 && !kill(st.pid, 0))
+		warn("the server of /dev/nbd%d (pid %d) is still running",
+		     index, st.pid);
+	remove_state(index);
+	return tree >= 0 && tree != index ? detach_index(tree, err, errlen) : 0;
+}
+
+int detach_device(int index, char *err, size_t errlen)
+{
+	return detach_index(index, err, errlen);
+}
+
+/*
+ * The dm-verity device over the attached /dev/nbd<index> (and the tree's
+ * own /dev/nbd<tree>, or -1), named for it; a->dev becomes its node. On
+ * failure both NBD devices are let go.
+ */
+static int verity_attach(struct attach_args *a, const struct opts *o,
+			 const struct verity_sb *sb, uint64_t hash_start,
+			 int index, int tree)
+{
+	char name[32], uuid[64], msg[512], path[32], hdev[32];
+
+	dm_name_for(index, name, sizeof(name));
+	snprintf(hdev, sizeof(hdev), "/dev/nbd%d", tree >= 0 ? tree : index);
+	if (tree >= 0)
+		snprintf(uuid, sizeof(uuid), "s3root-verity-nbd%d-tree-nbd%d",
+			 index, tree);
+	else
+		snprintf(uuid, sizeof(uuid), "s3root-verity-nbd%d", index);
+	if (dm_verity_create(name, uuid, a->dev, hdev, sb, hash_start,
+			     opts_str(o, OPT_VERITY),
+			     (int)opts_num(o, OPT_VERITY_ONERROR), path,
+			     sizeof(path), msg, sizeof(msg))) {
+		err("verity: %s", msg);
+		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
+			err("detach %s: %s", a->dev, msg);
+		if (tree >= 0 && kernel_disconnect(tree, 0, msg, sizeof(msg)))
+			err("detach %s: %s", hdev, msg);
+		return -1;
+	}
+	info("%s: dm-verity (%s) over %s, tree %s%s, root hash %.16s...", path,
+	     name, a->dev, tree >= 0 ? "on " : "appended",
+	     tree >= 0 ? hdev : "", opts_str(o, OPT_VERITY));
+	snprintf(a->dev, sizeof(a->dev), "%s", path);
+	return 0;
+}
+
+/*
+ * The tree's own object (s3root.verity_object) as a device of its own,
+ * served by a daemon of its own; its superblock checked for a data
+ * device of data_blocks blocks. Its index, or -1 after printing why.
+ */
+static int do_attach(struct attach_args *a, char **envp, int *index);
+
+static int attach_tree(const struct attach_args *a, const struct opts *o,
+		       uint64_t data_blocks, char **envp, struct attach_args *t)
+{
+	int i, idx;
+
+	memset(t, 0, sizeof(*t));
+	t->source = opts_str(o, OPT_VERITY_OBJECT);
+	t->root = a->root;
+	t->tree = 1;
+	t->tree_blocks = data_blocks;
+	if (a->nlists >= MAX_LISTS) {
+		err("verity: too many -o lists to attach the tree with");
+		return -1;
+	}
+	for (i = 0; i < a->nlists; i++)
+		t->lists[t->nlists++] = a->lists[i];
+	/* not EROFS: and so for a --reattach from its state file too */
+	t->lists[t->nlists++] = "s3root.any_image=1";
+	return do_attach(t, envp, &idx) ? -1 : idx;
+}
+
 /* attach and mount: 0 with the device's index in *index, or -1. */
 static int do_attach(struct attach_args *a, char **envp, int *index)
 {
 	struct opts o = {0};
 	struct state st;
 	struct object *ob = NULL;
+	struct attach_args tree;
+	uint64_t data_blocks = 0;
 	struct source src;
 	struct s3_target t;
 	struct creds c;
 	char msg[1200];
-	int i, r, pfd[2], idx = -1, use_ioctl, reattach = !!a->reattach;
+	int i, r, pfd[2], idx = -1, use_ioctl, reattach = !!a->reattach,
+			  tidx = -1, verity;
 	pid_t pid;
 	ssize_t n;
 
@@ -583,8 +700,30 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 		err("%s", msg);
 		goto err;
 	}
-	if (!opts_num(&o, OPT_ANY_IMAGE) && check_erofs(ob))
+	if (!a->tree && !opts_num(&o, OPT_ANY_IMAGE) && check_erofs(ob))
 		goto err;
+	/* before the kernel sees the device: a wrong root hash or a bad
+	 * superblock is refused with a clear message here, not as EIO from
+	 * the mount (an attached device keeps its table: not again) */
+	verity = opts_isset(&o, OPT_VERITY) && !reattach && !a->tree;
+	if (a->tree && !reattach)
+		r = verity_check_object(ob, opts_str(&o, OPT_VERITY), 0,
+					a->tree_blocks, &a->vsb, &a->hash_start,
+					msg, sizeof(msg));
+	else if (verity && opts_isset(&o, OPT_VERITY_OFFSET))
+		r = verity_check_object(
+			ob, opts_str(&o, OPT_VERITY),
+			opts_num(&o, OPT_VERITY_OFFSET),
+			opts_num(&o, OPT_VERITY_OFFSET) / VERITY_BLOCK,
+			&tree.vsb, &tree.hash_start, msg, sizeof(msg));
+	else
+		r = 0;
+	if (r) {
+		err("verity: %s", msg);
+		goto err;
+	}
+	/* a tree of its own covers the whole image, zero-filled to a block */
+	data_blocks = (object_info(ob)->size + VERITY_BLOCK - 1) / VERITY_BLOCK;
 	use_ioctl = opts_num(&o, OPT_NBD) == NBDIF_IOCTL;
 	if (pipe2(pfd, O_CLOEXEC)) {
 		err("pipe: %s", strerror(errno));
@@ -616,6 +755,18 @@ static int do_attach(struct attach_args *a, char **envp, int *index)
 		goto err;
 	}
 	*index = atoi(msg + 3);
+	snprintf(a->dev, sizeof(a->dev), "/dev/nbd%d", *index);
+	if (verity && opts_isset(&o, OPT_VERITY_OBJECT)) {
+		tidx = attach_tree(a, &o, data_blocks, envp, &tree);
+		if (tidx < 0) {
+			if (kernel_disconnect(*index, 0, msg, sizeof(msg)))
+				err("detach %s: %s", a->dev, msg);
+			goto err;
+		}
+	}
+	if (verity &&
+	    verity_attach(a, &o, &tree.vsb, tree.hash_start, *index, tidx))
+		goto err;
 	object_close(ob);
 	opts_free(&o);
 	return 0;
@@ -632,7 +783,10 @@ static void attach_usage(FILE *f)
 		"       s3root attach --reattach /dev/nbdN\n"
 		"Attaches the object (an EROFS image) as a read-only "
 		"/dev/nbdN served by a daemon,\nand prints the device. "
-		"--reattach starts a new server for an attached device.\n\n");
+		"--reattach starts a new server for an attached device.\n"
+		"With -o s3root.verity=ROOT_HASH,s3root.verity_offset=N it "
+		"prints the dm-verity\ndevice over it (/dev/dm-N); detach "
+		"/dev/nbdN removes both.\n\n");
 	opts_print_help(f);
 }
 
@@ -695,13 +849,16 @@ static int scan(int argc, char **argv, struct attach_args *a, int positional,
 }
 
 int attach_device(const char *source, const char *list, char **envp, int root,
-		  int *index)
+		  int *index, char *dev, size_t devlen)
 {
 	struct attach_args a = {.source = source, .root = root};
 
 	if (list && *list)
 		a.lists[a.nlists++] = list;
-	return do_attach(&a, envp, index);
+	if (do_attach(&a, envp, index))
+		return -1;
+	snprintf(dev, devlen, "%s", a.dev);
+	return 0;
 }
 
 int cmd_attach(int argc, char **argv, char **envp)
@@ -722,7 +879,7 @@ int cmd_attach(int argc, char **argv, char **envp)
 	}
 	if (do_attach(&a, envp, &index))
 		return 1;
-	printf("/dev/nbd%d\n", index);
+	printf("%s\n", a.dev);
 	return fflush(stdout) ? 1 : 0;
 }
 
@@ -730,14 +887,15 @@ static void mount_usage(FILE *f)
 {
 	fprintf(f, "usage: s3root mount SOURCE DIR [-o OPTS]\n"
 		   "Attaches the object and mounts it read-only as EROFS on "
-		   "DIR.\n\n");
+		   "DIR (from the\ndm-verity device over it with -o "
+		   "s3root.verity=...).\n\n");
 	opts_print_help(f);
 }
 
 int cmd_mount(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
-	char dev[32], msg[256];
+	char msg[768];
 	int r = scan(argc, argv, &a, 2, "1", mount_usage), index;
 
 	if (r)
@@ -748,15 +906,14 @@ int cmd_mount(int argc, char **argv, char **envp)
 	}
 	if (do_attach(&a, envp, &index))
 		return 1;
-	snprintf(dev, sizeof(dev), "/dev/nbd%d", index);
-	if (mount(dev, a.dir, "erofs", MS_RDONLY, NULL)) {
+	if (mount(a.dev, a.dir, "erofs", MS_RDONLY, NULL)) {
 		r = errno;
-		err("mount %s on %s: %s", dev, a.dir, strerror(r));
-		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
-			err("detach %s: %s", dev, msg);
+		err("mount %s on %s: %s", a.dev, a.dir, strerror(r));
+		if (detach_index(index, msg, sizeof(msg)))
+			err("%s", msg);
 		return 1;
 	}
-	printf("%s on %s\n", dev, a.dir);
+	printf("%s on %s\n", a.dev, a.dir);
 	return 0;
 }
 
@@ -769,9 +926,8 @@ static void detach_usage(FILE *f)
 int cmd_detach(int argc, char **argv, char **envp)
 {
 	struct attach_args a = {0};
-	struct state st;
-	char msg[512];
-	int r = scan(argc, argv, &a, 1, "", detach_usage), index, i;
+	char msg[768];
+	int r = scan(argc, argv, &a, 1, "", detach_usage), index;
 
 	(void)envp;
 	if (r)
@@ -783,18 +939,10 @@ int cmd_detach(int argc, char **argv, char **envp)
 			err("detach: /dev/nbdN is required");
 		return 1;
 	}
-	r = read_state(index, &st);
-	if (kernel_disconnect(index, !r && st.use_ioctl, msg, sizeof(msg))) {
-		err("detach /dev/nbd%d: %s", index, msg);
+	if (detach_index(index, msg, sizeof(msg))) {
+		err("%s", msg);
 		return 1;
 	}
-	/* the server sees its sockets close and exits */
-	for (i = 0; !r && st.pid > 0 && i < 100 && !kill(st.pid, 0); i++)
-		usleep(50000);
-	if (!r && st.pid > 0 && !kill(st.pid, 0))
-		warn("the server of /dev/nbd%d (pid %d) is still running",
-		     index, st.pid);
-	remove_state(index);
 	return 0;
 }
 
@@ -813,9 +961,9 @@ int cmd_list(int argc, char **argv, char **envp)
 	struct kdev_status devs[256];
 	struct state st;
 	size_t n = 0, i;
-	char msg[512], figures[2048], *line, *next;
+	char msg[512], figures[2048], *line, *next, name[32], dm[32], uuid[160];
 	int r = scan(argc, argv, &a, 0, "45", list_usage), first = 1, alive,
-	    live;
+	    live, verity;
 
 	(void)envp;
 	if (r)
@@ -831,6 +979,8 @@ int cmd_list(int argc, char **argv, char **envp)
 			continue;
 		r = read_state(devs[i].index, &st);
 		alive = !r && st.pid > 0 && !kill(st.pid, 0);
+		dm_name_for(devs[i].index, name, sizeof(name));
+		verity = !dm_find(name, dm, sizeof(dm), uuid, sizeof(uuid));
 		live = a.verbose && alive &&
 		       !stats_fetch(devs[i].index, a.json, figures,
 				    sizeof(figures));
@@ -840,6 +990,11 @@ int cmd_list(int argc, char **argv, char **envp)
 			json_print_str(stdout, r ? "" : st.source);
 			printf(", \"pid\": %d, \"server\": \"%s\"",
 			       r ? 0 : st.pid, alive ? "running" : "gone");
+			if (verity)
+				printf(", \"verity\": \"%s\"", dm);
+			if (verity && tree_index(uuid) >= 0)
+				printf(", \"verity_tree\": \"/dev/nbd%d\"",
+				       tree_index(uuid));
 			if (live)
 				printf(", \"figures\": %s", figures);
 			printf("}");
@@ -847,6 +1002,12 @@ int cmd_list(int argc, char **argv, char **envp)
 			printf("/dev/nbd%d  %s  pid %d%s\n", devs[i].index,
 			       r ? "(not attached by s3root)" : st.source,
 			       r ? 0 : st.pid, alive ? "" : " (server gone)");
+			if (verity && tree_index(uuid) >= 0)
+				printf("    verity: %s (%s), tree on "
+				       "/dev/nbd%d\n",
+				       dm, name, tree_index(uuid));
+			else if (verity)
+				printf("    verity: %s (%s)\n", dm, name);
 			for (line = live ? figures : NULL; line && *line;
 			     line = next) {
 				next = strchr(line, '\n');

@@ -218,6 +218,13 @@ int cmd_serve(int argc, char **argv, char **envp)
 	}
 	if (setup_object(&o, source, envp, &src, &t, &c))
 		goto out;
+	/* a bad address or one in use is known before any network I/O;
+	 * clients that come early wait in the backlog */
+	lfd = listen_on(listen_spec, shown, sizeof(shown));
+	if (lfd < 0) {
+		creds_free(&c);
+		goto out;
+	}
 	if (!opts_num(&o, OPT_DEBUG))
 		log_set_level(LOG_INFO); /* a server says what it does */
 	r = object_open(&ob, &o, &src, &t, &c, envp, msg, sizeof(msg));
@@ -252,9 +259,6 @@ int cmd_serve(int argc, char **argv, char **envp)
 		err("serve: starting workers: %s", strerror(-r));
 		goto out;
 	}
-	lfd = listen_on(listen_spec, shown, sizeof(shown));
-	if (lfd < 0)
-		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	/* a client gone before accept must not block it: ppoll waits */
 	fcntl(lfd, F_SETFL, O_NONBLOCK);
@@ -316,8 +320,11 @@ int cmd_serve(int argc, char **argv, char **envp)
 	print_figures(cache);
 	exit(ret);
 out:
-	if (lfd >= 0)
+	if (lfd >= 0) {
 		close(lfd);
+		if (!strncmp(listen_spec, "unix:", 5))
+			unlink(listen_spec + 5);
+	}
 	nbd_pool_free(pool);
 	cache_free(cache);
 	object_close(ob);

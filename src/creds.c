@@ -223,6 +223,12 @@ int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 				    "AWS_ACCESS_KEY_ID and "
 				    "AWS_SECRET_ACCESS_KEY must be set "
 				    "together");
+		if (opts_isset(o, OPT_SESSION_TOKEN_FILE))
+			return fail(err, errlen,
+				    "s3.session_token_file: a session token "
+				    "goes with its keys (AWS_ACCESS_KEY_ID "
+				    "and AWS_SECRET_ACCESS_KEY, or "
+				    "s3.passwd_file)");
 		return 0; /* anonymous */
 	}
 	if (!cred_field_ok(ak, strlen(ak)) || !cred_field_ok(sk, strlen(sk)))

@@ -27,6 +27,7 @@
 
 #define CONF_DIR "/etc/s3root"
 #define MODULES_LIST CONF_DIR "/modules"
+#define MODULES_VERITY CONF_DIR "/modules.verity"
 #define NEWROOT "/sysroot"
 #define LOWER "/run/s3root/lower"
 #define OVERLAY "/run/s3root/overlay"
@@ -40,6 +41,7 @@ struct boot {
 	char nameservers[2][64];
 	int nns;
 	char list[8192]; /* our kernel command-line options, for attach */
+	int bad_verity;	 /* an s3root.verity word that was refused */
 };
 
 static void boot_word(void *arg, const char *w)
@@ -56,7 +58,14 @@ static void boot_word(void *arg, const char *w)
 
 static void boot_warn(void *arg, const char *msg)
 {
-	(void)arg;
+	struct boot *b = arg;
+
+	/* ignoring a bad root hash would boot unverified: never */
+	if (strstr(msg, "s3root.verity")) {
+		err("kernel command line: %s", msg);
+		b->bad_verity = 1;
+		return;
+	}
 	warn("kernel command line: %s (ignored)", msg);
 }
 
@@ -93,14 +102,14 @@ static void mount_basics(void)
 	}
 }
 
-/* The modules the builder listed, in dependency order. */
-static void load_modules(void)
+/* The modules the builder listed (in list), in dependency order. */
+static void load_modules(const char *list)
 {
 	char *buf, *line, *next;
 	size_t len;
 	int fd;
 
-	if (read_file(MODULES_LIST, 1 << 20, &buf, &len))
+	if (read_file(list, 1 << 20, &buf, &len))
 		return;
 	for (line = buf; line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -262,11 +271,10 @@ static void keep_tools(const char *self)
 	}
 }
 
-static int mount_root(int index, int overlay)
+static int mount_root(const char *dev, int overlay)
 {
-	char dev[32], opts[128];
+	char opts[128];
 
-	snprintf(dev, sizeof(dev), "/dev/nbd%d", index);
 	mkdir(NEWROOT, 0755);
 	if (!overlay) {
 		if (mount(dev, NEWROOT, "erofs", MS_RDONLY, NULL)) {
@@ -422,10 +430,10 @@ int cmd_init(int argc, char **argv, char **envp)
 {
 	struct boot b = {0};
 	struct opts o = {0};
-	char *cmdline = NULL, *conf, msg[512];
+	char *cmdline = NULL, *conf, msg[768], dev[32];
 	const char *init;
 	size_t len;
-	int index, onfail, overlay;
+	int index, onfail, overlay, bad_conf = 0;
 
 	/* what follows mounts over /dev and /run and ends in switch_root:
 	 * never on a running system */
@@ -447,8 +455,10 @@ int cmd_init(int argc, char **argv, char **envp)
 	info("s3root %s starting as /init", s3root_version);
 	if (!read_file(CONF_DIR "/s3root.conf", 256 * 1024, &conf, &len)) {
 		if (opts_parse_file(&o, conf, len, CONF_DIR "/s3root.conf", msg,
-				    sizeof(msg)))
+				    sizeof(msg))) {
 			err("%s", msg);
+			bad_conf = strstr(conf, "s3root.verity") != NULL;
+		}
 		free(conf);
 	}
 	if (read_file("/proc/cmdline", 64 * 1024, &cmdline, &len))
@@ -470,26 +480,37 @@ int cmd_init(int argc, char **argv, char **envp)
 		for (;;)
 			on_failure(onfail);
 	}
-	load_modules();
+	/* a root hash that was given and refused must stop the boot: going
+	 * on would mount the root unverified */
+	if (b.bad_verity || bad_conf) {
+		err("s3root.verity is set but not valid (see above): refusing "
+		    "to boot an unverified root");
+		for (;;)
+			on_failure(onfail);
+	}
+	load_modules(MODULES_LIST);
+	if (opts_isset(&o, OPT_VERITY))
+		load_modules(MODULES_VERITY);
 	fix_clock();
 	while (network(&b))
 		on_failure(onfail);
 	/* first: the root server follows its credentials there */
 	keep_tools(argv[0][0] == '/' ? argv[0] : "/init");
 	for (;;) {
-		if (attach_device(b.root, b.list, envp, 1, &index)) {
+		if (attach_device(b.root, b.list, envp, 1, &index, dev,
+				  sizeof(dev))) {
 			on_failure(onfail);
 			continue;
 		}
-		if (!mount_root(index, overlay))
+		if (!mount_root(dev, overlay))
 			break;
 		/* give the device back before trying again */
 		umount2(LOWER, MNT_DETACH);
-		if (kernel_disconnect(index, 0, msg, sizeof(msg)))
-			warn("detach /dev/nbd%d: %s", index, msg);
+		if (detach_device(index, msg, sizeof(msg)))
+			warn("%s", msg);
 		on_failure(onfail);
 	}
-	info("root=%s on /dev/nbd%d; starting %s", b.root, index, init);
+	info("root=%s on %s; starting %s", b.root, dev, init);
 	for (;;) {
 		switch_root(init);
 		on_failure(onfail);

@@ -22,6 +22,8 @@ static const struct {
 	{"list", cmd_list, "list attached devices"},
 	{"init", cmd_init, "the initramfs /init flow (automatic as PID 1)"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
+	{"verity-format", cmd_verity_format,
+	 "write the dm-verity hash tree of an image"},
 };
 
 static void usage(FILE *f)
@@ -32,7 +34,7 @@ static void usage(FILE *f)
 		   "Boots Linux from an EROFS image in S3 (root=s3:BUCKET/KEY)."
 		   "\n\nCommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n  --version  print the version\n");
 }
 

@@ -34,6 +34,7 @@ struct object {
 	struct http_client *http;
 	struct object_info info;
 	int weak_etag; /* pin by Last-Modified instead */
+	int opened;    /* the HEAD went through: the configuration is sound */
 
 	pthread_mutex_t lock; /* everything below */
 	struct s3_target t;
@@ -457,8 +458,38 @@ struct fetch {
 	uint64_t off, len; /* still to deliver */
 	object_sink sink;
 	void *arg;
-	int diagnose; /* only to learn why a HEAD failed: any 2xx will do */
+	int diagnose;	  /* only to learn why a HEAD failed: any 2xx will do */
+	int64_t deadline; /* now_ms() at which to give up, 0: io_timeout */
 };
+
+/*
+ * The answer must be the pinned version. If-Match should see to that, but
+ * a server or cache on the path that ignores it must not slip another
+ * version's bytes in: an answer naming another ETag or version is refused.
+ */
+static int check_version(struct object *ob, struct http_response *r,
+			 struct attempt *a)
+{
+	const char *etag = http_header(r, "etag");
+	const char *vid = http_header(r, "x-amz-version-id");
+
+	if (etag && ob->info.etag[0] && !ob->weak_etag &&
+	    strcmp(etag, ob->info.etag)) {
+		snprintf(a->why, sizeof(a->why),
+			 "%d answered with ETag %.80s, not the pinned %.80s: "
+			 "the object was replaced; refusing to mix versions",
+			 r->status, etag, ob->info.etag);
+		return A_FATAL;
+	}
+	if (vid && ob->info.version_id[0] && strcmp(vid, ob->info.version_id)) {
+		snprintf(a->why, sizeof(a->why),
+			 "%d answered with version %.80s, not the pinned "
+			 "%.80s; refusing to mix versions",
+			 r->status, vid, ob->info.version_id);
+		return A_FATAL;
+	}
+	return A_DONE;
+}
 
 /* Streams the body of a 206 (or a 200 whole object) into the sink. */
 static int take_body(struct object *ob, struct http_conn *c,
@@ -565,9 +596,12 @@ static int attempt(struct object *ob, const char *method, struct fetch *f,
 	e = http_conn_get(ob->http, &url, &c, err, sizeof(err));
 	if (e) {
 		snprintf(a->why, sizeof(a->why), "%s", err);
-		/* a certificate or configuration problem will not go away */
+		/* a certificate or configuration problem will not go away;
+		 * once the object was opened over TLS, a wrong certificate is
+		 * someone on the path (a portal, an attack): refuse it and
+		 * try again, as for an outage */
 		st = e == -EINVAL ? A_FATAL : A_RETRY;
-		if (e == -EPROTO && strstr(err, "certificate"))
+		if (e == -EPROTO && strstr(err, "certificate") && !ob->opened)
 			st = A_FATAL;
 		goto out;
 	}
@@ -595,7 +629,9 @@ static int attempt(struct object *ob, const char *method, struct fetch *f,
 	} else if (f && f->diagnose && r->status / 100 == 2) {
 		st = A_DONE;
 	} else if (f && (r->status == 206 || r->status == 200)) {
-		st = take_body(ob, c, r, f, a);
+		st = check_version(ob, r, a);
+		if (st == A_DONE)
+			st = take_body(ob, c, r, f, a);
 		reuse = st == A_DONE && r->status == 206;
 	} else {
 		st = on_error_status(ob, c, r, method, sent_at, fixed, a);
@@ -633,6 +669,9 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 	int fixed[3] = {0, 0, 0}, st;
 	unsigned again = 0, retries = 0;
 	struct attempt a;
+
+	if (f && f->deadline && (!limit || f->deadline - start < limit))
+		limit = f->deadline > start ? f->deadline - start : 1;
 
 	for (;;) {
 		memset(&a, 0, sizeof(a));
@@ -722,7 +761,7 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 	if (r && status >= 400 && status < 500 && status != 412) {
 		/* a HEAD answer has no body to say why: ask again with a GET
 		 * of one byte, whose error body names the cause */
-		struct fetch f = {0, 1, NULL, NULL, 1};
+		struct fetch f = {0, 1, NULL, NULL, 1, 0};
 		char why[1024];
 		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
 
@@ -737,6 +776,7 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 	}
 	if (r)
 		goto err_free;
+	ob->opened = 1;
 	snprintf(ob->info.region, sizeof(ob->info.region), "%s", ob->region);
 	*obp = ob;
 	return 0;
@@ -768,10 +808,11 @@ void object_stats(struct object *ob, struct object_stats *st)
 	pthread_mutex_unlock(&ob->lock);
 }
 
-int object_fetch(struct object *ob, uint64_t off, uint64_t len,
-		 object_sink sink, void *arg, char *err, size_t errlen)
+/* A GET of f's range, checked against the object's size. */
+static int fetch_until(struct object *ob, struct fetch *f, char *err,
+		       size_t errlen)
 {
-	struct fetch f = {off, len, sink, arg, 0};
+	uint64_t off = f->off, len = f->len;
 
 	if (off > ob->info.size || len > ob->info.size - off) {
 		snprintf(err, errlen,
@@ -782,7 +823,15 @@ int object_fetch(struct object *ob, uint64_t off, uint64_t len,
 	}
 	if (!len)
 		return 0;
-	return run(ob, "GET", &f, NULL, err, errlen);
+	return run(ob, "GET", f, NULL, err, errlen);
+}
+
+int object_fetch(struct object *ob, uint64_t off, uint64_t len,
+		 object_sink sink, void *arg, char *err, size_t errlen)
+{
+	struct fetch f = {off, len, sink, arg, 0, 0};
+
+	return fetch_until(ob, &f, err, errlen);
 }
 
 struct membuf {
@@ -799,9 +848,10 @@ static int to_memory(void *arg, const char *buf, size_t len)
 }
 
 int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
-		char *err, size_t errlen)
+		int64_t deadline_ms, char *err, size_t errlen)
 {
 	struct membuf m = {buf};
+	struct fetch f = {off, len, to_memory, &m, 0, deadline_ms};
 
-	return object_fetch(ob, off, len, to_memory, &m, err, errlen);
+	return fetch_until(ob, &f, err, errlen);
 }

@@ -50,8 +50,11 @@ void object_stats(struct object *ob, struct object_stats *st);
 typedef int (*object_sink)(void *arg, const char *buf, size_t len);
 int object_fetch(struct object *ob, uint64_t off, uint64_t len,
 		 object_sink sink, void *arg, char *err, size_t errlen);
-/* The same into a buffer. */
+/*
+ * The same into a buffer, giving up (-EIO) at deadline_ms on the
+ * CLOCK_MONOTONIC clock if that comes before s3.io_timeout (0: none).
+ */
 int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
-		char *err, size_t errlen);
+		int64_t deadline_ms, char *err, size_t errlen);
 
 #endif

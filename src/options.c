@@ -38,6 +38,8 @@ struct opt_def {
 static int check_url(const char *v, char *err, size_t errlen);
 static int check_region(const char *v, char *err, size_t errlen);
 static int check_resolve(const char *v, char *err, size_t errlen);
+static int check_roothash(const char *v, char *err, size_t errlen);
+static int check_source(const char *v, char *err, size_t errlen);
 
 static const struct opt_def opt_defs[OPT__COUNT] = {
 	[OPT_ENDPOINT] = {"s3.endpoint", KIND_STR, NULL, 0, 0, NULL, check_url,
@@ -110,6 +112,22 @@ static const struct opt_def opt_defs[OPT__COUNT] = {
 				  1000 * HOUR_MS, "120s", NULL,
 				  "kernel wait for a restarted server (attach "
 				  "--reattach) before failing reads"},
+	[OPT_VERITY] = {"s3root.verity", KIND_STR, NULL, 0, 0, NULL,
+			check_roothash,
+			"dm-verity root hash (64 hex digits): every block "
+			"read is verified"},
+	[OPT_VERITY_OFFSET] = {"s3root.verity_offset", KIND_SIZE, NULL, 4 * KIB,
+			       (1ULL << 50), NULL, NULL,
+			       "where the hash tree's superblock is in the "
+			       "object (verity-format --appended)"},
+	[OPT_VERITY_OBJECT] = {"s3root.verity_object", KIND_STR, NULL, 0, 0,
+			       NULL, check_source,
+			       "the hash tree in an object of its own "
+			       "(verity-format --output; a SOURCE)"},
+	[OPT_VERITY_ONERROR] = {"s3root.verity_onerror", KIND_ENUM,
+				"eio|panic|restart", 0, 0, "eio", NULL,
+				"a block that fails verification: a read "
+				"error, a kernel panic or a reboot"},
 	[OPT_DEBUG] = {"s3root.debug", KIND_BOOL, NULL, 0, 1, "0", NULL,
 		       "verbose logging"},
 };
@@ -156,6 +174,34 @@ static int check_resolve(const char *v, char *err, size_t errlen)
 	if (inet_pton(AF_INET, addr, bin) != 1 &&
 	    inet_pton(AF_INET6, addr, bin) != 1)
 		return fail(err, errlen, "'%s' is not an IP address", addr);
+	return 0;
+}
+
+/* A SHA-256 root hash: 64 hex digits (veritysetup prints lower case). */
+static int check_roothash(const char *v, char *err, size_t errlen)
+{
+	size_t n = strspn(v, "0123456789abcdefABCDEF");
+
+	if (v[n])
+		return fail(err, errlen,
+			    "'%c' is not a hex digit (a root hash is 64 of "
+			    "them)",
+			    v[n]);
+	if (n != 64)
+		return fail(err, errlen,
+			    "%zu hex digits (a SHA-256 root hash has 64)", n);
+	return 0;
+}
+
+static int check_source(const char *v, char *err, size_t errlen)
+{
+	struct source src;
+	char why[200];
+
+	if (source_parse(v, &src, why, sizeof(why)))
+		return fail(err, errlen,
+			    "not s3://BUCKET/KEY, BUCKET/KEY or an http(s) "
+			    "URL");
 	return 0;
 }
 
@@ -414,6 +460,11 @@ static char *trim(char *s, char *end)
 	return s;
 }
 
+static int is_ours(const char *word)
+{
+	return !strncmp(word, "s3.", 3) || !strncmp(word, "s3root.", 7);
+}
+
 int opts_parse_file(struct opts *o, const char *text, size_t len,
 		    const char *name, char *err, size_t errlen)
 {
@@ -440,13 +491,14 @@ int opts_parse_file(struct opts *o, const char *text, size_t len,
 		if (!*line || *line == '#')
 			continue;
 		eq = strchr(line, '=');
-		if (!eq) {
+		if (!eq && !is_ours(line)) {
 			r = fail(err, errlen, "%s:%d: expected 'key = value'",
 				 name, lineno);
 			break;
 		}
-		key = trim(line, eq);
-		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		/* a bare option name, as in -o: a switch turned on */
+		key = eq ? trim(line, eq) : line;
+		val = eq ? trim(eq + 1, eq + 1 + strlen(eq + 1)) : NULL;
 		if (opts_set(o, key, val, OPT_SRC_CONFIG, why, sizeof(why))) {
 			r = fail(err, errlen, "%s:%d: %s", name, lineno, why);
 			break;
@@ -454,11 +506,6 @@ int opts_parse_file(struct opts *o, const char *text, size_t len,
 	}
 	free(buf);
 	return r;
-}
-
-static int is_ours(const char *word)
-{
-	return !strncmp(word, "s3.", 3) || !strncmp(word, "s3root.", 7);
 }
 
 int opts_parse_kcmdline(struct opts *o, const char *line,
@@ -555,6 +602,32 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 		if (opts_set(o, "s3.endpoint", buf, OPT_SRC_NONE, err, errlen))
 			return -EINVAL;
 	}
+	/* the tree's place must be known, one way; a place alone would
+	 * verify nothing */
+	if (o->v[OPT_VERITY_OFFSET].str && !o->v[OPT_VERITY].str)
+		return fail(err, errlen,
+			    "s3root.verity_offset without s3root.verity (the "
+			    "root hash) verifies nothing");
+	if (o->v[OPT_VERITY_OBJECT].str && !o->v[OPT_VERITY].str)
+		return fail(err, errlen,
+			    "s3root.verity_object without s3root.verity (the "
+			    "root hash) verifies nothing");
+	if (o->v[OPT_VERITY_OFFSET].str && o->v[OPT_VERITY_OBJECT].str)
+		return fail(err, errlen,
+			    "s3root.verity_offset (a tree appended to the "
+			    "image) and s3root.verity_object (a tree of its "
+			    "own) conflict: give one");
+	if (o->v[OPT_VERITY].str && !o->v[OPT_VERITY_OFFSET].str &&
+	    !o->v[OPT_VERITY_OBJECT].str)
+		return fail(err, errlen,
+			    "s3root.verity needs s3root.verity_offset (the "
+			    "hash offset verity-format printed) or "
+			    "s3root.verity_object (the tree's object)");
+	if (o->v[OPT_VERITY_OFFSET].str && o->v[OPT_VERITY_OFFSET].num % 4096)
+		return fail(err, errlen,
+			    "s3root.verity_offset=%s: not a multiple of 4096 "
+			    "(the hash block size)",
+			    o->v[OPT_VERITY_OFFSET].str);
 	if (!o->v[OPT_URLSTYLE].str) {
 		url_parse(opts_str(o, OPT_ENDPOINT), &u);
 		if (opts_set(o, "s3.urlstyle", u.host_is_ip ? "path" : "vhost",

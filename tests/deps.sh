@@ -22,6 +22,8 @@ pkgs=(
 	ceph-mon ceph-osd ceph-common radosgw nginx-light openssl curl
 	# NBD clients and an EROFS image builder
 	libnbd-bin python3-libnbd fio erofs-utils
+	# dm-verity: veritysetup, to check verity-format's trees against
+	cryptsetup-bin
 	# the VM tests: qemu (TCG), a busybox initramfs, Debian's kernel (fetched
 	# with apt-get download into build/vm-cache)
 	qemu-system-x86 busybox-static cpio kmod
@@ -31,6 +33,8 @@ pkgs=(
 	# make bench (bench/): the peers (nbdkit's curl plugin and filters are
 	# in nbdkit itself) and the chart
 	nbdkit gnuplot-nox
+	# make valgrind (tests/sh/soak.sh --valgrind)
+	valgrind
 	# the cross builds' unit tests under qemu-user, and make check-cross's
 	# arm64 VM (its kernel and busybox are fetched with apt-get download)
 	qemu-user-static qemu-system-arm

@@ -88,7 +88,9 @@ wait_for() {
 # listens. Sets serve_pid.
 serve_pid=
 serve_start() {
-	rm -f "$T/s.sock"
+	# the log of the last serve goes first: the shell truncates it only
+	# in the child, and its "listening" line must not be taken for ours
+	rm -f "$T/s.sock" "$T/serve.log"
 	"$S3ROOT" serve "$1" --listen "unix:$T/s.sock" ${2:+-o "$2"} \
 		2>"$T/serve.log" &
 	serve_pid=$!

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # s3root get/stat through tests/servers/faultproxy.py in front of a real Ceph
-# RGW: 5xx bursts, a region redirect, connections reset or stalled mid-answer,
-# a wrong Content-Range and a 200 for a ranged GET must all end in the exact
-# bytes (after a retry warning where one was needed); endless 503s and a
-# replaced object must fail with their message. Each case has its own proxy,
+# RGW: 5xx bursts, a region redirect, connections reset (before the answer or
+# mid-body), stalled or cut short, a wrong Content-Range, a 200 for a ranged
+# GET and a server clock an hour ahead must all end in the exact bytes (after
+# a retry warning where one was needed); endless 503s, a replaced object and
+# another version's bytes must fail with their message. Each case has its own proxy,
 # whose log must show that the fault struck: no case can pass vacuously.
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd
 requires_py botocore
 . "$TOP/tests/servers/rgw.sh"
+. "$TOP/tests/servers/faultproxy.sh"
 
 at_exit "rgw_stop $T/rgw"
 rgw_start "$T/rgw" >/dev/null
@@ -26,42 +28,7 @@ head -c $size /dev/urandom >"$T/obj"
 s3ctl mb bkt >/dev/null
 s3ctl put bkt obj "$T/obj" >/dev/null
 
-# proxy_kill PID: stop a proxy of this test left running (cleanup path).
-proxy_kill() {
-	grep -qaF "$T/" "/proc/$1/cmdline" 2>/dev/null && kill "$1"
-}
-
-# proxy_start NAME RULE...: a fresh proxy with these rules; sets $ep (the
-# s3.endpoint option), $plog (its log) and $proxy_pid.
-proxy_start() {
-	local name=$1 r args=()
-	shift
-	for r; do args+=(--fault "$r"); done
-	"$PY3" "$TOP/tests/servers/faultproxy.py" --upstream "$RGW_ENDPOINT" \
-		--port-file "$T/$name.port" --log "$T/$name.log" --seed 1 \
-		${args[@]+"${args[@]}"} >/dev/null 2>"$T/$name.proxy-err" &
-	proxy_pid=$!
-	at_exit "proxy_kill $proxy_pid"
-	wait_for 10 test -s "$T/$name.port" ||
-		fail "$name: no proxy: $(cat "$T/$name.proxy-err")"
-	ep="s3.endpoint=http://127.0.0.1:$(cat "$T/$name.port")"
-	plog=$T/$name.log
-}
-
-# proxy_stop: SIGTERM must stop it cleanly, even with a handler asleep.
-proxy_stop() {
-	local rc=0
-	kill "$proxy_pid"
-	wait "$proxy_pid" || rc=$?
-	[ $rc -eq 0 ] || fail "the proxy exited with $rc on SIGTERM"
-}
-
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-
-# requests ERE: how many requests have a line matching ERE in $plog
-requests() {
-	grep -E "^#[0-9]+ .*($1)" "$plog" | grep -o '^#[0-9]*' | sort -u | wc -l
-}
 
 # recover NAME OPTS LOGPAT WARNPAT RULE...: get through a proxy with RULEs
 # and -o OPTS. The file must be the object, the proxy's log must match LOGPAT
@@ -128,16 +95,29 @@ grep -q '^#4 ' "$plog" && fail "full-200: a request too many"
 # the HEAD (a new connection), of the first GET (a kept one), and in the
 # middle of a body; 1 s of silence must only be waited for
 rt=,s3.request_timeout=2
-recover stall-head "$rt" '^#1 .* HEAD /bkt/obj: stalling 4s' \
+recover stall-head "$rt" '^#1 .* HEAD /bkt/obj range=-: stalling 4s' \
 	"HEAD s3://bkt/obj: .*timed out; retrying" stall:4:1
 # a timeout on a kept connection is a failure like any other (not taken
 # for a connection the server closed while it was idle)
-recover stall-get "$rt" '^#2 .* GET /bkt/obj: stalling 4s' \
+recover stall-get "$rt" '^#2 .* GET /bkt/obj range=.*: stalling 4s' \
 	"$G: .*timed out; retrying" stall:4:2-2
-recover stall-body "$rt" '^#2 .* GET /bkt/obj: stalling 4s' \
+recover stall-body "$rt" '^#2 .* GET /bkt/obj range=.*: stalling 4s' \
 	"$G: body: .*timed out; retrying" stall-body:4:1
 recover stall-1s "$rt" '^#2 .* GET .*fault=stall status=206' "" stall:1:2-2
 grep -q '^#4 ' "$plog" && fail "stall-1s: retried a request that was answered"
+
+# a reset before any answer, on a new connection (a reset on a kept one is
+# taken for a connection the server closed while idle: reconnect at once)
+recover reset "" '^#1 .* HEAD .*fault=reset status=reset' \
+	"HEAD s3://bkt/obj: .*; retrying" reset:1
+# a body that ends early with a clean close
+recover truncate "" '^#3 .* GET .*-4194303 fault=truncate' \
+	"$G: body: connection closed inside the body; retrying" truncate:2
+# a server clock an hour ahead: learnt from its Date, every request after
+# signed for it (the proxy re-signs those for the real time)
+recover skew "" '^#1 .* HEAD .*fault=skew-403 status=403' \
+	"clock is off by \+3600 s from the server's" skew:3600:all
+[ "$(requests 'fault=skew-403')" -eq 1 ] || fail "skew: learnt more than once"
 
 # faults at random (25 GETs of 256 KiB)
 recover random ",s3.chunk=4K" 'fault=(503|500|reset-body|bad-range)' \
@@ -165,6 +145,17 @@ proxy_stop
 	fail "endless 503: too few attempts: $(cat "$plog")"
 ls "$T"/never* >/dev/null 2>&1 && fail "endless 503: left a file"
 echo "endless 503 failed in $ms ms: $(grep -o 'gave up.*' "$T/err")"
+
+# another version's bytes from a server that ignored If-Match
+proxy_start etag-change etag-change:1
+expect_fail "GET s3://bkt/obj: 206 answered with ETag \"0123456789abcdef.*, not the pinned \"" \
+	"$S3ROOT" get s3://bkt/obj -o "$ep,s3.chunk=64K" --output "$T/never"
+# the proxy logs the request once its handler notices the client left
+wait_for 10 grep -q '^#2 .* GET .*fault=etag-change.* status=206' "$plog" ||
+	fail "etag-change: did not strike: $(cat "$plog")"
+proxy_stop
+ls "$T"/never* >/dev/null 2>&1 && fail "etag-change: left a file"
+echo "another version refused: $(grep -o 'answered.*' "$T/err" | head -c 70)..."
 
 # a 412 on a ranged GET: the object was replaced, never mix versions
 proxy_start etag etag:1

@@ -7,6 +7,9 @@
 #include "src/s3root.h"
 #include "tests/unit/unit.h"
 
+/* 63 of a root hash's 64 hex digits */
+#define HASH63 "67a8c49b3cf249ddcdd870c798cc0cb86e35178235c7ae4cfffe6fce3d26a63"
+
 static void test_list_and_kinds(void)
 {
 	struct opts o = {0};
@@ -171,6 +174,11 @@ static void test_config_errors(void)
 				  err, sizeof(err)),
 		  -EINVAL);
 	CHECK_STR(err, "f.conf:2: expected 'key = value'");
+	/* a bare switch, as in -o */
+	CHECK_INT(opts_parse_file(&o, "# x\n  s3.insecure \n", 19, "f.conf",
+				  err, sizeof(err)),
+		  0);
+	CHECK_INT((int)opts_num(&o, OPT_INSECURE), 1);
 	CHECK_INT(opts_parse_file(&o, "\n\ns3.bogus = 1\n", 15, "f.conf", err,
 				  sizeof(err)),
 		  -EINVAL);
@@ -300,8 +308,68 @@ static const struct {
 	 "unknown option 's3.bogus'|s3.sig=5: expected one of 2|4|"
 	 "s3root.nbd=nl: expected one of netlink|ioctl|",
 	 0},
+	{"s3root.verity=00ff",
+	 "s3root.verity=00ff: 4 hex digits (a SHA-256 root hash has 64)|", 0},
+	{"s3root.verity=" HASH63 "g",
+	 "s3root.verity=" HASH63 "g: 'g' is not a hex digit (a root hash is 64 "
+	 "of them)|",
+	 0},
+	{"s3root.verity_offset=4K+1",
+	 "s3root.verity_offset=4K+1: expected a size (bytes, or with K, M or "
+	 "G)|",
+	 0},
+	{"s3root.verity_onerror=ignore",
+	 "s3root.verity_onerror=ignore: expected one of eio|panic|restart|", 0},
 	{"S3.REGION=x =s3.region s3region=x \"\" \t\n", "", 0},
 };
+
+/* the verity options: alone they are fine, together they must agree */
+static void test_verity_options(void)
+{
+	static const struct {
+		const char *list, *err;
+	} cases[] = {
+		{"s3root.verity=" HASH63 "a,s3root.verity_offset=8K", ""},
+		{"s3root.verity=" HASH63 "a",
+		 "s3root.verity needs s3root.verity_offset (the hash offset "
+		 "verity-format printed) or s3root.verity_object (the tree's "
+		 "object)"},
+		{"s3root.verity=" HASH63 "a,s3root.verity_object=s3://b/k.v",
+		 ""},
+		{"s3root.verity_object=s3://b/k.v",
+		 "s3root.verity_object without s3root.verity (the root hash) "
+		 "verifies nothing"},
+		{"s3root.verity=" HASH63 "a,s3root.verity_object=b/k.v,"
+		 "s3root.verity_offset=4K",
+		 "s3root.verity_offset (a tree appended to the image) and "
+		 "s3root.verity_object (a tree of its own) conflict: give one"},
+		{"s3root.verity_offset=8K",
+		 "s3root.verity_offset without s3root.verity (the root hash) "
+		 "verifies nothing"},
+		{"s3root.verity=" HASH63 "a,s3root.verity_offset=5000",
+		 "s3root.verity_offset=5000: not a multiple of 4096 (the hash "
+		 "block size)"},
+	};
+	struct opts o = {0};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		CHECK_INT(opts_parse_list(&o, cases[i].list, OPT_SRC_ARG, err,
+					  sizeof(err)),
+			  0);
+		CHECK_INT(opts_finish(&o, err, sizeof(err)),
+			  cases[i].err[0] ? -EINVAL : 0);
+		CHECK_STR(err, cases[i].err);
+		opts_free(&o);
+	}
+	CHECK_INT(opts_parse_list(&o, "s3root.verity_onerror=restart",
+				  OPT_SRC_ARG, err, sizeof(err)),
+		  0);
+	CHECK_INT(opts_num(&o, OPT_VERITY_ONERROR), VERITY_RESTART);
+	opts_free(&o);
+}
 
 static void test_hostile_kcmdline(void)
 {
@@ -377,6 +445,7 @@ static const struct unit_test tests[] = {
 	{"options_kernel_cmdline", test_kernel_cmdline},
 	{"options_to_list", test_to_list},
 	{"options_hostile_kcmdline", test_hostile_kcmdline},
+	{"options_verity", test_verity_options},
 };
 
 UNIT_SUITE(options, tests);

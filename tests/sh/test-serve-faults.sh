@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# The fault matrix: s3root serve in front of tests/servers/faultproxy.py in
+# front of the suite's RGW, read by libnbd with 32 reads in flight, every
+# byte checked against the object (tests/sh/nbd_check.py). Each fault must
+# either be ridden out (right bytes, and serve's exit figures show the
+# retries) or end in a clear error with no wrong byte: 5xx bursts, resets
+# before and inside an answer, stalls, short bodies, a wrong Content-Range, a
+# 200 for a range, a skewed server clock, a wrong TLS certificate, another
+# version's bytes, a real replacement of the object (unversioned: EIO;
+# versioned: the pinned version goes on), a 30 s outage in hard mode and an
+# outage past s3.io_timeout (EIO, then the device recovers). The recovery
+# times come from the proxy's log: from the start of each struck request to
+# the end of the request that delivered the same bytes.
+set -eu
+. "$(dirname "$0")/functions.sh"
+requires radosgw ceph-mon ceph-osd nginx openssl
+requires_py botocore nbd
+. "$TOP/tests/servers/rgw.sh"
+. "$TOP/tests/servers/nginx-tls.sh"
+. "$TOP/tests/servers/faultproxy.sh"
+
+at_exit "rgw_stop $T/rgw"
+rgw_start "$T/rgw" >/dev/null
+at_exit "tls_stop $T/tls"
+tls_start "$T/tls" >/dev/null # its certificates, for the TLS proxy
+
+export S3ROOT_CONFIG=/dev/null
+# the proxy re-signs with the secret for full-200 and skew
+export AWS_ACCESS_KEY_ID=$RGW_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_SECRET
+unset AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
+
+size=$((8 << 20))
+head -c $size /dev/urandom >"$T/img"
+head -c $size /dev/urandom >"$T/img2"
+s3ctl mb bkt >/dev/null
+s3ctl put bkt img "$T/img" >/dev/null
+uri="nbd+unix:///?socket=$T/s.sock"
+# 64 KiB chunks in a 1 MiB cache: hundreds of GETs, most reads miss
+base="s3.chunk=64K,s3.cache=1M,s3.request_timeout=2s"
+reads=${FAULT_READS:-300}
+
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+
+# figure NAME: from the figures serve printed at exit (serve_stop)
+#   retries, requests (attempts, the HEAD included)
+figure() {
+	case $1 in
+	retries) sed -n 's/^fetched: .* requests, \([0-9]*\) retries$/\1/p' ;;
+	requests) sed -n 's/^fetched: .* in \([0-9]*\) requests, .*/\1/p' ;;
+	esac <"$T/serve.log" | tail -n 1
+}
+
+# recovery: "median/max ms" from the start of each struck request in $plog
+# (refused versions and whole-object 200s, which are used, aside) to the end of the first later one that delivered
+# the same bytes (a range ending at the same byte: a retry asks only for
+# what is missing)
+recovery() {
+	"$PY3" - "$plog" <<'EOF'
+import re, statistics, sys
+line = re.compile(r"^#(\d+) \+([\d.]+)s conn=\d+ (\w+) \S+ range=(\S+) "
+                  r"fault=(.*) status=(\S+) start=\+([\d.]+)s$")
+stall = re.compile(r"^#(\d+) \+([\d.]+)s conn=\d+ (\w+) \S+ range=(\S+): "
+                   r"stalling")
+struck, done = {}, []
+for text in open(sys.argv[1]):
+    m = line.match(text)
+    if m:
+        seq, end, method, rng, fault, status, start = m.groups()
+        if status in ("200", "206") and fault.startswith(
+                ("pass", "full-200", "skew-resigned")):
+            done.append((method, rng.rpartition("-")[2], float(start),
+                         float(end)))
+        if not fault.startswith(("pass", "skew-resigned", "etag-change",
+                                 "full-200")):  # used as they are
+            struck[seq] = (method, rng.rpartition("-")[2], float(start))
+        continue
+    m = stall.match(text)  # logged as it begins: the end may never be
+    if m:
+        seq, start, method, rng = m.groups()
+        struck[seq] = (method, rng.rpartition("-")[2], float(start))
+times = []
+for method, last, start in struck.values():
+    ends = [e for m2, l2, s2, e in done
+            if m2 == method and l2 == last and s2 > start]
+    if ends:
+        times.append((min(ends) - start) * 1000)
+print("%d/%d ms" % (statistics.median(times), max(times)) if times else "-")
+EOF
+}
+
+# check NAME OPTS MAX_FAILED: nbd_check.py's reads against serve; sets ms
+check() {
+	local t0
+	t0=$(now_ms)
+	"$PY3" "$TOP/tests/sh/nbd_check.py" "$uri" "$T/img" "$reads" \
+		"${SEED:-1}" "$3" >"$T/$1.check" 2>&1 ||
+		fail "$1 ($2): $(cat "$T/$1.check"; tail -n 20 "$T/serve.log")"
+	ms=$(($(now_ms) - t0))
+}
+
+# row NAME WHAT: one line of the matrix (attempts: serve's HTTP requests,
+# the HEAD and reads around a full cache included; struck: by the proxy)
+row() {
+	printf '%-12s %6d ms %4d attempts %3d struck %3d retries  %-11s %s\n' \
+		"$1" "$ms" "$(figure requests)" \
+		"$(($(requests 'stalling|fault=(stall|skew-403|[^ps])') +
+			$(grep -c '^#- .*fault=wrong-cert' "$plog")))" \
+		"$(figure retries)" \
+		"$(recovery)" "$2"
+}
+
+# ride NAME OPTS LOGPAT SERVEPAT RULE...: serve through a proxy with RULEs;
+# all reads right, the proxy's log matches LOGPAT (the fault struck) and
+# serve's log SERVEPAT ("retries": its figures count retries; "" neither)
+ride() {
+	local name=$1 opts=$2 logpat=$3 servepat=$4
+	shift 4
+	proxy_start "$name" "$@"
+	serve_start s3://bkt/img "$ep,$base$opts"
+	check "$name" "$*" 0
+	serve_stop
+	proxy_stop
+	grep -Eq -- "$logpat" "$plog" ||
+		fail "$name: no /$logpat/ in the proxy's log"
+	case $servepat in
+	"") ;;
+	retries) [ "$(figure retries)" -gt 0 ] ||
+		fail "$name: no retries in the figures: $(cat "$T/serve.log")" ;;
+	*) grep -Eq -- "$servepat" "$T/serve.log" ||
+		fail "$name: serve's log lacks /$servepat/: $(cat "$T/serve.log")" ;;
+	esac
+	row "$name" "$*"
+}
+
+echo "case            time   attempts    struck     retries  recovery    faults"
+ride pass "" 'fault=pass status=206' ""
+[ "$(figure retries)" -eq 0 ] || fail "pass: retries without faults"
+ride 503 "" 'fault=503 status=503' retries 503:10%
+ride 5xx "" 'fault=500 .*|fault=502 .*|fault=504 ' retries \
+	500:5% 502:5% 504:5%
+# a reset on a kept connection is taken for one the server closed while
+# idle: a new connection at once, not a retry; the attempts show it
+ride reset "" 'fault=reset status=reset' "" reset:8%
+[ "$(figure requests)" -gt "$(requests 'status=20')" ] ||
+	fail "reset: no request was made again"
+ride reset-body "" 'fault=reset-body' retries reset-body:8%
+ride truncate "" 'fault=truncate' retries truncate:8%
+ride stall "" 'stalling 5s' retries stall:5:3%
+ride stall-body "" 'stalling 5s' retries stall-body:5:3%
+ride bad-range "" 'fault=bad-range status=206' retries bad-range:8%
+# a 200 with the whole object is used as it is
+ride full-200 "" 'fault=full-200 status=200' "" full-200:3%
+ride skew "" 'fault=skew-403' "clock is off by \+3600 s" skew:3600:all
+[ "$(requests 'fault=skew-403')" -le 2 ] ||
+	fail "skew: refused again after the clock was learnt"
+ride random "" 'fault=(503|reset-body|truncate|bad-range|stall)' retries \
+	503:5% 500:2% reset:3% reset-body:3% truncate:3% stall:3:1% \
+	stall-body:3:1% bad-range:3% full-200:1%
+
+# TLS: handshakes 3 to 6 (while 16 connections open) meet a certificate for
+# another name: refused, and tried again; as the first handshake, at start,
+# it is a clear error
+tls="$base,s3.resolve=$TLS_HOST:127.0.0.1,s3.ca=$TLS_CA,s3.urlstyle=path"
+proxy_opts=(--tls "$TLS_DIR/server.pem:$TLS_DIR/server.key"
+	--bad-cert "$TLS_DIR/badname.pem:$TLS_DIR/badname.key")
+proxy_start wrong-cert wrong-cert:3-6
+serve_start s3://bkt/img "s3.endpoint=https://$TLS_HOST:$proxy_port,$tls"
+check wrong-cert "" 0
+serve_stop
+proxy_stop
+[ "$(grep -c 'TLS fault=wrong-cert' "$plog")" -eq 4 ] ||
+	fail "wrong-cert: $(grep TLS "$plog")"
+grep -q 'certificate name mismatch.*; retrying' "$T/serve.log" ||
+	fail "wrong-cert: no retry warning: $(cat "$T/serve.log")"
+row wrong-cert "wrong-cert:3-6 (handshakes)"
+proxy_start wrong-cert-1 wrong-cert:1
+expect_fail "certificate name mismatch" "$S3ROOT" serve s3://bkt/img \
+	--listen "unix:$T/never.sock" \
+	-o "s3.endpoint=https://$TLS_HOST:$proxy_port,$tls"
+proxy_stop
+proxy_opts=()
+echo "wrong-cert:1 at start: $(grep -o 'certificate name mismatch.*' "$T/err")"
+
+# another version's bytes (a server ignoring If-Match): refused, EIO
+proxy_start etag-change etag-change:20-21
+serve_start s3://bkt/img "$ep,$base"
+check etag-change "" "$reads"
+serve_stop
+proxy_stop
+grep -q 'answered with ETag "0123456789abcdef.*not the pinned' \
+	"$T/serve.log" || fail "etag-change: $(cat "$T/serve.log")"
+failed=$(grep -o '[0-9]* failed$' "$T/etag-change.check" | cut -d' ' -f1)
+[ "$failed" -ge 1 ] || fail "etag-change: no read failed"
+row etag-change "etag-change:20-21: $failed reads EIO, 0 wrong"
+
+# the object really replaced under a running server: unversioned, each read
+# that needs the network fails with the 412 (never the new bytes); versioned,
+# the pinned version goes on
+serve_start s3://bkt/img "s3.endpoint=$RGW_ENDPOINT,$base"
+"$PY3" "$TOP/tests/sh/nbd_check.py" "$uri" "$T/img" 50 2 >/dev/null ||
+	fail "replaced: before"
+s3ctl put bkt img "$T/img2" >/dev/null
+ms=0 plog=/dev/null
+check replaced "" "$reads"
+serve_stop
+grep -q '412: the object was replaced since it was opened' "$T/serve.log" ||
+	fail "replaced: no 412: $(tail -n 5 "$T/serve.log")"
+failed=$(grep -o '[0-9]* failed$' "$T/replaced.check" | cut -d' ' -f1)
+[ "$failed" -ge 1 ] || fail "replaced: no read failed"
+row replaced "unversioned, replaced: $failed reads EIO, 0 wrong"
+s3ctl mb vbkt >/dev/null
+s3ctl versioning vbkt on >/dev/null
+s3ctl put vbkt img "$T/img" >/dev/null
+serve_start s3://vbkt/img "s3.endpoint=$RGW_ENDPOINT,$base"
+s3ctl put vbkt img "$T/img2" >/dev/null
+check versioned "" 0
+serve_stop
+row versioned "versioned, replaced: the pinned version, 0 failed"
+s3ctl put bkt img "$T/img" >/dev/null # the object the cases below read
+
+# a 30 s outage (the proxy stopped, then started again on its port): hard
+# mode waits, and every read completes with the right bytes
+proxy_start outage
+serve_start s3://bkt/img "$ep,$base"
+port=$proxy_port
+proxy_stop
+t0=$(now_ms)
+"$PY3" "$TOP/tests/sh/nbd_check.py" "$uri" "$T/img" "$reads" 3 \
+	>"$T/outage.check" 2>&1 &
+reader=$!
+sleep 30
+proxy_opts=(--port "$port")
+proxy_start outage-after
+proxy_opts=()
+back=$(now_ms)
+wait $reader || fail "outage: $(cat "$T/outage.check")"
+ms=$(($(now_ms) - t0))
+serve_stop
+proxy_stop
+[ "$(figure retries)" -gt 0 ] || fail "outage: no retries"
+grep -q "$reads random reads.* 0 wrong, 0 failed" "$T/outage.check" ||
+	fail "outage: $(cat "$T/outage.check")"
+[ $ms -ge 30000 ] || fail "outage: the reads did not wait ($ms ms)"
+row outage-30s "hard mode: reads done $(($(now_ms) - back)) ms after the server came back"
+
+# s3.io_timeout=3s: an outage fails the reads with EIO after 3 s; when the
+# server is back the same device reads right again
+proxy_start soft
+serve_start s3://bkt/img "$ep,$base,s3.io_timeout=3s"
+port=$proxy_port
+proxy_stop
+t0=$(now_ms)
+"$PY3" "$TOP/tests/sh/nbd_check.py" "$uri" "$T/img" 64 4 64 \
+	>"$T/soft.check" 2>&1 || fail "soft: $(cat "$T/soft.check")"
+ms=$(($(now_ms) - t0))
+failed=$(grep -o '[0-9]* failed$' "$T/soft.check" | cut -d' ' -f1)
+[ "$failed" -ge 1 ] || fail "soft: no read failed: $(cat "$T/soft.check")"
+# a read fails s3.io_timeout after it arrived (its wait for a worker
+# included)
+slowest=$(sed -n 's/.*(slowest \([0-9.]*\) s).*/\1/p' "$T/soft.check")
+awk -v s="$slowest" 'BEGIN { exit !(s >= 2.9 && s < 5) }' ||
+	fail "soft: the slowest read took $slowest s: $(cat "$T/soft.check")"
+grep -q 'gave up after .*s3.io_timeout' "$T/serve.log" ||
+	fail "soft: $(tail -n 5 "$T/serve.log")"
+proxy_opts=(--port "$port")
+proxy_start soft-after
+proxy_opts=()
+check soft-after "" 0
+serve_stop
+proxy_stop
+row io_timeout "outage: $failed of 64 reads EIO, each within $slowest s; then all right"

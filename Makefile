@@ -26,6 +26,14 @@
 #                        and dracut with the hook and module (minutes; not
 #                        part of check)
 #   make deps            install the Debian packages the build and tests need
+#   make ARCH=arm64      build-arm64/s3root, a cross build (arm64, armhf;
+#                        riscv64 with CROSS_COMPILE= and BEARSSL_DIR=): Debian's
+#                        musl-dev:ARCH and libbearssl-dev:ARCH (make deps
+#                        ARCH=...); `make ARCH=... check` runs its unit tests
+#                        under qemu-user
+#   make check-cross     the armhf unit tests under qemu-user, the arm64 build
+#                        booted from S3 in qemu-system-aarch64
+#   CROSS_COMPILE=PFX    a board toolchain (Buildroot, Yocto; musl) for ARCH=
 #   BEARSSL_DIR=DIR      link BearSSL from a source tree instead of Debian's
 #   MBEDTLS_DIR=DIR      build mbedTLS 2.28 from this source tree instead
 #   V=1                  show the commands
@@ -54,8 +62,55 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
 	-fno-common
 CSTD := -std=gnu11 -D_GNU_SOURCE
-# Each TLS backend builds in its own directories, so both builds coexist.
+# Each TLS backend and each ARCH builds in its own directories, so all the
+# builds coexist.
 TLS_SUFFIX := $(if $(filter mbedtls,$(TLS)),-mbedtls)
+
+# Cross builds. ARCH_GNU is Debian's multiarch triplet (libbearssl.a and the
+# cross binutils), ARCH_MUSL the musl-dev:ARCH compiler wrapper around
+# Debian's cross gcc, ARCH_QEMU the qemu-user runner for the unit tests.
+ARCH ?=
+ifeq ($(ARCH),)
+ifeq ($(origin CROSS_COMPILE),command line)
+$(error CROSS_COMPILE needs ARCH= (arm64, armhf or riscv64))
+endif
+else ifeq ($(ARCH),arm64)
+ARCH_GNU := aarch64-linux-gnu
+ARCH_MUSL := aarch64-linux-musl
+ARCH_QEMU := qemu-aarch64-static
+else ifeq ($(ARCH),armhf)
+ARCH_GNU := arm-linux-gnueabihf
+ARCH_MUSL := arm-linux-musleabihf
+ARCH_QEMU := qemu-arm-static
+else ifeq ($(ARCH),riscv64)
+# Debian 12 has no riscv64 musl or BearSSL: the board's toolchain and a
+# BearSSL tree built with it
+ARCH_GNU := riscv64-linux-gnu
+ARCH_QEMU := qemu-riscv64-static
+else
+$(error ARCH=$(ARCH) is not known: arm64, armhf or riscv64)
+endif
+ifneq ($(ARCH),)
+ifneq ($(SAN)$(FUZZ)$(GLIBC),000)
+$(error SAN=1, FUZZ=1 and GLIBC=1 build for this machine, not ARCH=$(ARCH))
+endif
+ifeq ($(ARCH)$(BEARSSL_DIR)$(TLS),riscv64bearssl)
+$(error ARCH=riscv64 needs BEARSSL_DIR= (or TLS=mbedtls))
+endif
+ifeq ($(ARCH)$(CROSS_COMPILE),riscv64)
+$(error ARCH=riscv64 needs CROSS_COMPILE= (a musl toolchain))
+endif
+ARCH_SUFFIX := -$(ARCH)
+ifdef CROSS_COMPILE
+ARCH_CC := $(CROSS_COMPILE)gcc
+else
+CROSS_COMPILE := $(ARCH_GNU)-
+ARCH_CC := $(ARCH_MUSL)-gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+endif
 
 ifeq ($(FUZZ),1)
 # libFuzzer needs clang and glibc; the library is built with coverage only.
@@ -79,14 +134,14 @@ OPT := -O1 -g -fno-omit-frame-pointer
 LDMODE :=
 else
 ifeq ($(origin CC),default)
-CC := musl-gcc
+CC := $(if $(ARCH),$(ARCH_CC),musl-gcc)
 endif
-BUILD ?= build$(TLS_SUFFIX)
+BUILD ?= build$(TLS_SUFFIX)$(ARCH_SUFFIX)
 OPT := -Os -ffunction-sections -fdata-sections
 LDMODE := -static -Wl,--gc-sections -s
 endif
 
-MULTIARCH ?= $(shell gcc -print-multiarch 2>/dev/null)
+MULTIARCH ?= $(if $(ARCH),$(ARCH_GNU),$(shell gcc -print-multiarch 2>/dev/null))
 ifeq ($(TLS),mbedtls)
 # mbedTLS is built here, with this compiler and http/mbedtls_config.h, from
 # MBEDTLS_DIR or else from Debian's source package (tests/deps.sh
@@ -132,8 +187,8 @@ ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
 FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
-.PHONY: all check unit fuzz fuzz-bins fmt fmt-check deps deps-check demo \
-	mbedtls-lib bench bench-tls soak valgrind \
+.PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check deps \
+	deps-check demo mbedtls-lib bench bench-tls soak valgrind \
 	initramfs install install-initramfs-tools install-dracut check-distro \
 	clean FORCE
 .DEFAULT_GOAL := all
@@ -159,7 +214,7 @@ $(BUILD)/src/version.o: $(BUILD)/version.h
 
 $(BUILD)/libs3root.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # BearSSL needs the fortify entry points of src/compat.c, which sits in
 # libs3root.a: one group, so the archives resolve each other.
@@ -180,7 +235,7 @@ $(MBEDTLS_BUILD)/%.o: $(MBEDTLS_SRC)/library/%.c http/mbedtls_config.h
 		-MMD -MP $(CFLAGS) -c -o $@ $<
 $(TLS_LIB): $(MBEDTLS_OBJS)
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 mbedtls-lib: $(TLS_LIB)
 	@:
 else
@@ -216,12 +271,28 @@ bench-tls: deps-check
 	$(Q)bench/tls.sh
 
 unit: $(BUILD)/unit
-	$(BUILD)/unit
+	$(ARCH_QEMU) $(BUILD)/unit
 
+# The cross build (ARCH=): its unit tests under qemu-user, and the tests
+# that run s3root as a command (no kernel interface) with its binary under
+# qemu-user against the suite's servers.
+ifneq ($(ARCH),)
+$(BUILD)/s3root-user: $(BUILD)/s3root
+	$(Q)printf '#!/bin/sh\nexec %s %s "$$@"\n' $(ARCH_QEMU) \
+		$(CURDIR)/$(BUILD)/s3root >$@ && chmod 755 $@
+
+check: deps-check
+	$(Q)$(MAKE) --no-print-directory fmt-check
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit $(BUILD)/s3root-user
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root-user UNIT_RUNNER=$(ARCH_QEMU) \
+		TESTS="$(addprefix tests/sh/,test-sign-botocore.sh \
+		test-http-source.sh test-s3-get.sh)" tests/run.sh $(BUILD)/unit
+else
 # The whole suite. CI=true turns skips of what `make deps` provides into
 # failures (tests/sh/functions.sh). The VM tests boot the static binary of
 # this build (build/s3root for SAN=1); the fuzz targets do not touch TLS
-# and run in the BearSSL build only.
+# and run in the BearSSL build only; the arm64 build's unit tests run under
+# qemu-user beside them.
 check: deps-check
 	$(Q)$(MAKE) --no-print-directory fmt-check
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
@@ -230,12 +301,25 @@ ifeq ($(SAN)$(TLS),0mbedtls)
 		tests/run.sh $(BUILD)/unit
 else ifeq ($(SAN),0)
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all build-arm64/unit
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
 		FUZZ_BUILD=build-fuzz SMOKE_TIME=$(SMOKE_TIME) \
+		CROSS_UNIT="qemu-aarch64-static build-arm64/unit" \
 		tests/run.sh $(BUILD)/unit
 else
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root tests/run.sh $(BUILD)/unit
 endif
+endif
+
+# What check leaves to the cross builds: the armhf build's unit tests
+# under qemu-user, and the arm64 build booted from S3 by Debian's arm64
+# kernel in qemu-system-aarch64 (TCG), every boot of test-vm-boot.sh.
+check-cross: deps-check
+	$(Q)$(MAKE) --no-print-directory ARCH=armhf deps-check all build-armhf/unit
+	$(Q)qemu-arm-static build-armhf/unit
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all
+	$(Q)VM_ARCH=arm64 VM_S3ROOT=$(CURDIR)/build-arm64/s3root \
+		bash tests/sh/test-vm-boot.sh
 
 fuzz-bins:
 	$(Q)$(MAKE) --no-print-directory FUZZ=1 BUILD=build-fuzz TLS=bearssl \
@@ -266,10 +350,11 @@ fmt-check:
 	done; exit $$bad
 
 deps:
-	$(Q)tests/deps.sh install
+	$(Q)tests/deps.sh install $(ARCH)
 
 deps-check:
-	$(Q)tests/deps.sh check >/dev/null 2>&1 || tests/deps.sh install
+	$(Q)tests/deps.sh check $(ARCH) >/dev/null 2>&1 || \
+		tests/deps.sh install $(ARCH)
 
 # The standalone initramfs for the demo kernel (Debian's, in build/vm-cache).
 initramfs: all
@@ -341,6 +426,7 @@ bench: deps-check
 
 clean:
 	rm -rf build build-san build-fuzz build-mbedtls build-san-mbedtls \
-		build-glibc build-glibc-mbedtls
+		build-glibc build-glibc-mbedtls \
+		$(foreach a,arm64 armhf riscv64,build-$(a) build-mbedtls-$(a))
 
 -include $(ALL_OBJS:.o=.d)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# tests/deps.sh check|install: the Debian packages the build and the tests
-# need. `check` exits 1 when one is missing; `install` installs only what is
-# missing (apt-get, non-interactive).
+# tests/deps.sh check|install [ARCH]: the Debian packages the build and the
+# tests need (make check builds for arm64 too), and with ARCH (armhf, arm64,
+# riscv64) those of `make ARCH=...`. `check` exits 1 when one is missing;
+# `install` installs only what is missing (apt-get, non-interactive), adding
+# the foreign architectures to dpkg first.
 # tests/deps.sh mbedtls-source DIR: Debian's mbedtls source package (the
 # upstream tarball, unpacked into DIR/src) for `make TLS=mbedtls`, fetched
 # with apt-get from the deb-src twins of this machine's deb sources, in a
@@ -33,7 +35,36 @@ pkgs=(
 	nbdkit gnuplot-nox
 	# make valgrind (tests/sh/soak.sh --valgrind)
 	valgrind
+	# the cross builds' unit tests under qemu-user, and make check-cross's
+	# arm64 VM (its kernel and busybox are fetched with apt-get download)
+	qemu-user-static qemu-system-arm
 )
+# cross ARCH: what `make ARCH=ARCH` needs: Debian's musl for ARCH (which
+# brings Debian's cross gcc) and BearSSL for ARCH. Debian 12 has neither
+# for riscv64: the board's toolchain and BEARSSL_DIR (see the README).
+cross() {
+	case $1 in
+	arm64 | armhf) echo "musl-dev:$1 libbearssl-dev:$1" ;;
+	riscv64) ;;
+	*)
+		echo "tests/deps.sh: ARCH=$1 is not known: arm64, armhf or riscv64" >&2
+		exit 2
+		;;
+	esac
+}
+
+arches=(arm64)
+case ${1:-check} in
+check | install)
+	[ $# -le 2 ] || { echo "usage: $0 check|install [ARCH]" >&2; exit 2; }
+	[ -z "${2:-}" ] || [ "$2" = arm64 ] || arches+=("$2")
+	;;
+esac
+for a in "${arches[@]}"; do
+	c=$(cross "$a") || exit 2
+	# shellcheck disable=SC2206 # a list of names
+	pkgs+=($c)
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -102,11 +133,22 @@ install)
 	fi
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq
+	for p in "${missing[@]}"; do
+		case $p in
+		*:*)
+			dpkg --print-foreign-architectures | grep -qx "${p#*:}" ||
+				$sudo dpkg --add-architecture "${p#*:}"
+			;;
+		esac
+	done
+	# a mirror in mid-sync fails one index (often a foreign one): what
+	# was fetched is used, and a package still missing fails below
+	$sudo apt-get update -qq ||
+		echo "tests/deps.sh: apt-get update had errors; going on" >&2
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	;;
 *)
-	echo "usage: $0 check|install|mbedtls-source DIR" >&2
+	echo "usage: $0 check|install [ARCH] | mbedtls-source DIR" >&2
 	exit 2
 	;;
 esac

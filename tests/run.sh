@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# Runs the unit tests (the binary given as $1), every tests/sh/test-*.sh (or
-# those named in $TESTS) and, with $FUZZ_BUILD set, a short run of each fuzz
-# target (SMOKE_TIME seconds); then prints "N passed, N failed, N skipped".
+# Runs the unit tests (the binary given as $1, under $UNIT_RUNNER if set: a
+# qemu-user for a cross build), those of $CROSS_UNIT (a command: another
+# architecture's unit tests under its qemu-user), every tests/sh/test-*.sh
+# (or those named in $TESTS; TESTS= runs none) and, with $FUZZ_BUILD set, a
+# short run of each fuzz target (SMOKE_TIME seconds); then prints "N passed,
+# N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
 unit=$1
 passed=0 failed=0 skipped=0 failures=""
 
-out=$("$unit" 2>&1)
-rc=$?
-printf '%s\n' "$out"
-line=$(printf '%s\n' "$out" | tail -n 1)
-if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-	passed=$((passed + BASH_REMATCH[1]))
-	failed=$((failed + BASH_REMATCH[2]))
-fi
-if [ $rc -ne 0 ] && [ "${BASH_REMATCH[2]:-0}" = 0 ]; then
-	failed=$((failed + 1))
-	failures="$failures unit"
+# unit_run NAME CMD...: one unit test binary; its counts join the total
+unit_run() {
+	local name=$1 out rc line
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	line=$(printf '%s\n' "$out" | tail -n 1)
+	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		BASH_REMATCH=()
+	fi
+	if [ $rc -ne 0 ] && [ "${BASH_REMATCH[2]:-0}" = 0 ]; then
+		failed=$((failed + 1))
+		failures="$failures $name"
+	fi
+}
+
+# shellcheck disable=SC2086 # a runner may have options
+unit_run unit ${UNIT_RUNNER:-} "$unit"
+if [ -n "${CROSS_UNIT:-}" ]; then
+	echo "unit tests: $CROSS_UNIT"
+	# shellcheck disable=SC2086
+	unit_run cross-unit $CROSS_UNIT
 fi
 
-for t in ${TESTS:-tests/sh/test-*.sh}; do
+for t in ${TESTS-tests/sh/test-*.sh}; do
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
 	bash "$t" >"/tmp/s3root-$name.log" 2>&1

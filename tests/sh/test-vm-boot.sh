@@ -7,18 +7,27 @@
 # static ip=; DHCP with a second device attached, reattached and detached
 # on the running system; TLS through nginx with an STS session token and
 # the guest clock in 2001, rotated to a second token on the running system;
-# the ioctl interface; a missing object with s3root.onfail=reboot, and with
-# s3root.onfail=shell (a --with-shell initramfs; commands typed in).
+# the ioctl interface; the README's iPXE script (amd64), the kernel and
+# the initramfs over HTTP; a missing object with s3root.onfail=reboot, and
+# with s3root.onfail=shell (a --with-shell initramfs; commands typed in). Each
+# boot shows the time from the kernel's start to /init starting the root's
+# init. VM_ARCH=arm64 (make check-cross) boots the arm64 build the same way
+# in qemu-system-aarch64 -M virt: kernel, modules and busybox are Debian's
+# for arm64. VM_SECS: the seconds a boot may take.
 set -eu
 . "$(dirname "$0")/functions.sh"
-requires radosgw ceph-mon ceph-osd qemu-system-x86_64 busybox cpio \
+. "$TOP/tests/vm/vm.sh"
+requires radosgw ceph-mon ceph-osd "$VM_QEMU" busybox cpio \
 	mkfs.erofs depmod nginx openssl
 requires_py botocore
 . "$TOP/tests/servers/nginx-tls.sh"
-. "$TOP/tests/vm/vm.sh"
 
 vm_requires
 vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
+vm_busybox || fail "no static busybox for $VM_ARCH (apt-get download)"
+# seconds a boot may take (the other waits are in proportion): another
+# architecture's guest is slower to emulate
+secs=${VM_SECS:-$([ "$VM_ARCH" = "$VM_HOST_ARCH" ] && echo 180 || echo 360)}
 at_exit "rgw_stop $T/rgw"
 at_exit "tls_stop $T/tls"
 rgw_start "$T/rgw" >/dev/null
@@ -27,7 +36,7 @@ tls_start "$T/tls" "$RGW_STS_PORT" >/dev/null
 # the root: busybox, a few files with known sums, an init that checks
 r=$T/rootfs
 mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,run,tmp,data}
-cp /bin/busybox "$r/bin/busybox"
+cp "$VM_BUSYBOX" "$r/bin/busybox"
 for a in sh mount umount cat echo sha256sum grep ls poweroff sleep sync dd \
 	touch tr pidof ps head mkdir kill date sed cp mv dmesg; do
 	ln -s busybox "$r/bin/$a"
@@ -121,16 +130,26 @@ echo second >"$T/second/hello"
 mkfs.erofs "$T/second.erofs" "$T/second" >/dev/null
 s3ctl put bootb second.erofs "$T/second.erofs" >/dev/null
 
+# handover CONSOLE: the kernel's timestamp of /init's last line, where it
+# starts the root's init
+handover() {
+	tr -d '\r' <"$1" | sed -n 's/^\[ *\([0-9.]*\)\] s3root: root=.*; starting .*/\1/p' |
+		head -n 1 | grep . || echo "?"
+}
+
 # boot NAME INITRD CHECKS KERNEL-ARGS...: boots, shows what s3root said,
 # and wants CHECKS "CHECK ok" lines and none failed
 boot() {
 	local name=$1 initrd=$2 want=$3 start
 	shift 3
 	start=$(date +%s)
-	vm_run "$initrd" "$T/$name.console" "${VM_SECS:-180}" "$@" ||
+	vm_run "$initrd" "$T/$name.console" "$secs" "$@" ||
 		{ tr -d '\033' <"$T/$name.console" | tail -n 30
 		  fail "$name: the VM did not finish"; }
-	echo "== $name: VM ran for $(($(date +%s) - start)) s"
+	echo "== $name: VM ran for $(($(date +%s) - start)) s;" \
+		"kernel start to the root's init: $(handover "$T/$name.console") s"
+	grep -a -m 1 -o 'Linux version [^ ]*' "$T/$name.console" ||
+		fail "$name: no kernel started"
 	grep -a 's3root:\|CHECK\|FIGURES' "$T/$name.console" | grep -v '^\[' |
 		tr -d '\033' | head -n 30
 	grep -aq "RESULT: DONE" "$T/$name.console" ||
@@ -153,6 +172,28 @@ boot dhcp "$T/initrd" 14 root=s3:bootb/root.erofs ip=dhcp s3test_second
 grep -aq "s3root: DHCP: 10.0.2.15" "$T/dhcp.console" || fail "no DHCP lease"
 boot ioctl "$T/initrd" 12 root=s3:bootb/root.erofs $static s3root.nbd=ioctl
 
+# the README's iPXE script (amd64: qemu's network ROMs are iPXE for a PC
+# BIOS), over HTTP: the kernel and this initramfs from an HTTP server
+if [ "$VM_ARCH" = amd64 ]; then
+	mkdir -p "$T/www" "$T/tftp"
+	cp "$VM_VMLINUZ" "$T/www/vmlinuz"
+	cp "$T/initrd" "$T/www/initrd.img"
+	wport=$("$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$PY3" -m http.server --bind 127.0.0.1 --directory "$T/www" "$wport" \
+		>"$T/www.log" 2>&1 &
+	at_exit "kill $!"
+	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$wport/vmlinuz" ||
+		fail "ipxe: http.server did not start"
+	sed -n '/^#!ipxe$/,/^```$/p' "$TOP/README.md" | sed '$d' |
+		sed "s|^set base .*|set base http://10.0.2.2:$wport|
+			s|root=s3:[^ ]*|root=s3:bootb/root.erofs|
+			s|console=ttyAMA0|console=ttyS0|" >"$T/tftp/boot.ipxe"
+	grep -q '^kernel .*root=s3:bootb/root.erofs' "$T/tftp/boot.ipxe" ||
+		fail "ipxe: no script in README.md"
+	VM_NETBOOT=$T/tftp boot ipxe - 11
+	grep -q 'GET /initrd.img' "$T/www.log" || fail "ipxe: initrd not fetched"
+fi
+
 # TLS by name (s3.resolve), an STS session token, a clock in 2001
 rgw_assume_role 3600
 printf '%s:%s\n' "$RGW_STS_ACCESS" "$RGW_STS_SECRET" >"$T/passwd-sts"
@@ -171,7 +212,7 @@ grep -aq "clock was before the build time" "$T/tls-clock.console" ||
 	fail "tls-clock: the clock was not set"
 
 # a missing object: one clear line, then s3root.onfail=reboot (qemu exits)
-vm_run "$T/initrd" "$T/missing.console" 60 root=s3:bootb/missing $static \
+vm_run "$T/initrd" "$T/missing.console" $((secs / 3)) root=s3:bootb/missing $static \
 	s3root.onfail=reboot || fail "missing: no reboot"
 grep -a 's3root:' "$T/missing.console" | grep -v '^\[' | tr -d '\033'
 grep -aq "404 NoSuchKey (no object s3://bootb/missing)" "$T/missing.console" ||
@@ -182,7 +223,8 @@ grep -aq "rebooting in 10 s (s3root.onfail=reboot)" "$T/missing.console" ||
 # the same with s3root.onfail=shell and a --with-shell initramfs: a shell
 # on the console, typed into through a FIFO once it is up; leaving it tries
 # the boot again, and the second shell powers off
-S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-sh" \
+S3ROOT=$VM_S3ROOT BUSYBOX=$VM_BUSYBOX \
+	"$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-sh" \
 	-m "$VM_MODDIR" --config "$T/conf" --passwd "$T/passwd" --with-shell ||
 	fail "mkinitramfs-s3root --with-shell"
 mkfifo "$T/typed"
@@ -193,12 +235,12 @@ shells() { # shells N: at least N have started
 }
 # type LINE: blanks first (what comes before the shell reads is lost)
 type() { sleep 1; printf '%64s\n%s\n' '' "$1" >&3; }
-VM_CONSOLE_IN=$T/typed vm_run "$T/initrd-sh" "$T/shell.console" 120 \
+VM_CONSOLE_IN=$T/typed vm_run "$T/initrd-sh" "$T/shell.console" $((secs * 2 / 3)) \
 	root=s3:bootb/missing $static s3root.onfail=shell &
 vm=$!
-wait_for 60 shells 1 || fail "shell: none started"
+wait_for $((secs / 3)) shells 1 || fail "shell: none started"
 type 'echo "SHELL: $((6 * 7)) from $(cat /proc/1/comm)"; exit'
-wait_for 60 shells 2 || fail "shell: leaving it did not try again"
+wait_for $((secs / 3)) shells 2 || fail "shell: leaving it did not try again"
 type 'echo "SHELL: again"; poweroff -f'
 wait "$vm" || { tr -d '\033' <"$T/shell.console" | tail -n 20; fail "shell: no power-off"; }
 exec 3>&-
@@ -218,10 +260,10 @@ proxy_up() {
 		fail "outage: proxy did not start"
 }
 proxy_up
-vm_run "$T/initrd" "$T/outage.console" 180 root=s3:bootb/root.erofs $static \
+vm_run "$T/initrd" "$T/outage.console" "$secs" root=s3:bootb/root.erofs $static \
 	"s3.endpoint=http://10.0.2.2:$pport" s3test_outage &
 vm=$!
-wait_for 120 grep -aq "OUTAGE: ready" "$T/outage.console" ||
+wait_for $((secs * 2 / 3)) grep -aq "OUTAGE: ready" "$T/outage.console" ||
 	fail "outage: the root did not come up"
 kill "$proxy_pid"
 wait "$proxy_pid" 2>/dev/null || true

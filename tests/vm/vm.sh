@@ -1,10 +1,15 @@
 # tests/vm/vm.sh - boot Debian's stock kernel under qemu (TCG) with a test
 # initramfs: busybox, s3root and the modules the tests need. Sourced by
 # tests (after tests/sh/functions.sh). The guest reaches the host's
-# loopback as 10.0.2.2 (user-mode networking).
+# loopback as 10.0.2.2 (user-mode networking). $VM_ARCH (amd64, arm64;
+# this machine's by default) picks the kernel, busybox and qemu: arm64 is
+# qemu-system-aarch64 -M virt.
 #
 #   vm_kernel                  sets VM_KVER, VM_VMLINUZ, VM_MODDIR (cached
 #                              under build/vm-cache, fetched with apt-get)
+#   vm_busybox                 sets VM_BUSYBOX: a static busybox for
+#                              VM_ARCH (this machine's, or Debian's
+#                              busybox-static for VM_ARCH, cached)
 #   vm_initramfs OUT INIT [SRC=DEST]...
 #                              a newc cpio (gzip) with INIT as /init
 #   vm_run INITRD LOG SECS [KERNEL ARGS]
@@ -12,41 +17,92 @@
 #                              SECS pass (then the qemu process is killed)
 
 VM_CACHE=${VM_CACHE:-$TOP/build/vm-cache}
+VM_HOST_ARCH=$(dpkg --print-architecture)
+VM_ARCH=${VM_ARCH:-$VM_HOST_ARCH}
 # the guest has no libc of its own: always the static build (a SAN=1 run
 # tests its glibc binary outside the VM and this one inside)
 VM_S3ROOT=${VM_S3ROOT:-$TOP/build/s3root}
-# Debian 12's kernel: every driver we need is a module, loaded in this order
-VM_MODULES="crc32c_generic nbd libcrc32c erofs overlay virtio_ring virtio
+case $VM_ARCH in
+amd64)
+	# the first cache, from before other architectures: its top
+	VM_KCACHE=$VM_CACHE
+	VM_QEMU=qemu-system-x86_64
+	VM_MACHINE="-machine pc"
+	VM_CONSOLE=ttyS0
+	VM_ELF="x86-64"
+	# Debian 12's kernel: every driver we need is a module, loaded in
+	# this order
+	VM_MODULES="crc32c_generic nbd libcrc32c erofs overlay virtio_ring
+virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover
+net_failover virtio_net"
+	;;
+arm64)
+	VM_KCACHE=$VM_CACHE/arm64
+	VM_QEMU=qemu-system-aarch64
+	# pauth-impdef: the same pointer authentication, a cheaper hash for
+	# TCG to emulate
+	VM_MACHINE="-machine virt -cpu max,pauth-impdef=on"
+	VM_CONSOLE=ttyAMA0
+	VM_ELF="ARM aarch64"
+	# the virt board's PCI host and virtio's core are built in
+	VM_MODULES="crc32c_generic nbd libcrc32c erofs overlay
 virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover
 net_failover virtio_net"
+	;;
+*)
+	echo "vm: VM_ARCH=$VM_ARCH: amd64 or arm64" >&2
+	return 1
+	;;
+esac
 
-# vm_requires: skips a test whose static binary is missing.
+# vm_requires: skips a test whose static binary is missing, and fails one
+# whose binary is for another architecture than VM_ARCH.
 vm_requires() {
 	file "$VM_S3ROOT" 2>/dev/null | grep -q 'statically linked' ||
 		skip "the VM needs the static build $VM_S3ROOT (make)"
+	file "$VM_S3ROOT" | grep -q "$VM_ELF" ||
+		fail "$VM_S3ROOT is not a $VM_ARCH binary (VM_ARCH=$VM_ARCH)"
 }
 
 vm_kernel() {
-	local deb pkg
-	mkdir -p "$VM_CACHE"
-	if [ ! -f "$VM_CACHE/kver" ]; then
+	local deb pkg meta=linux-image-$VM_ARCH
+	mkdir -p "$VM_KCACHE"
+	if [ ! -f "$VM_KCACHE/kver" ]; then
 		(
-			cd "$VM_CACHE" &&
-				apt-get download linux-image-amd64 >/dev/null 2>&1 &&
-				pkg=$(dpkg-deb -f linux-image-amd64_*.deb Depends |
+			cd "$VM_KCACHE" &&
+				apt-get download "$meta:$VM_ARCH" >/dev/null 2>&1 &&
+				pkg=$(dpkg-deb -f "$meta"_*.deb Depends |
 					grep -o 'linux-image-[0-9][^ ,]*' | head -n 1) &&
-				apt-get download "$pkg" >/dev/null 2>&1 &&
+				apt-get download "$pkg:$VM_ARCH" >/dev/null 2>&1 &&
 				deb=$(ls linux-image-[0-9]*.deb | head -n 1) &&
 				rm -rf root && dpkg -x "$deb" root &&
-				ls root/lib/modules >kver &&
-				depmod -b root "$(cat kver)"
+				ls root/lib/modules >kver.tmp &&
+				depmod -b root "$(cat kver.tmp)" && mv kver.tmp kver
 		) || return 1
 	fi
-	VM_KVER=$(cat "$VM_CACHE/kver")
-	VM_VMLINUZ=$VM_CACHE/root/boot/vmlinuz-$VM_KVER
-	VM_MODDIR=$VM_CACHE/root/lib/modules/$VM_KVER
-	[ -f "$VM_MODDIR/modules.dep" ] || depmod -b "$VM_CACHE/root" "$VM_KVER"
+	VM_KVER=$(cat "$VM_KCACHE/kver")
+	VM_VMLINUZ=$VM_KCACHE/root/boot/vmlinuz-$VM_KVER
+	VM_MODDIR=$VM_KCACHE/root/lib/modules/$VM_KVER
+	[ -f "$VM_MODDIR/modules.dep" ] || depmod -b "$VM_KCACHE/root" "$VM_KVER"
 	[ -r "$VM_VMLINUZ" ] && [ -f "$VM_MODDIR/modules.dep" ]
+}
+
+vm_busybox() {
+	local deb
+	if [ "$VM_ARCH" = "$VM_HOST_ARCH" ]; then
+		VM_BUSYBOX=$(command -v busybox) || return 1
+	else
+		VM_BUSYBOX=$VM_KCACHE/busybox/bin/busybox
+		[ -x "$VM_BUSYBOX" ] || (
+			cd "$VM_KCACHE" &&
+				apt-get download "busybox-static:$VM_ARCH" \
+					>/dev/null 2>&1 &&
+				deb=$(ls busybox-static_*.deb | head -n 1) &&
+				rm -rf busybox && dpkg -x "$deb" busybox
+		) || return 1
+	fi
+	file "$VM_BUSYBOX" | grep -q 'statically linked' &&
+		file "$VM_BUSYBOX" | grep -q "$VM_ELF"
 }
 
 # vm_initramfs OUT INIT [SRC=DEST]...
@@ -55,7 +111,8 @@ vm_initramfs() {
 	shift 2
 	root=$(mktemp -d "$T/initrd.XXXXXX")
 	mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,mnt,etc,modules}
-	cp /bin/busybox "$root/bin/busybox"
+	vm_busybox || { echo "vm: no static busybox for $VM_ARCH" >&2; return 1; }
+	cp "$VM_BUSYBOX" "$root/bin/busybox"
 	for m in sh mount umount insmod ip sleep cat echo sha256sum ls grep \
 		poweroff kill mkdir cmp head tail wc dd od sync pidof ps; do
 		ln -s busybox "$root/bin/$m"
@@ -77,22 +134,31 @@ vm_initramfs() {
 }
 
 # vm_run INITRD LOG SECS [KERNEL ARGS...] ($VM_QEMU_ARGS: more for qemu;
-# $VM_CONSOLE_IN: a file the console reads, typed in at boot)
+# $VM_CONSOLE_IN: a file the console reads, typed in at boot; $VM_NETBOOT:
+# a directory with boot.ipxe, which the network card's iPXE fetches by
+# TFTP and runs: no INITRD nor KERNEL ARGS then)
 vm_run() {
 	local initrd=$1 log=$2 secs=$3 in=/dev/null out=$2.qemu con pid n
+	local boot=(-kernel "$VM_VMLINUZ" -initrd "$initrd")
+	local net=user,id=n0
 	shift 3
+	if [ -n "${VM_NETBOOT:-}" ]; then
+		boot=(-boot n)
+		net=$net,tftp=$VM_NETBOOT,bootfile=boot.ipxe
+	else
+		boot+=(-append "console=$VM_CONSOLE panic=-1 $*")
+	fi
 	con="file,id=con,path=$log"
 	if [ -n "${VM_CONSOLE_IN:-}" ]; then
 		# qemu 7.2's file backend has no input: stdio, which has
 		con="stdio,id=con,signal=off"
 		in=$VM_CONSOLE_IN out=$log
 	fi
-	qemu-system-x86_64 -machine pc -accel tcg -m 768 -smp 1 \
+	# shellcheck disable=SC2086 # VM_MACHINE is options
+	$VM_QEMU $VM_MACHINE -accel tcg -m 768 -smp 1 \
 		-nographic -no-reboot -monitor none \
 		-chardev "$con" -serial chardev:con \
-		-kernel "$VM_VMLINUZ" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 $*" \
-		-netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+		"${boot[@]}" -netdev "$net" -device virtio-net-pci,netdev=n0 \
 		${VM_QEMU_ARGS:-} <"$in" >"$out" 2>>"$log.qemu" &
 	pid=$!
 	n=$((secs * 10))

@@ -5,6 +5,7 @@
  * a state file (source and options, never secrets) live in /run/s3root/,
  * so `list`, `detach` and `attach --reattach` find it again.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -534,6 +535,27 @@ static int tree_index(const char *uuid)
  * dm-verity device over it (busy: still mounted) and after it the device
  * of its tree's own object. 0, or -1 with a message in err.
  */
+/* The first device stacked on /dev/nbd<index> (dm-N), if any. */
+static int holder_of(int index, char *name, size_t len)
+{
+	char dir[64];
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "/sys/block/nbd%d/holders", index);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(name, len, "%s", e->d_name);
+			found = 1;
+		}
+	closedir(d);
+	return found;
+}
+
 static int detach_index(int index, char *err, size_t errlen)
 {
 	char name[32], path[32], uuid[160], msg[512];
@@ -547,6 +569,12 @@ static int detach_index(int index, char *err, size_t errlen)
 	if (r && r != -ENXIO && r != -ENOENT)
 		return fail(err, errlen, "detach /dev/nbd%d: %s%s", index, msg,
 			    r == -EBUSY ? " (unmount it first)" : "");
+	/* a verity tree's device under another device's dm target, say */
+	if (holder_of(index, msg, sizeof(msg)))
+		return fail(err, errlen,
+			    "detach /dev/nbd%d: in use by /dev/%s (detach or "
+			    "remove that first)",
+			    index, msg);
 	r = read_state(index, &st);
 	if (kernel_disconnect(index, !r && st.use_ioctl, msg, sizeof(msg)))
 		return fail(err, errlen, "detach /dev/nbd%d: %s", index, msg);

@@ -273,7 +273,10 @@ static int keep_tools(const char *self)
 	mkdir("/run/s3root/etc", 0700);
 	if (!statvfs("/run/s3root", &sv) && (sv.f_flag & ST_NOEXEC)) {
 		mkdir("/run/s3root/bin", 0700);
-		if (mount("tmpfs", "/run/s3root/bin", "tmpfs",
+		/* a retry finds its tmpfs there already: not another one */
+		if ((statvfs("/run/s3root/bin", &sv) ||
+		     (sv.f_flag & ST_NOEXEC)) &&
+		    mount("tmpfs", "/run/s3root/bin", "tmpfs",
 			  MS_NOSUID | MS_NODEV, "mode=0700,size=16m")) {
 			warn("/run is noexec, and a tmpfs on /run/s3root/bin: "
 			     "%s",
@@ -306,6 +309,17 @@ static int keep_tools(const char *self)
 
 /* The device on dir: EROFS, read-only, under a tmpfs overlay unless
  * overlay is 0 (both layers live in /run/s3root, which moves along). */
+/* With a root hash, the root must be the dm-verity device: never nbd. */
+static int unverified(const struct opts *o, const char *dev)
+{
+	if (!opts_isset(o, OPT_VERITY) || !strncmp(dev, "/dev/dm-", 8))
+		return 0;
+	err("s3root.verity is set but the root came up as %s, not a "
+	    "dm-verity device: refusing it",
+	    dev);
+	return 1;
+}
+
 static int mount_root(const char *dev, int overlay, const char *dir)
 {
 	char opts[128];
@@ -329,6 +343,8 @@ static int mount_root(const char *dev, int overlay, const char *dir)
 	if (mount("tmpfs", OVERLAY, "tmpfs", 0, "mode=0755") ||
 	    mkdir(OVERLAY "/upper", 0755) || mkdir(OVERLAY "/work", 0755)) {
 		err("overlay tmpfs: %s", strerror(errno));
+		umount2(OVERLAY, MNT_DETACH);
+		umount2(LOWER, MNT_DETACH);
 		return -1;
 	}
 	snprintf(opts, sizeof(opts),
@@ -471,7 +487,7 @@ int cmd_init(int argc, char **argv, char **envp)
 	char *cmdline = NULL, *conf, msg[768], dev[32];
 	const char *init;
 	size_t len;
-	int index, onfail, overlay, bad_conf = 0;
+	int index, onfail, overlay, bad_conf = 0, list_cut;
 
 	/* what follows mounts over /dev and /run and ends in switch_root:
 	 * never on a running system */
@@ -502,13 +518,19 @@ int cmd_init(int argc, char **argv, char **envp)
 	if (read_file("/proc/cmdline", 64 * 1024, &cmdline, &len))
 		cmdline = strdup("");
 	opts_parse_kcmdline(&o, cmdline, boot_word, boot_warn, &b);
-	if (opts_to_list(&o, OPT_SRC_KCMDLINE, b.list, sizeof(b.list)))
-		warn("kernel command line: too many s3 options to hand on");
+	/* a cut list would drop options (the verity ones come last) */
+	list_cut = opts_to_list(&o, OPT_SRC_KCMDLINE, b.list, sizeof(b.list));
 	free(cmdline);
 	opts_finish(&o, msg, sizeof(msg));
 	if (opts_num(&o, OPT_DEBUG))
 		log_set_level(LOG_DEBUG);
 	onfail = (int)opts_num(&o, OPT_ONFAIL);
+	if (list_cut) {
+		err("kernel command line: too many s3 options to hand on to "
+		    "the root server");
+		for (;;)
+			on_failure(onfail);
+	}
 	overlay = opts_num(&o, OPT_OVERLAY) == OVERLAY_TMPFS;
 	init = opts_str(&o, OPT_INIT);
 	if (strncmp(b.root, "s3:", 3) && strncmp(b.root, "http://", 7) &&
@@ -540,7 +562,7 @@ int cmd_init(int argc, char **argv, char **envp)
 			on_failure(onfail);
 			continue;
 		}
-		if (!mount_root(dev, overlay, NEWROOT))
+		if (!unverified(&o, dev) && !mount_root(dev, overlay, NEWROOT))
 			break;
 		/* give the device back before trying again */
 		umount2(LOWER, MNT_DETACH);
@@ -729,7 +751,8 @@ int cmd_mountroot(int argc, char **argv, char **envp)
 		     "--reattach may not work on the running system");
 	if (attach_device(source, b.list, envp, 1, &index, dev, sizeof(dev)))
 		goto out;
-	if (mount_root(dev, opts_num(&o, OPT_OVERLAY) == OVERLAY_TMPFS, dir)) {
+	if (unverified(&o, dev) ||
+	    mount_root(dev, opts_num(&o, OPT_OVERLAY) == OVERLAY_TMPFS, dir)) {
 		if (detach_device(index, msg, sizeof(msg)))
 			warn("%s", msg);
 		goto out;

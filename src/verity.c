@@ -193,17 +193,22 @@ int verity_check_object(struct object *ob, const char *root_hex,
 	 * The block count must be the data's: the root hash does not cover
 	 * the superblock, and a smaller count could make the tree one level
 	 * shorter, its hash blocks served as "verified" data. Appended, the
-	 * data is everything before the tree (a trusted offset).
+	 * data is everything before the tree (a trusted offset); with the
+	 * tree in an object of its own it is the image object's size, only
+	 * as trustworthy as the bucket (README, "Verified roots").
 	 */
-	if (sb->data_blocks != data_blocks ||
-	    verity_geometry(sb->data_blocks, &g) ||
-	    g.total > (info->size - sb_off) / VERITY_BLOCK - 1)
+	if (sb->data_blocks != data_blocks)
 		return fail(err, errlen,
 			    "%s: the verity superblock says %llu data blocks, "
-			    "not the image's %llu, or its tree is not in the "
-			    "object",
+			    "not the image's %llu",
 			    info->name, (unsigned long long)sb->data_blocks,
 			    (unsigned long long)data_blocks);
+	if (verity_geometry(sb->data_blocks, &g) ||
+	    g.total > (info->size - sb_off) / VERITY_BLOCK - 1)
+		return fail(err, errlen,
+			    "%s: the verity tree of %llu data blocks does not "
+			    "fit in the object",
+			    info->name, (unsigned long long)data_blocks);
 	*hash_start = sb_off / VERITY_BLOCK + 1;
 	/* the top level's one block comes first: its hash is the root */
 	if (object_read(ob, block, (*hash_start) * VERITY_BLOCK, VERITY_BLOCK,

@@ -36,10 +36,11 @@ vs=$(veritysetup format "$T/img" "$T/vs.tree" --salt "$salt" | vs_root)
 echo "veritysetup agrees: $vs"
 
 # the tree in a file of its own, a salt given, and no salt at all
+before=$(sha256sum <"$T/img")
 "$S3ROOT" verity-format "$T/img" --output "$T/tree" --salt 00112233 >"$T/out.out"
 root2=$(field 'root hash' "$T/out.out")
 [ "$(field 'hash offset' "$T/out.out")" = 0 ] || fail "output: offset not 0"
-cmp -s "$T/img" "$T/app" && fail "--output changed the image"
+[ "$(sha256sum <"$T/img")" = "$before" ] || fail "--output changed the image"
 veritysetup verify "$T/img" "$T/tree" "$root2" ||
 	fail "veritysetup verify refuses the tree file"
 vs=$(veritysetup format "$T/img" "$T/vs.tree" --salt 00112233 | vs_root)
@@ -54,7 +55,8 @@ veritysetup dump "$T/tree" | grep -q "Hash blocks:[[:space:]]*$hb\$" ||
 	fail "veritysetup dump: not the $hb hash blocks of $db data blocks"
 
 # known answers (veritysetup format --salt 00112233): two zero blocks;
-# a partial last block is zero-filled, as veritysetup's loop device does
+# a partial last block is zero-filled, as the NBD device shows the image
+# (veritysetup on the plain file would drop it: one block)
 head -c 8192 /dev/zero >"$T/z2"
 "$S3ROOT" verity-format "$T/z2" --output "$T/z2.tree" --salt 00112233 |
 	grep -qx 'root hash: 816577a59c2afee79f589f2da71764d6d55bb77d6c299046978f111dd8a11a95' ||

@@ -69,6 +69,11 @@ TLS_SUFFIX := $(if $(filter mbedtls,$(TLS)),-mbedtls)
 # Cross builds. ARCH_GNU is Debian's multiarch triplet (libbearssl.a and the
 # cross binutils), ARCH_MUSL the musl-dev:ARCH compiler wrapper around
 # Debian's cross gcc, ARCH_QEMU the qemu-user runner for the unit tests.
+# An ARCH exported for kernel builds (x86_64, arm64...) is not ours: only
+# make ARCH=... picks a cross build.
+ifeq ($(origin ARCH),environment)
+ARCH :=
+endif
 ARCH ?=
 ifeq ($(ARCH),)
 ifeq ($(origin CROSS_COMPILE),command line)
@@ -293,6 +298,11 @@ else
 # this build (build/s3root for SAN=1); the fuzz targets do not touch TLS
 # and run in the BearSSL build only; the arm64 build's unit tests run under
 # qemu-user beside them.
+# cross_make ARCH,MUSL-TRIPLET: the cross steps of check and check-cross;
+# what this make was given for the native build (BUILD, CC, BEARSSL_DIR, a
+# sanitizer) must not reach them.
+cross_make = $(MAKE) --no-print-directory ARCH=$(1) BUILD=build-$(1) \
+	CC=$(2)-gcc BEARSSL_DIR= SAN=0 FUZZ=0 GLIBC=0
 check: deps-check
 	$(Q)$(MAKE) --no-print-directory fmt-check
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
@@ -301,7 +311,7 @@ ifeq ($(SAN)$(TLS),0mbedtls)
 		tests/run.sh $(BUILD)/unit
 else ifeq ($(SAN),0)
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
-	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all build-arm64/unit
+	$(Q)$(call cross_make,arm64,aarch64-linux-musl) all build-arm64/unit
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
 		FUZZ_BUILD=build-fuzz SMOKE_TIME=$(SMOKE_TIME) \
 		CROSS_UNIT="qemu-aarch64-static build-arm64/unit" \
@@ -315,9 +325,10 @@ endif
 # under qemu-user, and the arm64 build booted from S3 by Debian's arm64
 # kernel in qemu-system-aarch64 (TCG), every boot of test-vm-boot.sh.
 check-cross: deps-check
-	$(Q)$(MAKE) --no-print-directory ARCH=armhf deps-check all build-armhf/unit
+	$(Q)$(call cross_make,armhf,arm-linux-musleabihf) deps-check
+	$(Q)$(call cross_make,armhf,arm-linux-musleabihf) all build-armhf/unit
 	$(Q)qemu-arm-static build-armhf/unit
-	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all
+	$(Q)$(call cross_make,arm64,aarch64-linux-musl) all
 	$(Q)VM_ARCH=arm64 VM_S3ROOT=$(CURDIR)/build-arm64/s3root \
 		bash tests/sh/test-vm-boot.sh
 

@@ -18,7 +18,9 @@ depends() {
 
 # called by dracut
 installkernel() {
-	instmods nbd erofs overlay dm-verity
+	# hostonly (the default on Fedora, RHEL, openSUSE) would drop what the
+	# build host has not loaded: nbd and erofs usually
+	hostonly="" instmods nbd erofs overlay dm-verity
 }
 
 # called by dracut

@@ -72,7 +72,7 @@ _srv_alive() {
 _srv_children() {
 	local f line
 	for f in /proc/[0-9]*/stat; do
-		read -r line <"$f" 2>/dev/null || continue
+		{ read -r line <"$f"; } 2>/dev/null || continue # gone meanwhile
 		line=${line##*) }
 		line=${line#* }
 		[ "${line%% *}" = "$1" ] || continue

@@ -110,7 +110,9 @@ row() {
 }
 
 # ride NAME OPTS LOGPAT SERVEPAT RULE...: serve through a proxy with RULEs;
-# all reads right, the proxy's log matches LOGPAT (the fault struck) and
+# all reads right, the proxy's log matches LOGPAT (the fault struck: a line
+# may say "fault=KIND (then BrokenPipeError)" when the client left before
+# the proxy had written all of a refused or partly used answer) and
 # serve's log SERVEPAT ("retries": its figures count retries; "" neither)
 ride() {
 	local name=$1 opts=$2 logpat=$3 servepat=$4
@@ -147,9 +149,9 @@ ride reset-body "" 'fault=reset-body' retries reset-body:8%
 ride truncate "" 'fault=truncate' retries truncate:8%
 ride stall "" 'stalling 5s' retries stall:5:3%
 ride stall-body "" 'stalling 5s' retries stall-body:5:3%
-ride bad-range "" 'fault=bad-range status=206' retries bad-range:8%
+ride bad-range "" 'fault=bad-range.* status=206' retries bad-range:8%
 # a 200 with the whole object is used as it is
-ride full-200 "" 'fault=full-200 status=200' "" full-200:3%
+ride full-200 "" 'fault=full-200.* status=200' "" full-200:3%
 ride skew "" 'fault=skew-403' "clock is off by \+3600 s" skew:3600:all
 [ "$(requests 'fault=skew-403')" -le 2 ] ||
 	fail "skew: refused again after the clock was learnt"

@@ -75,6 +75,10 @@ void hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
  * 2 * len + 1 bytes. Returns the number of characters written.
  */
 size_t hex_encode(char *out, const void *in, size_t len);
+/* A hex digit's value (either case), or -1. */
+int hex_digit(char c);
+/* Exactly 2 * len hex digits into len bytes: 0, or -EINVAL. */
+int hex_decode(void *out, const char *hex, size_t len);
 
 /*
  * Base64 (RFC 4648, section 4, with padding). Writes the encoding and a NUL

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* encode.c - hex and base64 (RFC 4648) encodings. */
 #include <errno.h>
+#include <string.h>
 #include "crypto/crypto.h"
 
 size_t hex_encode(char *out, const void *in, size_t len)
@@ -48,6 +49,35 @@ long base64_encode(char *out, size_t outlen, const void *in, size_t len)
 	}
 	*out = '\0';
 	return (long)(4 * groups);
+}
+
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hex_decode(void *out, const char *hex, size_t len)
+{
+	uint8_t *o = out;
+	size_t i;
+	int hi, lo;
+
+	if (strlen(hex) != 2 * len)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		hi = hex_digit(hex[2 * i]);
+		lo = hex_digit(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		o[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }
 
 /* The value of a table 1 character, or -1. */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "crypto/crypto.h"
 #include "http/http.h"
 
 #define CHUNK_MAX_LINE 4096    /* a size line with its extensions */
@@ -26,17 +27,6 @@ enum {
 	S_END_LF,
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One framing byte; 0 or -EBADMSG. */
 static int chunk_byte(struct http_chunked *c, char b)
 {
@@ -44,7 +34,7 @@ static int chunk_byte(struct http_chunked *c, char b)
 
 	switch (c->state) {
 	case S_SIZE:
-		h = hexval(b);
+		h = hex_digit(b);
 		if (h >= 0) {
 			/* 16 hex digits fill 64 bits: no more */
 			if (++c->ndig > 16)

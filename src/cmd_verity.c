@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "crypto/crypto.h"
 #include "src/s3root.h"
 
 enum { V_APPENDED = 1, V_OUTPUT, V_SALT, V_HELP };
@@ -170,7 +171,7 @@ int cmd_verity_format(int argc, char **argv, char **envp)
 	}
 	if (salt && strcmp(salt, "-") &&
 	    (strlen(salt) > 2 * VERITY_MAX_SALT || strlen(salt) % 2 ||
-	     verity_unhex(salt, sb.salt, strlen(salt) / 2))) {
+	     hex_decode(sb.salt, salt, strlen(salt) / 2))) {
 		err("verity-format: --salt '%.100s' is not hex digits (an even "
 		    "number, at most %d)",
 		    salt, 2 * VERITY_MAX_SALT);

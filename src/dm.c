@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "crypto/crypto.h"
 #include "src/s3root.h"
 
 #define DM_CONTROL "/dev/mapper/control"
@@ -118,10 +119,10 @@ int dm_verity_create(const char *name, const char *uuid, const char *dev,
 	char salt[2 * VERITY_MAX_SALT + 1] = "-", msg[64];
 	struct dm_req r;
 	size_t len;
-	int e, i;
+	int e;
 
-	for (i = 0; i < sb->salt_size; i++)
-		snprintf(salt + 2 * i, 3, "%02x", sb->salt[i]);
+	if (sb->salt_size)
+		hex_encode(salt, sb->salt, sb->salt_size);
 	dm_init(&r, name);
 	snprintf(r.io.uuid, sizeof(r.io.uuid), "%s", uuid);
 	e = dm_call(DM_REQ(DM_DEV_CREATE_CMD), &r);

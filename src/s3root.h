@@ -405,7 +405,6 @@ int verity_sb_parse(const uint8_t *p, size_t len, struct verity_sb *sb,
 /* The superblock's VERITY_BLOCK bytes. */
 void verity_sb_write(const struct verity_sb *sb, uint8_t out[VERITY_BLOCK]);
 /* Parses 2*n hex digits into out. 0 or -EINVAL. */
-int verity_unhex(const char *hex, uint8_t *out, size_t n);
 
 /*
  * Checks the object that holds a tree against the root hash root_hex: the

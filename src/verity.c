@@ -134,34 +134,6 @@ void verity_sb_write(const struct verity_sb *sb, uint8_t out[VERITY_BLOCK])
 	memcpy(out + SB_SALT, sb->salt, sb->salt_size);
 }
 
-static int unhex1(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int verity_unhex(const char *hex, uint8_t *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (strlen(hex) != 2 * n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		hi = unhex1(hex[2 * i]);
-		lo = unhex1(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 int verity_check_object(struct object *ob, const char *root_hex,
 			uint64_t sb_off, uint64_t data_blocks,
 			struct verity_sb *sb, uint64_t *hash_start, char *err,
@@ -173,9 +145,8 @@ int verity_check_object(struct object *ob, const char *root_hex,
 	struct verity_geom g;
 	char why[300], hex[2 * VERITY_HASH + 1];
 	uint64_t end;
-	int i;
 
-	if (verity_unhex(root_hex, want, VERITY_HASH))
+	if (hex_decode(want, root_hex, VERITY_HASH))
 		return fail(err, errlen, "s3root.verity: not a root hash");
 	if (__builtin_add_overflow(sb_off, 2 * VERITY_BLOCK, &end) ||
 	    end > info->size)
@@ -216,8 +187,7 @@ int verity_check_object(struct object *ob, const char *root_hex,
 		return fail(err, errlen, "%s", why);
 	verity_hash_block(sb, block, got);
 	if (memcmp(got, want, VERITY_HASH)) {
-		for (i = 0; i < VERITY_HASH; i++)
-			snprintf(hex + 2 * i, 3, "%02x", got[i]);
+		hex_encode(hex, got, VERITY_HASH);
 		return fail(err, errlen,
 			    "%s: root hash mismatch: the image's hash tree has "
 			    "root hash %s, not the s3root.verity= given (a "

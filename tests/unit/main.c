@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "crypto/crypto.h"
 #include "tests/unit/unit.h"
 
 extern const struct unit_suite unit_suite_crypto, unit_suite_sigv4,
@@ -99,17 +100,6 @@ char *unit_read_vector(const char *name, size_t *len)
 	return buf;
 }
 
-static int unhex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 long unit_unhex(void *out, size_t outlen, const char *hex)
 {
 	size_t n = strlen(hex), i;
@@ -119,8 +109,8 @@ long unit_unhex(void *out, size_t outlen, const char *hex)
 	if (n % 2 || n / 2 > outlen)
 		return -1;
 	for (i = 0; i < n / 2; i++) {
-		hi = unhex_digit(hex[2 * i]);
-		lo = unhex_digit(hex[2 * i + 1]);
+		hi = hex_digit(hex[2 * i]);
+		lo = hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		o[i] = (unsigned char)(hi << 4 | lo);

@@ -2,6 +2,7 @@
 /* test_verity.c - dm-verity tree geometry and superblocks. */
 #include <errno.h>
 #include <string.h>
+#include "crypto/crypto.h"
 #include "src/s3root.h"
 #include "tests/unit/unit.h"
 
@@ -116,17 +117,17 @@ static void test_unhex(void)
 {
 	uint8_t out[2];
 
-	CHECK_INT(verity_unhex("0aFf", out, 2), 0);
+	CHECK_INT(hex_decode(out, "0aFf", 2), 0);
 	CHECK_MEM(out, 2, "\x0a\xff", 2);
-	CHECK_INT(verity_unhex("0aF", out, 2), -EINVAL);
-	CHECK_INT(verity_unhex("0aFg", out, 2), -EINVAL);
+	CHECK_INT(hex_decode(out, "0aF", 2), -EINVAL);
+	CHECK_INT(hex_decode(out, "0aFg", 2), -EINVAL);
 }
 
 static const struct unit_test tests[] = {
 	{"verity_geometry", test_geometry},
 	{"verity_hash_block", test_hash_block},
 	{"verity_superblock", test_superblock},
-	{"verity_unhex", test_unhex},
+	{"hex_decode", test_unhex},
 };
 
 UNIT_SUITE(verity, tests);

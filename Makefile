@@ -178,18 +178,20 @@ LIB_SRCS := $(wildcard crypto/*.c) \
 	$(filter-out http/tls_%.c,$(wildcard http/*.c)) \
 	$(wildcard http/tls_$(TLS).c) \
 	$(wildcard nbd/*.c) \
-	$(filter-out src/main.c,$(wildcard src/*.c))
+	$(wildcard util/*.c) \
+	$(filter-out src/cli/main.c,$(wildcard src/*.c src/*/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
-MAIN_OBJ := $(BUILD)/src/main.o
+MAIN_OBJ := $(BUILD)/src/cli/main.o
 ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
 	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) $(BUILD)/bench/tls_handshake.o
 
-FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
+FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] util/*.[ch] \
+	src/*.[ch] src/*/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
 .PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check deps \
@@ -215,7 +217,7 @@ $(BUILD)/version.h: FORCE
 	printf '#define S3ROOT_VERSION "%s"\n#define S3ROOT_BUILD_TIME %sLL\n' \
 		"$$v" "$$t" > $@.tmp; \
 	cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(BUILD)/src/version.o: $(BUILD)/version.h
+$(BUILD)/src/base/self.o: $(BUILD)/version.h
 
 $(BUILD)/libs3root.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")

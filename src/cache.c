@@ -364,7 +364,7 @@ static void file_store(struct cache *c, uint64_t idx, const char *data)
 	r = pwrite_full(c->fd, data, chunk_len(c, idx),
 			c->data_off + idx * c->chunk);
 	if (r) {
-		warn("cache file %s: %s", c->cfg.file, strerror(-r));
+		log_warn("cache file %s: %s", c->cfg.file, strerror(-r));
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
@@ -400,8 +400,8 @@ void cache_sync(struct cache *c)
 	if (!r)
 		r = fdatasync(c->fd) ? -errno : 0;
 	if (r)
-		warn("cache file %s: saving its map: %s", c->cfg.file,
-		     strerror(-r));
+		log_warn("cache file %s: saving its map: %s", c->cfg.file,
+			 strerror(-r));
 out:
 	pthread_mutex_lock(&c->lock);
 	c->synced_ms = mono_us() / 1000;
@@ -484,13 +484,14 @@ static int file_open(struct cache *c, char *err, size_t errlen)
 		/* bits past the last chunk are not ours to trust */
 		for (i = c->nchunks; i < c->bits_len * 8; i++)
 			c->bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
-		info("cache file %s holds %" PRIu64 " of %" PRIu64 " chunks",
-		     path, c->file_chunks, c->nchunks);
+		log_info("cache file %s holds %" PRIu64 " of %" PRIu64
+			 " chunks",
+			 path, c->file_chunks, c->nchunks);
 		r = 0;
 		goto out;
 	}
-	info("cache file %s: starting empty for %s", path,
-	     object_info(c->ob)->name);
+	log_info("cache file %s: starting empty for %s", path,
+		 object_info(c->ob)->name);
 	/* another object or a new file: the empty map goes to disk before
 	 * the header that makes it believed */
 	memset(c->bits, 0, c->bits_len);
@@ -594,8 +595,8 @@ static void fetch_run(struct cache *c, uint64_t first, uint32_t n)
 				slot_done(c, s[k], 0);
 			return;
 		}
-		warn("cache file %s: %s; reading from the network", c->cfg.file,
-		     strerror(-r));
+		log_warn("cache file %s: %s; reading from the network",
+			 c->cfg.file, strerror(-r));
 	}
 	t0 = mono_us();
 	r = object_fetch(c->ob, off, len, run_sink, &rs, msg, sizeof(msg));
@@ -604,7 +605,7 @@ static void fetch_run(struct cache *c, uint64_t first, uint32_t n)
 	c->lat[lat_bucket((uint64_t)(mono_us() - t0))]++;
 	pthread_mutex_unlock(&c->lock);
 	if (r) {
-		err("%s", msg);
+		log_err("%s", msg);
 		for (k = rs.k; k < n; k++)
 			slot_done(c, s[k], r);
 	}
@@ -741,7 +742,7 @@ static int read_direct(struct cache *c, void *buf, uint64_t off, size_t len,
 	r = object_read(c->ob, buf, off, len, deadline / 1000, msg,
 			sizeof(msg));
 	if (r)
-		err("%s", msg);
+		log_err("%s", msg);
 	return r;
 }
 
@@ -928,9 +929,9 @@ int cache_read_iov(void *arg, uint64_t off, uint32_t len, uint64_t queued_us,
 		got = got ? got : 1;
 	}
 	if (got == -ETIMEDOUT) {
-		err("read of %" PRIu64 "+%" PRIu32 ": no answer within "
-		    "s3.io_timeout (%" PRIu64 " ms)",
-		    off, len, c->cfg.io_timeout_ms);
+		log_err("read of %" PRIu64 "+%" PRIu32 ": no answer within "
+			"s3.io_timeout (%" PRIu64 " ms)",
+			off, len, c->cfg.io_timeout_ms);
 		got = -EIO;
 	}
 	if (got < 0) {
@@ -1017,7 +1018,7 @@ static uint64_t pull_run(struct cache *c, uint64_t *next, char *buf)
 	c->get_inflight--;
 	pthread_mutex_unlock(&c->lock);
 	if (r) {
-		warn("background fetch: %s", msg);
+		log_warn("background fetch: %s", msg);
 		*next = idx; /* again later */
 	}
 	return len;
@@ -1052,9 +1053,9 @@ static void *background(void *arg)
 			got = c->fd >= 0 ? c->file_chunks
 					 : c->cached / c->chunk;
 			pthread_mutex_unlock(&c->lock);
-			info("%s: %" PRIu64 " of %" PRIu64
-			     " chunks are local (s3.prefetch=all)",
-			     object_info(c->ob)->name, got, c->nchunks);
+			log_info("%s: %" PRIu64 " of %" PRIu64
+				 " chunks are local (s3.prefetch=all)",
+				 object_info(c->ob)->name, got, c->nchunks);
 			continue;
 		}
 		/* at most prefetch_rate bytes a second */

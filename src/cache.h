@@ -11,7 +11,7 @@
 #define S3ROOT_CACHE_H
 
 #include <sys/uio.h>
-#include "src/object.h"
+#include "src/s3/s3.h"
 
 struct cache;
 

@@ -2,7 +2,7 @@
 /* fuzz_dhcp.c - DHCP replies as a server (or anyone on the LAN) sends. */
 #include <stdint.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/net/net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

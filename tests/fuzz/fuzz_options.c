@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/conf/conf.h"
 
 static void ignore_word(void *arg, const char *w)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_passwd.c - s3fs passwd files. */
 #include <stdint.h>
-#include "src/s3root.h"
+#include "src/s3/s3.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/s3/s3.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/verity/verity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "src/s3root.h"
+#include "src/s3/s3.h"
 #include "tests/unit/unit.h"
 
 static void test_passwd(void)

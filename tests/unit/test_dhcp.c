@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/net/net.h"
 #include "tests/unit/unit.h"
 
 static const uint8_t mac[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};

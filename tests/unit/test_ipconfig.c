@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/net/net.h"
 #include "tests/unit/unit.h"
 
 static const char *addr(struct in_addr a)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/conf/conf.h"
 #include "tests/unit/unit.h"
 
 /* 63 of a root hash's 64 hex digits */

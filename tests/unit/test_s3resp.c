@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "crypto/sigv2.h"
-#include "src/s3root.h"
+#include "src/s3/s3.h"
 #include "tests/unit/unit.h"
 
 static struct http_response resp;

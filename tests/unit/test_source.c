@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "src/s3root.h"
+#include "src/s3/s3.h"
 #include "tests/unit/unit.h"
 
 static void test_parse(void)

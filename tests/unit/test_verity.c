@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include "crypto/crypto.h"
-#include "src/s3root.h"
+#include "src/verity/verity.h"
 #include "tests/unit/unit.h"
 
 static void test_geometry(void)

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.c - the server of an attached device: serves the device's
+ * sockets through the cache, connects (or reconfigures) the device, and
+ * lives until the kernel lets go; as the root's server, marked for
+ * systemd and memory locked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "nbd/nbd.h"
+#include "src/attach/internal.h"
+
+struct sock_thread {
+	pthread_t th;
+	int fd;
+	const struct nbd_export *ex;
+	struct nbd_pool *pool;
+	int ended;
+};
+
+static void *serve_sock(void *arg)
+{
+	struct sock_thread *s = arg;
+
+	nbd_serve(s->fd, s->ex, s->pool);
+	close(s->fd);
+	__atomic_store_n(&s->ended, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Whether the kernel kept the other ends: none of ours ended at once. */
+static int sockets_taken(const struct sock_thread *th, unsigned n)
+{
+	unsigned i;
+
+	usleep(300000); /* a dropped socket ends its server at once */
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&th[i].ended, __ATOMIC_ACQUIRE))
+			return 0;
+	return 1;
+}
+
+/* The daemon's side of the start-up report: "OK N" or the error. */
+static void report(int fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void report(int fd, const char *fmt, ...)
+{
+	char buf[1200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 &&
+	    write(fd, buf,
+		  (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0)
+		return; /* the parent is gone: nobody to tell */
+}
+
+/*
+ * The daemon: serves the device's sockets, connects (or reconfigures) the
+ * device, reports to the parent through fd, and lives until the kernel
+ * lets go of the sockets.
+ */
+int attach_daemon_run(struct object *ob, const struct opts *o,
+		      const struct attach_req *a, int index, int reattach,
+		      int use_ioctl, int fd)
+{
+	unsigned n = (unsigned)opts_num(o, OPT_NBD_SOCKETS), i;
+	struct sock_thread th[16];
+	int kfds[16], sv[2], r, got = index, devnull, tries;
+	struct nbd_export ex = {0};
+	struct nbd_pool *pool = NULL;
+	struct cache *cache = NULL;
+	struct cache_config cc;
+	char msg[1024];
+
+	/* let go of the caller's stdin and stdout at once: `dev=$(s3root
+	 * attach ...)` waits for its pipe to close */
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		close(devnull);
+	}
+	if (use_ioctl)
+		n = 1; /* one socket per NBD_DO_IT */
+	signal(SIGPIPE, SIG_IGN);
+	if (a->root) {
+		/* systemd spares processes whose argv[0] starts with '@' when
+		 * it kills everything at switch-root and shutdown (its "root
+		 * storage daemons"); memory locked: paging in from the root
+		 * would wait on ourselves */
+		if (base_argv && base_argv[0] && base_argv[0][0])
+			base_argv[0][0] = '@';
+		if (mlockall(MCL_CURRENT | MCL_FUTURE))
+			log_warn("mlockall: %s", strerror(errno));
+		log_to_kmsg(1);
+	}
+	/* the device backs a filesystem: its server must not be the OOM
+	 * killer's first choice, and its writeback must not wait on itself */
+	io_write_str("/proc/self/oom_score_adj", "-1000");
+	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+	/* threads do not cross fork: the cache starts here */
+	cache_config_from(o, &cc);
+	r = cache_new(&cache, ob, &cc, msg, sizeof(msg));
+	if (r) {
+		report(fd, "%s", msg);
+		return 1;
+	}
+	cache_export(cache, object_info(ob)->name, &ex);
+	r = nbd_pool_new(&pool, (unsigned)opts_num(o, OPT_CONNECTIONS));
+	if (r) {
+		report(fd, "starting workers: %s", strerror(-r));
+		return 1;
+	}
+	for (tries = 0;; tries++) {
+		/* serving starts before the kernel connects: it reads at once
+		 */
+		for (i = 0; i < n; i++) {
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				       sv)) {
+				report(fd, "socketpair: %s", strerror(errno));
+				return 1;
+			}
+			kfds[i] = sv[0];
+			th[i] = (struct sock_thread){0, sv[1], &ex, pool, 0};
+			pthread_create(&th[i].th, NULL, serve_sock, &th[i]);
+		}
+		if (reattach)
+			r = kernel_reconfigure(index, kfds, n, o, msg,
+					       sizeof(msg));
+		else
+			r = kernel_connect(use_ioctl, index, kfds, n, ex.size,
+					   o, &got, msg, sizeof(msg));
+		if (!use_ioctl)
+			for (i = 0; i < n; i++)
+				close(kfds[i]); /* the kernel holds its own */
+		if (r) {
+			report(fd, "%s", msg);
+			return 1;
+		}
+		/* RECONFIGURE takes sockets only in place of ones the kernel
+		 * has seen die, and silently drops the rest: then our ends
+		 * hang up at once. Wait for the old ones to die, and again. */
+		if (!reattach || sockets_taken(th, n))
+			break;
+		for (i = 0; i < n; i++)
+			pthread_join(th[i].th, NULL);
+		if (tries == 50) {
+			report(fd, "the kernel did not take the new sockets "
+				   "(is the old server still running?)");
+			return 1;
+		}
+		usleep(200000);
+	}
+	r = attach_state_write(got, a, object_info(ob)->name, use_ioctl);
+	if (r)
+		log_warn("writing " PATH_RUN_DIR "/nbd%d.state: %s", got,
+			 strerror(-r));
+	attach_figures_serve(got, cache);
+	report(fd, "OK %d", got);
+	close(fd);
+	/* from now on, messages go to the kernel log (the root server's go
+	 * there already, with their priorities: not twice) */
+	devnull = a->root ? -1 : open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0)
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 2);
+		close(devnull);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i].th, NULL);
+	attach_state_remove(got);
+	cache_sync(cache); /* not freed: a GET may still be retrying */
+	exit(0);
+}
+
+/*
+ * The root server's credentials, to rotate on the running system: /init
+ * copied them to /run/s3root/etc, and that tmpfs moves into the new root.
+ * The server's own root stays the deleted initramfs, so it keeps its
+ * working directory there (which follows the move) and names the copies
+ * relative to it.
+ */
+void attach_follow_run_creds(struct opts *o)
+{
+	static const struct {
+		enum opt_id id;
+		const char *initramfs, *copy;
+	} files[] = {
+		{OPT_PASSWD_FILE, "/etc/s3root/passwd",
+		 "s3.passwd_file=./passwd"},
+		{OPT_SESSION_TOKEN_FILE, "/etc/s3root/session_token",
+		 "s3.session_token_file=./session_token"},
+	};
+	char msg[256];
+	size_t i;
+
+	if (chdir(PATH_RUN_DIR "/etc") < 0) {
+		if (chdir("/") < 0)
+			log_warn("chdir /: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!strcmp(opts_str(o, files[i].id), files[i].initramfs) &&
+		    opts_parse_list(o, files[i].copy, OPT_SRC_ARG, msg,
+				    sizeof(msg)))
+			log_warn("%s", msg);
+}

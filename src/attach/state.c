@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.c - what /run/s3root knows of an attached device: nbdN.state
+ * (source, -o lists, interface, pid: never secrets), which `list`,
+ * `detach` and `attach --reattach` read back, and nbdN.pid.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "src/attach/internal.h"
+
+/* "/dev/nbd3" or "nbd3" or "3" -> 3; -1 if it is none of them. */
+int attach_device_index(const char *dev)
+{
+	char *e;
+	long n;
+
+	if (!strncmp(dev, "/dev/", 5))
+		dev += 5;
+	if (!strncmp(dev, "nbd", 3))
+		dev += 3;
+	if (*dev < '0' || *dev > '9')
+		return -1;
+	n = strtol(dev, &e, 10);
+	return *e || n > 65535 ? -1 : (int)n;
+}
+
+static void state_path(char *buf, size_t len, int index, const char *ext)
+{
+	snprintf(buf, len, PATH_RUN_DIR "/nbd%d.%s", index, ext);
+}
+
+/* Writes the state file: what `--reattach` needs to start a new server. */
+int attach_state_write(int index, const struct attach_req *a,
+		       const char *source, int use_ioctl)
+{
+	char path[64], tmp[80];
+	FILE *f;
+	int i;
+
+	mkdir(PATH_RUN_DIR, 0700);
+	state_path(path, sizeof(path), index, "state");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "source = %s\npid = %d\ninterface = %s\nstarted = %lld\n",
+		source, (int)getpid(), use_ioctl ? "ioctl" : "netlink",
+		(long long)time(NULL));
+	for (i = 0; i < a->nlists; i++)
+		fprintf(f, "option = %s\n", a->lists[i]);
+	if (fclose(f) || rename(tmp, path))
+		return -errno;
+	/* and a plain pidfile, for service managers and scripts */
+	state_path(path, sizeof(path), index, "pid");
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", (int)getpid());
+	return fclose(f) ? -errno : 0;
+}
+
+int attach_state_parse(char *buf, struct attach_state *st)
+{
+	char *line, *next, *eq, *end;
+	long pid;
+	int n;
+
+	memset(st, 0, sizeof(*st));
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		eq = strstr(line, " = ");
+		if (!eq)
+			continue;
+		*eq = '\0';
+		eq += 3;
+		if (!strcmp(line, "source")) {
+			n = snprintf(st->source, sizeof(st->source), "%s", eq);
+			if (n >= (int)sizeof(st->source))
+				return -EINVAL;
+		} else if (!strcmp(line, "pid")) {
+			errno = 0;
+			pid = strtol(eq, &end, 10);
+			if (*end || end == eq || errno || pid < 2 ||
+			    pid > INT32_MAX)
+				return -EINVAL;
+			st->pid = (int)pid;
+		} else if (!strcmp(line, "interface")) {
+			if (strcmp(eq, "ioctl") && strcmp(eq, "netlink"))
+				return -EINVAL;
+			st->use_ioctl = !strcmp(eq, "ioctl");
+		} else if (!strcmp(line, "option")) {
+			if (st->noptions == ATTACH_MAX_LISTS)
+				return -EINVAL;
+			n = snprintf(st->options[st->noptions++],
+				     sizeof(st->options[0]), "%s", eq);
+			if (n >= (int)sizeof(st->options[0]))
+				return -EINVAL;
+		}
+	}
+	return st->source[0] ? 0 : -EINVAL;
+}
+
+int attach_state_read(int index, struct attach_state *st)
+{
+	char path[64], *buf;
+	size_t len;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	state_path(path, sizeof(path), index, "state");
+	r = io_read_file(path, 256 * 1024, &buf, &len);
+	if (r)
+		return r;
+	r = attach_state_parse(buf, st);
+	free(buf);
+	return r;
+}
+
+void attach_state_remove(int index)
+{
+	char path[64];
+
+	state_path(path, sizeof(path), index, "state");
+	unlink(path);
+	state_path(path, sizeof(path), index, "pid");
+	unlink(path);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * paths.h - where s3root keeps its files, the same in an initramfs and on
+ * a running system (shared/DESIGN.md, "Files").
+ */
+#ifndef S3ROOT_BASE_PATHS_H
+#define S3ROOT_BASE_PATHS_H
+
+/* Configuration, credentials and the CA bundle. */
+#define PATH_CONF_DIR "/etc/s3root"
+#define PATH_CONFIG PATH_CONF_DIR "/s3root.conf"
+#define PATH_PASSWD PATH_CONF_DIR "/passwd"
+#define PATH_SESSION_TOKEN PATH_CONF_DIR "/session_token"
+#define PATH_CA PATH_CONF_DIR "/ca.pem"
+/* The kernel modules /init loads, one name a line (mkinitramfs-s3root). */
+#define PATH_MODULES PATH_CONF_DIR "/modules"
+#define PATH_MODULES_VERITY PATH_CONF_DIR "/modules.verity"
+
+/*
+ * What outlives switch_root: a 0700 tmpfs directory that moves into the new
+ * root with /run. The binary, a copy of /etc/s3root (etc/), the state
+ * files of attached devices and the overlay's layers.
+ */
+#define PATH_RUN_DIR "/run/s3root"
+#define PATH_RUN_BIN PATH_RUN_DIR "/s3root"
+#define PATH_RUN_ETC PATH_RUN_DIR "/etc"
+#define PATH_LOWER PATH_RUN_DIR "/lower"
+#define PATH_OVERLAY PATH_RUN_DIR "/overlay"
+
+/* Where /init mounts the root before it switches to it. */
+#define PATH_NEWROOT "/sysroot"
+
+#endif

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* cache.h - (moving) */
+#include "src/cache.h"

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_serve.c - `s3root serve SOURCE --listen ADDRESS`: the object as a
+ * read-only NBD export (newstyle), for nbdinfo, nbdcopy, qemu, fio and
+ * nbd-client. Several clients at once; one pool of workers reads for all.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "nbd/nbd.h"
+#include "src/cache/cache.h"
+#include "src/cli/cli.h"
+
+#define MAX_CLIENTS 64
+
+enum { O_OPT = CLI_OPT, O_LISTEN };
+
+static const struct cli_opt serve_opts[] = {
+	{"-o", CLI_MANY, O_OPT},
+	{"--listen", CLI_ONCE, O_LISTEN},
+	{NULL, 0, 0},
+};
+
+static volatile sig_atomic_t stop_requested, figures_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	figures_requested = 1;
+}
+
+/* The cache's figures on stderr, on SIGUSR1 and at exit. */
+static void print_figures(struct cache *cache)
+{
+	char buf[2048];
+
+	if (cache_format_stats(cache, 0, buf, sizeof(buf)) > 0)
+		fprintf(stderr, "%s", buf);
+}
+
+static void serve_usage(FILE *f)
+{
+	fprintf(f, "usage: s3root serve SOURCE --listen unix:PATH|tcp:HOST:PORT"
+		   "|tcp:[V6]:PORT [-o OPTS]\n"
+		   "Serves the object as a read-only NBD export (newstyle; the "
+		   "default export name\nand the key's name), until SIGINT or "
+		   "SIGTERM. SIGUSR1 and the exit print the cache's\n"
+		   "figures on stderr.\n\n");
+	opts_print_help(f);
+}
+
+/* unix:PATH, tcp:HOST:PORT or tcp:[V6]:PORT into a listening socket. */
+static int listen_on(const char *spec, char *shown, size_t shownlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *res, *ai;
+	char host[256], *port;
+	int fd = -1, one = 1, g;
+
+	if (!strncmp(spec, "unix:", 5)) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		if (!spec[5] || strlen(spec + 5) >= sizeof(sa.sun_path)) {
+			log_err("serve: bad socket path '%s'", spec + 5);
+			return -1;
+		}
+		strcpy(sa.sun_path, spec + 5);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* a socket file nobody listens on is left from a crash */
+		if (fd >= 0 &&
+		    !connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			log_err("serve: %s is in use by another server",
+				sa.sun_path);
+			close(fd);
+			return -1;
+		}
+		unlink(sa.sun_path);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    listen(fd, 16)) {
+			log_err("serve: listening on %s: %s", sa.sun_path,
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		snprintf(shown, shownlen, "%s", spec);
+		return fd;
+	}
+	if (strncmp(spec, "tcp:", 4) || strlen(spec + 4) >= sizeof(host)) {
+		log_err("serve: --listen is unix:PATH, tcp:HOST:PORT or "
+			"tcp:[V6]:PORT");
+		return -1;
+	}
+	strcpy(host, spec + 4);
+	port = strrchr(host, ':');
+	if (!port || port == host) {
+		log_err("serve: --listen tcp:HOST:PORT needs a port");
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	g = getaddrinfo(host, port, &hints, &res);
+	if (g) {
+		log_err("serve: %s: %s", spec, gai_strerror(g));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 16))
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		log_err("serve: listening on %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	snprintf(shown, shownlen, "%s", spec);
+	return fd;
+}
+
+struct client {
+	int fd;
+	const struct nbd_export *ex;
+	struct nbd_pool *pool;
+};
+
+static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nclients;
+
+static void *client_thread(void *arg)
+{
+	struct client *cl = arg;
+	int r = nbd_handshake(cl->fd, cl->ex);
+
+	if (r < 0)
+		log_info("serve: handshake failed: %s", strerror(-r));
+	else if (r == 0) {
+		r = nbd_serve(cl->fd, cl->ex, cl->pool);
+		if (r)
+			log_info("serve: connection ended: %s", strerror(-r));
+	}
+	close(cl->fd);
+	free(cl);
+	pthread_mutex_lock(&clients_lock);
+	nclients--;
+	pthread_mutex_unlock(&clients_lock);
+	return NULL;
+}
+
+/* What serve runs on. */
+struct server {
+	const char *cmd;
+	const char *source, *listen;
+	struct opts o;
+	int lfd;
+	char shown[300]; /* the address, for "listening on" */
+	struct object *ob;
+	struct cache *cache;
+	struct nbd_pool *pool;
+	struct nbd_export ex;
+	sigset_t waiting; /* the signal mask inside ppoll */
+};
+
+static int serve_arg(void *ctx, int id, const char *arg)
+{
+	struct server *s = ctx;
+	int r = cli_object_arg(s->cmd, id, arg, &s->source, &s->o);
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (id == O_LISTEN)
+		s->listen = arg;
+	return 0;
+}
+
+/* The export's name: the key, or the URL's last path segment. */
+static const char *export_name(const struct source *src)
+{
+	const char *slash = strrchr(src->plain ? src->url : src->key, '/');
+
+	if (!src->plain)
+		return src->key;
+	return slash ? slash + 1 : src->url;
+}
+
+/*
+ * SIGINT, SIGTERM and SIGUSR1 are for the main thread's wait for clients:
+ * every thread started after this (fetchers, workers, clients) has them
+ * blocked, and the main thread takes them only inside ppoll, so that none
+ * is missed.
+ */
+static void block_signals(struct server *s)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, &s->waiting);
+	sigdelset(&s->waiting, SIGINT);
+	sigdelset(&s->waiting, SIGTERM);
+	sigdelset(&s->waiting, SIGUSR1);
+}
+
+/* The socket, the object, the cache and the workers. 0 or -1 (logged). */
+static int serve_open(struct server *s, char **envp)
+{
+	struct cache_config cc;
+	struct source src;
+	struct s3_target t;
+	struct creds c;
+	char msg[1024];
+	int r;
+
+	if (!s->listen) {
+		log_err("serve: --listen ADDRESS is required");
+		return -1;
+	}
+	if (s3_setup(&s->o, s->source, envp, &src, &t, &c))
+		return -1;
+	/* a bad address or one in use is known before any network I/O;
+	 * clients that come early wait in the backlog */
+	s->lfd = listen_on(s->listen, s->shown, sizeof(s->shown));
+	if (s->lfd < 0) {
+		creds_free(&c);
+		return -1;
+	}
+	if (!opts_num(&s->o, OPT_DEBUG))
+		log_set_level(LOG_INFO); /* a server says what it does */
+	r = object_open(&s->ob, &s->o, &src, &t, &c, envp, msg, sizeof(msg));
+	creds_free(&c);
+	if (r) {
+		log_err("%s", msg);
+		return -1;
+	}
+	block_signals(s);
+	cache_config_from(&s->o, &cc);
+	if (cache_new(&s->cache, s->ob, &cc, msg, sizeof(msg))) {
+		log_err("%s", msg);
+		return -1;
+	}
+	cache_export(s->cache, export_name(&src), &s->ex);
+	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS));
+	if (r) {
+		log_err("serve: starting workers: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+static void client_gone(void)
+{
+	pthread_mutex_lock(&clients_lock);
+	nclients--;
+	pthread_mutex_unlock(&clients_lock);
+}
+
+/* A thread for the client on fd, unless MAX_CLIENTS are connected. */
+static void serve_client(struct server *s, int fd, pthread_attr_t *attr)
+{
+	struct client *cli = NULL;
+	pthread_t th;
+	int room;
+
+	pthread_mutex_lock(&clients_lock);
+	room = nclients < MAX_CLIENTS;
+	nclients += room;
+	pthread_mutex_unlock(&clients_lock);
+	if (room)
+		cli = malloc(sizeof(*cli));
+	if (!cli) {
+		log_warn("serve: refusing a client (%d connected)",
+			 MAX_CLIENTS);
+		if (room)
+			client_gone();
+		close(fd);
+		return;
+	}
+	*cli = (struct client){fd, &s->ex, s->pool};
+	if (pthread_create(&th, attr, client_thread, cli)) {
+		close(fd);
+		free(cli);
+		client_gone();
+	}
+}
+
+/* Accepts clients until SIGINT or SIGTERM; figures on SIGUSR1. */
+static void serve_loop(struct server *s)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	pthread_attr_t attr;
+	int r, fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* a client gone before accept must not block it: ppoll waits */
+	fcntl(s->lfd, F_SETFL, O_NONBLOCK);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	fprintf(stderr, "listening on %s\n", s->shown);
+	while (!stop_requested) {
+		struct pollfd pfd = {s->lfd, POLLIN, 0};
+
+		r = ppoll(&pfd, 1, NULL, &s->waiting);
+		if (figures_requested) {
+			figures_requested = 0;
+			print_figures(s->cache);
+		}
+		fd = r > 0 ? accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
+		if (fd >= 0)
+			serve_client(s, fd, &attr);
+		else if (r > 0 && errno != EAGAIN && errno != ECONNABORTED)
+			log_warn("serve: accept: %s", strerror(errno));
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static const struct cli_spec serve_spec = {serve_opts, 0, serve_usage};
+
+int cmd_serve(int argc, char **argv, char **envp)
+{
+	static struct server s; /* the client threads use it to the end */
+	int r;
+
+	s.cmd = argv[0];
+	s.lfd = -1;
+	r = cli_scan(argc, argv, &serve_spec, serve_arg, &s);
+	if (!r)
+		r = serve_open(&s, envp);
+	if (r) {
+		if (s.lfd >= 0) {
+			close(s.lfd);
+			if (!strncmp(s.listen, "unix:", 5))
+				unlink(s.listen + 5);
+		}
+		nbd_pool_free(s.pool);
+		cache_free(s.cache);
+		object_close(s.ob);
+		opts_free(&s.o);
+		return r > 0 ? 0 : 1;
+	}
+	serve_loop(&s);
+	if (!strncmp(s.listen, "unix:", 5))
+		unlink(s.listen + 5);
+	/* exiting ends the client threads with the process: the object and
+	 * the pool stay valid until then; a GET may still be retrying, so
+	 * the cache is not freed, only its file's map saved */
+	cache_sync(s.cache);
+	print_figures(s.cache);
+	exit(0);
+}

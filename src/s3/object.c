@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * object.c - the S3 object source: HEAD to learn and pin the object, then
+ * ranged GETs that never return wrong bytes (shared/DESIGN.md, "Correctness
+ * rules"): If-Match on the pinned ETag and ?versionId= when versioned,
+ * 206 and Content-Range checked, a 200 whole-object answer handled, a 412
+ * fatal. Retries re-sign with a fresh date, back off with full jitter, and
+ * survive outages (forever when io_timeout is 0). Redirects re-sign for the
+ * bucket's region; a refused clock is corrected from the server's Date.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "src/s3/internal.h"
+
+#define BACKOFF_BASE_MS 100
+#define BACKOFF_CAP_MS 10000
+#define CREDS_RECHECK 2 /* seconds between looks at credential files */
+
+void object_stat_add(struct object *ob, uint64_t *field, uint64_t n)
+{
+	pthread_mutex_lock(&ob->lock);
+	*field += n;
+	pthread_mutex_unlock(&ob->lock);
+}
+
+int object_mtime_of(const char *path, struct timespec *ts)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st))
+		return -1;
+	*ts = st.st_mtim;
+	return 0;
+}
+
+static int ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+void object_creds_refresh(struct object *ob, int force)
+{
+	struct timespec pw = {0}, tok = {0};
+	struct creds fresh;
+	char msg[256];
+	time_t now = time(NULL);
+
+	if (ob->src.plain ||
+	    (!force && now - ob->creds_checked < CREDS_RECHECK))
+		return;
+	ob->creds_checked = now;
+	/* a file that vanished (the initramfs, deleted at switch_root) is
+	 * no news: only a file that changed is */
+	if (object_mtime_of(opts_str(ob->o, OPT_PASSWD_FILE), &pw))
+		pw = ob->pw_mtime;
+	if (object_mtime_of(opts_str(ob->o, OPT_SESSION_TOKEN_FILE), &tok))
+		tok = ob->tok_mtime;
+	if (!force && ts_eq(&pw, &ob->pw_mtime) && ts_eq(&tok, &ob->tok_mtime))
+		return;
+	ob->pw_mtime = pw;
+	ob->tok_mtime = tok;
+	if (creds_load(&fresh, ob->o, ob->envp, ob->src.bucket, msg,
+		       sizeof(msg))) {
+		log_warn("reloading credentials: %s (keeping the old ones)",
+			 msg);
+		return;
+	}
+	if (ob->creds.access_key && !fresh.access_key) {
+		/* never fall back to anonymous behind the user's back */
+		log_warn("reloading credentials: none found (keeping the old "
+			 "ones)");
+		creds_free(&fresh);
+		return;
+	}
+	creds_free(&ob->creds);
+	ob->creds = fresh;
+	log_info("credentials reloaded from %s",
+		 fresh.origin ? fresh.origin : "nowhere (anonymous)");
+}
+
+/* Full jitter: a random wait below min(cap, base * 2^n) (the AWS SDKs'). */
+static int backoff_ms(struct object *ob, unsigned n)
+{
+	uint64_t x, cap = BACKOFF_BASE_MS << (n < 7 ? n : 7);
+
+	if (cap > BACKOFF_CAP_MS)
+		cap = BACKOFF_CAP_MS;
+	pthread_mutex_lock(&ob->lock);
+	x = ob->rand; /* xorshift64: jitter, not secrets */
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	ob->rand = x;
+	pthread_mutex_unlock(&ob->lock);
+	return (int)(x % cap) + 1;
+}
+
+/* Runs a request until it succeeds, fails for good, or io_timeout passes. */
+static int run(struct object *ob, const char *method, struct fetch *f,
+	       int *status, char *err, size_t errlen)
+{
+	int64_t limit = (int64_t)opts_num(ob->o, OPT_IO_TIMEOUT);
+	int64_t start = util_mono_ms(), wait, spent;
+	struct fixes fixed = {0};
+	int st;
+	unsigned again = 0, retries = 0;
+	struct attempt a;
+
+	if (f && f->deadline && (!limit || f->deadline - start < limit))
+		limit = f->deadline > start ? f->deadline - start : 1;
+
+	for (;;) {
+		memset(&a, 0, sizeof(a));
+		st = object_attempt(ob, method, f, &fixed, &a);
+		if (st == A_DONE)
+			return 0;
+		if (st == A_FATAL) {
+			snprintf(err, errlen, "%s %s: %s", method,
+				 ob->info.name, a.why);
+			if (status)
+				*status = a.status;
+			return a.status == 404	 ? -ENOENT
+			       : a.status == 403 ? -EACCES
+			       : a.status == 412 ? -ESTALE
+						 : -EIO;
+		}
+		/* fixed a region, clock or credentials, or met a stale
+		 * pooled connection: again at once (within reason) */
+		if (st == A_AGAIN && ++again < 64)
+			continue;
+		object_stat_add(ob, &ob->stats.retries, 1);
+		wait = backoff_ms(ob, retries++);
+		spent = util_mono_ms() - start;
+		if (limit && spent >= limit) {
+			snprintf(err, errlen,
+				 "%s %s: %s (gave up after %u attempts in "
+				 "%" PRId64 " s; s3.io_timeout)",
+				 method, ob->info.name, a.why, retries,
+				 spent / 1000);
+			return -EIO;
+		}
+		if (limit && spent + wait > limit)
+			wait = limit - spent; /* one last try at the deadline */
+		if (retries == 1 || retries % 10 == 0)
+			log_warn("%s %s: %s; retrying", method, ob->info.name,
+				 a.why);
+		usleep((useconds_t)wait * 1000);
+	}
+}
+
+int object_open(struct object **obp, struct opts *o, const struct source *src,
+		const struct s3_target *t, struct creds *c, char *const *envp,
+		char *err, size_t errlen)
+{
+	struct http_client_config hc = {
+		.connect_timeout_ms = (int)opts_num(o, OPT_CONNECT_TIMEOUT),
+		.io_timeout_ms = (int)opts_num(o, OPT_REQUEST_TIMEOUT),
+		.resolve = opts_str(o, OPT_RESOLVE),
+		.ca_file = opts_str(o, OPT_CA),
+		.insecure = (int)opts_num(o, OPT_INSECURE),
+		.min_time = base_build_time,
+		.max_idle = (unsigned)opts_num(o, OPT_CONNECTIONS),
+		.idle_timeout_ms = 20000,
+	};
+	struct object *ob = calloc(1, sizeof(*ob));
+	int r, status = 0, dstatus = 0;
+
+	if (!ob)
+		return -ENOMEM;
+	if (!hc.ca_file)
+		hc.ca_file = opts_env_get(envp, "SSL_CERT_FILE");
+	if (hc.insecure)
+		log_warn("s3.insecure: TLS certificates are NOT verified; "
+			 "anyone "
+			 "on the path can serve a different image");
+	ob->o = o;
+	ob->envp = envp;
+	ob->src = *src;
+	ob->t = *t;
+	ob->creds = *c;
+	memset(c, 0, sizeof(*c)); /* ours now */
+	snprintf(ob->region, sizeof(ob->region), "%s", opts_str(o, OPT_REGION));
+	if (src->plain)
+		snprintf(ob->info.name, sizeof(ob->info.name), "%s", src->url);
+	else
+		snprintf(ob->info.name, sizeof(ob->info.name), "s3://%s/%s",
+			 src->bucket, src->key);
+	ob->rand = (uint64_t)util_mono_ms() * 0x9E3779B97F4A7C15ULL ^
+		   (uint64_t)getpid();
+	ob->creds_checked = time(NULL);
+	object_mtime_of(opts_str(o, OPT_PASSWD_FILE), &ob->pw_mtime);
+	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
+	pthread_mutex_init(&ob->lock, NULL);
+	r = http_client_new(&ob->http, &hc, err, errlen);
+	if (r)
+		goto err_free;
+	r = run(ob, "HEAD", NULL, &status, err, errlen);
+	if (r && status >= 400 && status < 500 && status != 412) {
+		/* a HEAD answer has no body to say why: ask again with a GET
+		 * of one byte, whose error body names the cause */
+		struct fetch f = {0, 1, NULL, NULL, 1, 0};
+		char why[1024];
+		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
+
+		if (d && dstatus == status) {
+			snprintf(err, errlen, "%s", why);
+			r = d;
+		} else if (!d) {
+			/* the GET got through (it fixed the region, say):
+			 * the HEAD will too */
+			r = run(ob, "HEAD", NULL, &status, err, errlen);
+		}
+	}
+	if (r)
+		goto err_free;
+	ob->opened = 1;
+	snprintf(ob->info.region, sizeof(ob->info.region), "%s", ob->region);
+	*obp = ob;
+	return 0;
+err_free:
+	object_close(ob);
+	return r;
+}
+
+void object_close(struct object *ob)
+{
+	if (!ob)
+		return;
+	http_client_free(ob->http);
+	creds_free(&ob->creds);
+	sigv4_signer_wipe(&ob->signer);
+	pthread_mutex_destroy(&ob->lock);
+	free(ob);
+}
+
+const struct object_info *object_info(const struct object *ob)
+{
+	return &ob->info;
+}
+
+void object_stats(struct object *ob, struct object_stats *st)
+{
+	pthread_mutex_lock(&ob->lock);
+	*st = ob->stats;
+	pthread_mutex_unlock(&ob->lock);
+}
+
+/* A GET of f's range, checked against the object's size. */
+static int fetch_until(struct object *ob, struct fetch *f, char *err,
+		       size_t errlen)
+{
+	uint64_t off = f->off, len = f->len;
+
+	if (off > ob->info.size || len > ob->info.size - off) {
+		snprintf(err, errlen,
+			 "range %" PRIu64 "+%" PRIu64 " outside %s (%" PRIu64
+			 " bytes)",
+			 off, len, ob->info.name, ob->info.size);
+		return -EINVAL;
+	}
+	if (!len)
+		return 0;
+	return run(ob, "GET", f, NULL, err, errlen);
+}
+
+int object_fetch(struct object *ob, uint64_t off, uint64_t len,
+		 object_sink sink, void *arg, char *err, size_t errlen)
+{
+	struct fetch f = {off, len, sink, arg, 0, 0};
+
+	return fetch_until(ob, &f, err, errlen);
+}
+
+struct membuf {
+	char *p;
+};
+
+static int to_memory(void *arg, const char *buf, size_t len)
+{
+	struct membuf *m = arg;
+
+	memcpy(m->p, buf, len);
+	m->p += len;
+	return 0;
+}
+
+int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
+		int64_t deadline_ms, char *err, size_t errlen)
+{
+	struct membuf m = {buf};
+	struct fetch f = {off, len, to_memory, &m, 0, deadline_ms};
+
+	return fetch_until(ob, &f, err, errlen);
+}

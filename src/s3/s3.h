@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * s3.h - talking to S3 (or a plain HTTP server) about one object: where
+ * requests go, signed request heads, S3's answers, credentials, and the
+ * object opened for reading. Exports: s3_*, creds_*, object_*.
+ */
+#ifndef S3ROOT_S3_H
+#define S3ROOT_S3_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "http/http.h"
+#include "src/conf/conf.h"
+
+/* ---- where requests go (target.c) ---- */
+
+/* Where a request for the object goes and what it is signed as. */
+struct s3_target {
+	struct url url; /* scheme, connect host, port, path */
+	char host_header[URL_MAX_HOST + S3_MAX_BUCKET + 10];
+	char resource[3 * (S3_MAX_BUCKET + S3_MAX_KEY) + 4]; /* SigV2 */
+	int vhost;
+};
+
+/*
+ * Fills t for src from the options (s3.endpoint, s3.urlstyle): path style
+ * for an address or a bucket that is no DNS label. 0 or -EINVAL with a
+ * message in err.
+ */
+int s3_target_init(const struct opts *o, const struct source *src,
+		   struct s3_target *t, char *err, size_t errlen);
+
+/* ---- signed request heads (request.c) ---- */
+
+struct sigv4_signer;
+struct sig_param;
+struct sig_trace;
+struct creds;
+
+#define S3REQ_MAX_HEADERS 40
+
+/* What to sign: borrowed pointers, they must outlive the s3_req. */
+struct s3_req_in {
+	const char *method;
+	const struct s3_target *target;
+	int sig;		   /* SIG_V2 or SIG_V4 */
+	const char *region;	   /* SigV4 scope */
+	const struct creds *creds; /* NULL or no key: unsigned */
+	const char *const *names;  /* extra headers, sent and signed */
+	const char *const *values;
+	size_t nheaders;
+	const struct sig_param *params; /* query parameters (decoded) */
+	size_t nparams;
+	int64_t time;
+	const char *payload; /* SIGV4_UNSIGNED_PAYLOAD or SIGV4_EMPTY_SHA256 */
+};
+
+/* A request head ready to send: Host first, then the rest, in order. */
+struct s3_req {
+	const char *method;
+	char target[URL_MAX_PATH + 1]; /* path and query for the request line */
+	const char *names[S3REQ_MAX_HEADERS];
+	const char *values[S3REQ_MAX_HEADERS];
+	size_t n;
+	char amz_date[17];
+	char date[30];
+	char auth[2048];
+};
+
+/*
+ * Builds and signs a request. canon and sts (may be NULL) receive the
+ * signed text for `sign -v`. Returns 0, or -errno with a message in err.
+ */
+int s3_req_sign(struct s3_req *q, const struct s3_req_in *in,
+		struct sigv4_signer *signer, struct sig_trace *canon,
+		struct sig_trace *sts, char *err, size_t errlen);
+
+/* Writes the head as sent on the wire (CRLF line ends, a User-Agent, the
+ * final empty line). Returns the length or -ENOSPC. */
+long s3_req_format(const struct s3_req *q, char *out, size_t outlen);
+
+/* ---- S3 answers (answer.c) ---- */
+
+struct s3_error {
+	char code[64];
+	char message[256];
+	char region[64];
+	char endpoint[256];
+};
+
+/* Reads an <Error> body (len bytes, not NUL-terminated). 0 or -EINVAL. */
+int s3_error_parse(const char *body, size_t len, struct s3_error *e);
+
+/* "bytes START-END/TOTAL", checked for order. 0 or -EINVAL. */
+int s3_parse_content_range(const char *s, uint64_t *start, uint64_t *end,
+			   uint64_t *total);
+
+/*
+ * The server's clock against ours, from a Date header: when the offset
+ * (server time - our time at sending) differs from *offset by five
+ * minutes or more (S3 allows 15), stores it and returns 1; else 0.
+ */
+#define S3_SKEW_LIMIT 300
+int s3_clock_offset(const char *date, int64_t sent_at, int64_t *offset);
+
+/* ---- credentials (creds.c) ---- */
+
+struct creds {
+	char *access_key;
+	char *secret_key;
+	char *session_token;
+	const char *origin; /* "environment", a file name: for messages */
+};
+
+/*
+ * Loads credentials for bucket from the option's files or the environment
+ * (whichever ranks higher: -o over the environment over the config file).
+ * No credentials at all is not an error: requests are then anonymous.
+ */
+int creds_load(struct creds *c, const struct opts *o, char *const *envp,
+	       const char *bucket, char *err, size_t errlen);
+/*
+ * Parses s3fs passwd text ("ACCESS:SECRET" or "BUCKET:ACCESS:SECRET"
+ * lines, '#' comments). A bucket's own line wins over the default one.
+ */
+int creds_parse_passwd(struct creds *c, const char *text, size_t len,
+		       const char *bucket, char *err, size_t errlen);
+void creds_free(struct creds *c);
+
+/* ---- a command's setup (setup.c) ---- */
+
+/*
+ * What every command that reads an object does first: parses source,
+ * reads the config file ($S3ROOT_CONFIG or PATH_CONFIG) and the
+ * environment under the -o lists already in o, fills defaults, derives
+ * the target and loads credentials (none for a plain URL). Returns 0, or
+ * -1 after logging why.
+ */
+int s3_setup(struct opts *o, const char *source, char **envp,
+	     struct source *src, struct s3_target *t, struct creds *c);
+
+/* ---- the object (object.c) ---- */
+
+#define OBJECT_IO_BUF (64 * 1024)
+
+struct object;
+
+struct object_info {
+	char name[URL_MAX_PATH + 320]; /* s3://bucket/key or the URL */
+	uint64_t size;
+	char etag[256];
+	char version_id[1024]; /* empty unless the bucket is versioned */
+	char last_modified[64];
+	char content_type[128];
+	char region[64];
+};
+
+struct object_stats {
+	uint64_t requests; /* HTTP requests sent */
+	uint64_t retries;  /* attempts that failed and were retried */
+	uint64_t bytes;	   /* body bytes delivered */
+};
+
+/*
+ * Opens the object with a HEAD (retried per s3.io_timeout). Takes over
+ * *c (zeroed on return). o must outlive the object: a region redirect
+ * updates its endpoint. Returns 0, or -errno with the message in err
+ * (-ENOENT no such key or bucket, -EACCES refused, -EIO other).
+ */
+int object_open(struct object **ob, struct opts *o, const struct source *src,
+		const struct s3_target *t, struct creds *c, char *const *envp,
+		char *err, size_t errlen);
+void object_close(struct object *ob);
+const struct object_info *object_info(const struct object *ob);
+void object_stats(struct object *ob, struct object_stats *st);
+
+/*
+ * Streams bytes [off, off + len) of the pinned object to sink, in order,
+ * each byte once, resuming where it stopped after a failure. A sink error
+ * (-errno) ends the fetch. Returns 0 or -errno (-ESTALE: the object was
+ * replaced) with the message in err.
+ */
+typedef int (*object_sink)(void *arg, const char *buf, size_t len);
+int object_fetch(struct object *ob, uint64_t off, uint64_t len,
+		 object_sink sink, void *arg, char *err, size_t errlen);
+/*
+ * The same into a buffer, giving up (-EIO) at deadline_ms on the
+ * CLOCK_MONOTONIC clock if that comes before s3.io_timeout (0: none).
+ */
+int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
+		int64_t deadline_ms, char *err, size_t errlen);
+
+#endif

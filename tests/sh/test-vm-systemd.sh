@@ -19,7 +19,7 @@ requires_py botocore
 . "$TOP/tests/vm/vm.sh"
 . "$TOP/tests/vm/debian-root.sh"
 . "$TOP/tests/vm/debian-check.sh"
-[ "$(id -u)" = 0 ] || skip "debootstrap needs root"
+requires_root debootstrap
 start=$(date +%s)
 
 vm_requires

@@ -51,6 +51,15 @@ cat >"$r/sbin/init" <<'INIT'
 #!/bin/sh
 ok() { echo "CHECK ok: $*"; }
 bad() { echo "CHECK FAILED: $*"; }
+# dead PID: waits (10 s at most) until PID has exited (gone, or a zombie)
+dead() {
+	local i=0
+	while [ -d /proc/$1 ] && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; do
+		[ $i -lt 100 ] || { echo "process $1 still runs"; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 echo "ROOT: init running from S3 at $(cut -d' ' -f1 /proc/uptime) s"
 s3root=/run/s3root/s3root
 # what reaching the root's init cost, before the checks read every file
@@ -98,7 +107,8 @@ if grep -q 's3root.verity=' /proc/cmdline; then
 	n=$(grep -B 1 'verity: /dev/dm-1 ' /tmp/list | head -n 1 | cut -d' ' -f1)
 	n=${n#/dev/}
 	# a new server for it under the mounted dm device: reads go on
-	kill -9 $(cat /run/s3root/$n.pid) && sleep 1 &&
+	pid=$(cat /run/s3root/$n.pid)
+	kill -9 $pid && dead $pid &&
 		$s3root attach --reattach /dev/$n >/dev/null &&
 		echo 3 > /proc/sys/vm/drop_caches &&
 		[ "$(cat /mnt2/hello)" = second ] && cat /mnt2/more >/dev/null &&

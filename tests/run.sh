@@ -6,7 +6,7 @@
 # short run of each fuzz target (SMOKE_TIME seconds); then prints "N passed,
 # N failed, N skipped".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 unit=$1
 passed=0 failed=0 skipped=0 failures=""
 

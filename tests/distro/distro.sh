@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/distro/distro.sh - what the distribution initramfs tests share
 # (sourced after tests/sh/functions.sh): the RGW with the systemd image of
 # test-vm-systemd, a debootstrapped builder root in which the
@@ -68,6 +69,7 @@ distro_boot() {
 	local initrd=$1 name=$2 con=$T/$2.console boot0 secs size gets bytes
 	shift 2
 	boot0=$(date +%s)
+	# shellcheck disable=SC2086 # VM_BOOT_ARGS is kernel arguments
 	vm_run "$initrd" "$con" "${VM_SECS:-300}" root=s3:boot/debian.erofs \
 		"$@" ${VM_BOOT_ARGS:-} ||
 		{

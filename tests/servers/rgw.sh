@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/servers/rgw.sh: a throwaway Ceph cluster (1 mon, 1 memstore OSD, no
 # cephx) with two radosgw daemons on 127.0.0.1, everything under one DIR.
 #

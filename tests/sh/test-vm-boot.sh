@@ -260,6 +260,7 @@ VM_CONSOLE_IN=$T/typed vm_run "$T/initrd-sh" "$T/shell.console" $((secs * 2 / 3)
 	root=s3:bootb/missing $static s3root.onfail=shell &
 vm=$!
 wait_for $((secs / 3)) shells 1 || fail "shell: none started"
+# shellcheck disable=SC2016 # typed into the guest's shell, which expands
 type 'echo "SHELL: $((6 * 7)) from $(cat /proc/1/comm)"; exit'
 wait_for $((secs / 3)) shells 2 || fail "shell: leaving it did not try again"
 type 'echo "SHELL: again"; poweroff -f'

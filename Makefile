@@ -14,6 +14,7 @@
 #                        --leak-check=full on a dynamic glibc build
 #                        (GLIBC=1, build-glibc/)
 #   make fmt             clang-format every source file
+#   make lint-sh         shellcheck every shell script (part of check)
 #   make bench           bench/run.sh: s3root against nbdkit and curl through
 #                        a latency shaper (not part of check; see bench/)
 #   make install         $(DESTDIR)$(PREFIX)/sbin/s3root (PREFIX=/usr/local)
@@ -194,7 +195,7 @@ FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] util/*.[ch] \
 	src/*.[ch] src/*/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
-.PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check deps \
+.PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check lint-sh deps \
 	deps-check demo mbedtls-lib bench bench-tls soak valgrind \
 	initramfs install install-initramfs-tools install-dracut check-distro \
 	clean FORCE
@@ -306,7 +307,7 @@ else
 cross_make = $(MAKE) --no-print-directory ARCH=$(1) BUILD=build-$(1) \
 	CC=$(2)-gcc BEARSSL_DIR= SAN=0 FUZZ=0 GLIBC=0
 check: deps-check
-	$(Q)$(MAKE) --no-print-directory fmt-check
+	$(Q)$(MAKE) --no-print-directory fmt-check lint-sh
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
 ifeq ($(SAN)$(TLS),0mbedtls)
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
@@ -361,6 +362,13 @@ fmt-check:
 		clang-format --dry-run -Werror $$f >/dev/null 2>&1 || \
 		{ echo "not formatted: $$f (run make fmt)"; bad=1; }; \
 	done; exit $$bad
+
+# every shell script, with .shellcheckrc's settings
+SH_FILES = $(wildcard bench/*.sh tests/*.sh tests/sh/*.sh tests/vm/*.sh \
+	tests/vm/*.prepare tests/servers/*.sh tests/distro/*.sh) \
+	tests/fuzz/run.sh initramfs/mkinitramfs-s3root $(DISTRO_SCRIPTS)
+lint-sh:
+	$(Q)shellcheck $(SH_FILES)
 
 deps:
 	$(Q)tests/deps.sh install $(ARCH)

@@ -93,6 +93,7 @@ pid_of() { cat "$T/pids/$1.pid"; }
 cpu_ticks() {
 	local line
 	read -r line <"/proc/$1/stat"
+	# shellcheck disable=SC2086 # the fields after "(comm) ", split
 	set -- ${line##*) }
 	echo $((${12} + ${13}))
 }
@@ -305,6 +306,7 @@ print("%.1f %.2f %s %s %d" % (r["iops"], r["bw_bytes"] / 1e6,
       ms("50.000000"), ms("99.000000"), r["io_bytes"]))
 EOF
 	)
+	# shellcheck disable=SC2086 # five figures, split
 	set -- $fields
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$wl" \
 		"$delay" "$1" "$2" "$3" "$4" "$rss" \

@@ -12,7 +12,6 @@
 # Not a test: it prints figures and ratios, mbedTLS over BearSSL.
 set -eu
 cd "$(dirname "$0")/.."
-TOP=$PWD
 MB=${BENCH_MB:-200}
 N=${BENCH_N:-200}
 RUNS=${BENCH_RUNS:-3}
@@ -93,10 +92,10 @@ get_rate() {
 # ca_load_ms BIN: what loading the system CA bundle adds to a start (a
 # refused plain-HTTP connection), over 20 runs against one with one CA
 ca_load_ms() {
-	local bin=$1 i s m= o
+	local bin=$1 s m='' o
 	for o in "" "s3.ca=$TLS_CA,"; do
 		s=$(date +%s%N)
-		for i in $(seq 20); do
+		for _ in $(seq 20); do
 			S3ROOT_CONFIG=/dev/null "$bin" stat http://127.0.0.1:1/x \
 				-o "${o}s3.io_timeout=1ms" >/dev/null 2>&1 || true
 		done
@@ -128,7 +127,7 @@ for b in bearssl mbedtls; do
 	val[$b.ca]=$(ca_load_ms "$d/s3root")
 done
 # the two builds take turns, so that a busy moment hits both
-for i in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
 	for b in bearssl mbedtls; do
 		d=${dir[$b]}
 		val[$b.get]=$(max "$(get_rate "$d/s3root" "$url" "$opts")" \
@@ -139,7 +138,7 @@ for i in $(seq "$RUNS"); do
 done
 # CPU per GB over TLS: each build's get against curl on one connection
 min() { awk -v a="$1" -v b="${2:-1e9}" 'BEGIN { print (a < b ? a : b) }'; }
-for i in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
 	for b in bearssl mbedtls; do
 		val[$b.cpu]=$(min "$(cpu_gb "${dir[$b]}/s3root" get "$url" \
 			-o "$opts")" "${val[$b.cpu]:-}")

@@ -14,8 +14,8 @@ pkgs=(
 	# build (TLS=mbedtls needs nothing more: its source comes from
 	# Debian's source package, see mbedtls-source below)
 	make gcc musl-tools libbearssl-dev file git
-	# format check, sanitizer and fuzz builds
-	clang clang-format libclang-rt-14-dev
+	# format check, shell lint (make lint-sh), sanitizer and fuzz builds
+	clang clang-format shellcheck libclang-rt-14-dev
 	# reference signer
 	python3 python3-botocore
 	# test servers (tests/servers/): Ceph RGW, nginx TLS front, curl

@@ -6,7 +6,7 @@
 # short run of each fuzz target (SMOKE_TIME seconds); then prints "N passed,
 # N failed, N skipped".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 unit=$1
 passed=0 failed=0 skipped=0 failures=""
 
@@ -32,6 +32,20 @@ unit_run() {
 
 # shellcheck disable=SC2086 # a runner may have options
 unit_run unit ${UNIT_RUNNER:-} "$unit"
+# a name the runner does not know fails it (exit 2, one line naming it)
+# instead of running nothing and passing
+# shellcheck disable=SC2086 # a runner may have options
+out=$(${UNIT_RUNNER:-} "$unit" no-such-test 2>&1)
+rc=$?
+if [ $rc = 2 ] &&
+	printf '%s\n' "$out" | grep -qx "unit: no suite or test is named 'no-such-test'"; then
+	passed=$((passed + 1))
+	echo "PASS unit-unknown-name"
+else
+	failed=$((failed + 1)); failures="$failures unit-unknown-name"
+	echo "FAIL unit-unknown-name: exit $rc, want 2 and the name:"
+	printf '%s\n' "$out" | tail -n 5 | sed 's/^/    /'
+fi
 if [ -n "${CROSS_UNIT:-}" ]; then
 	echo "unit tests: $CROSS_UNIT"
 	# shellcheck disable=SC2086

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/distro/distro.sh - what the distribution initramfs tests share
 # (sourced after tests/sh/functions.sh): the RGW with the systemd image of
 # test-vm-systemd, a debootstrapped builder root in which the
@@ -22,11 +23,7 @@ requires_py botocore
 . "$TOP/tests/vm/vm.sh"
 . "$TOP/tests/vm/debian-root.sh"
 . "$TOP/tests/vm/debian-check.sh"
-if [ "$(id -u)" != 0 ]; then
-	# under CI a skip must not pass for a check
-	[ "${CI:-}" != true ] || fail "debootstrap and chroot need root"
-	skip "debootstrap and chroot need root"
-fi
+requires_root debootstrap and chroot
 
 distro_setup() {
 	vm_requires
@@ -72,6 +69,7 @@ distro_boot() {
 	local initrd=$1 name=$2 con=$T/$2.console boot0 secs size gets bytes
 	shift 2
 	boot0=$(date +%s)
+	# shellcheck disable=SC2086 # VM_BOOT_ARGS is kernel arguments
 	vm_run "$initrd" "$con" "${VM_SECS:-300}" root=s3:boot/debian.erofs \
 		"$@" ${VM_BOOT_ARGS:-} ||
 		{

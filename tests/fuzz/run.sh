@@ -5,7 +5,7 @@
 # regressions (tests/fuzz/regress/NAME/*). A crash fails the run and leaves
 # the input in tests/fuzz/crash-NAME-*.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 dir=$1 secs=$2 only=${3:-fuzz_*} failed=0
 for bin in "$dir"/$only; do
 	name=${bin##*/fuzz_}

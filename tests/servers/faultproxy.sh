@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/servers/faultproxy.sh - faultproxy.py in front of the suite's RGW,
 # for tests (sourced after tests/sh/functions.sh and rgw.sh).
 #
@@ -30,6 +31,7 @@ proxy_start() {
 	wait_for 10 test -s "$T/$name.port" ||
 		fail "$name: no proxy: $(cat "$T/$name.proxy-err")"
 	proxy_port=$(cat "$T/$name.port")
+	# shellcheck disable=SC2034 # for the test that sources this
 	ep="s3.endpoint=http://127.0.0.1:$proxy_port"
 	plog=$T/$name.log
 }

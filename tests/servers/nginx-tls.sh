@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/servers/nginx-tls.sh: nginx as a TLS reverse proxy on 127.0.0.1 in
 # front of radosgw, with a CA and certificates made by openssl for each run.
 #

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/servers/rgw.sh: a throwaway Ceph cluster (1 mon, 1 memstore OSD, no
 # cephx) with two radosgw daemons on 127.0.0.1, everything under one DIR.
 #
@@ -5,6 +6,7 @@
 #   . tests/servers/rgw.sh
 #   rgw_start DIR               # exports RGW_* (see README.md)
 #   rgw_assume_role [SECS]      # exports RGW_STS_ACCESS/_SECRET/_TOKEN/_EXPIRATION
+#   rgw_sts_expired             # true once that token has expired
 #   s3ctl mb bucket             # tests/servers/s3ctl.py with the RGW_* credentials
 #   rgw_admin user info --uid=s3root
 #   rgw_stop DIR
@@ -138,6 +140,13 @@ rgw_assume_role() {
 		--duration "${1:-3600}" --role-arn "${2:-$RGW_ROLE_ARN}") || return 1
 	eval "$out"
 	export RGW_STS_ACCESS RGW_STS_SECRET RGW_STS_TOKEN RGW_STS_EXPIRATION
+}
+
+# rgw_sts_expired: whether the clock is past RGW_STS_EXPIRATION (a whole
+# second past: the expiration was truncated to seconds), so that RGW
+# refuses the session token.
+rgw_sts_expired() {
+	[ "$(date +%s)" -gt "$RGW_STS_EXPIRATION" ]
 }
 
 # _rgw_spawn NAME CMD...: start CMD in the background, record its PID.

@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Shared helpers for tests/sh/test-*.sh (sourced; the tests run with set -eu).
 #
-# A test that lacks something it needs exits 77 (skip). Under CI (CI=true) a
-# missing requirement that `make deps` installs is a failure: CI must never
+# A test that lacks something it needs exits 77 (skip), always through skip.
+# Under CI (CI=true) every skip is a failure: what a test needs is what
+# `make deps` installs, `make` builds or CI provides (root), and CI must never
 # turn green by skipping.
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,7 +38,9 @@ fail() {
 	exit 1
 }
 
+# skip WHY: the test cannot run here (exit 77); under CI=true, a failure.
 skip() {
+	[ "${CI:-}" != true ] || fail "$* (CI=true: a skip is a failure)"
 	echo "SKIP: $*" >&2
 	exit 77
 }
@@ -45,9 +49,8 @@ skip() {
 requires() {
 	local c
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 && continue
-		[ "${CI:-}" = true ] && fail "missing $c (make deps installs it)"
-		skip "missing $c (make deps installs it)"
+		command -v "$c" >/dev/null 2>&1 ||
+			skip "missing $c (make deps installs it)"
 	done
 }
 
@@ -55,10 +58,14 @@ requires() {
 requires_py() {
 	local m
 	for m in "$@"; do
-		"$PY3" -c "import $m" 2>/dev/null && continue
-		[ "${CI:-}" = true ] && fail "missing python module $m (make deps)"
-		skip "missing python module $m (make deps installs it)"
+		"$PY3" -c "import $m" 2>/dev/null ||
+			skip "missing python module $m (make deps installs it)"
 	done
+}
+
+# requires_root WHAT: WHAT (debootstrap, chroot, ...) needs root.
+requires_root() {
+	[ "$(id -u)" = 0 ] || skip "$* must run as root"
 }
 
 # expect_fail WANT_PATTERN CMD...: CMD must exit non-zero with one stderr line

@@ -107,7 +107,7 @@ AWS_ACCESS_KEY_ID=$RGW_STS_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_STS_SECRET \
 	AWS_SESSION_TOKEN=not-a-token expect_fail "40[03] .*session token" \
 	"$S3ROOT" get s3://bkt/big -o "s3.endpoint=$RGW_STS_ENDPOINT"
 rgw_assume_role 2
-sleep 3
+wait_for 10 rgw_sts_expired || fail "the 2 s session token did not expire"
 AWS_ACCESS_KEY_ID=$RGW_STS_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_STS_SECRET \
 	AWS_SESSION_TOKEN=$RGW_STS_TOKEN expect_fail "403 .*session token has not expired" \
 	"$S3ROOT" get s3://bkt/big -o "s3.endpoint=$RGW_STS_ENDPOINT"
@@ -116,17 +116,27 @@ ls "$T"/never* >/dev/null 2>&1 && fail "a failed get left a file"
 echo "negative cases: ok"
 
 # An object replaced while it is read (a slow reader holds the get back
-# between two ranged requests).
+# between two ranged requests: the reader stops after 300000 bytes, which
+# the get has fetched after opening the object, and goes on only once the
+# object has been replaced).
 replace_during_get() {
-	local bucket=$1
-	(sleep 1 && s3ctl put "$bucket" obj "$T/small" >/dev/null) &
-	local pid=$!
+	local bucket=$1 pid rc
+	rm -f "$T/held" "$T/replaced"
+	(wait_for 30 test -e "$T/held" &&
+		s3ctl put "$bucket" obj "$T/small" >/dev/null &&
+		touch "$T/replaced") &
+	pid=$!
 	set +e
 	"$S3ROOT" get "s3://$bucket/obj" -o "$ep,s3.chunk=4K" 2>"$T/err" |
-		{ head -c 300000 >"$T/got"; sleep 3; cat >>"$T/got"; }
-	local rc=${PIPESTATUS[0]}
+		{
+			head -c 300000 >"$T/got"
+			touch "$T/held"
+			wait_for 30 test -e "$T/replaced"
+			cat >>"$T/got"
+		}
+	rc=${PIPESTATUS[0]}
 	set -e
-	wait $pid
+	wait $pid || fail "the object was not replaced during the get"
 	return "$rc"
 }
 s3ctl mb plain >/dev/null

@@ -109,7 +109,7 @@ RGW_ENDPOINT=$RGW_STS_ENDPOINT RGW_ACCESS=$RGW_STS_ACCESS \
 rgw_assume_role 2 || fail "assume-role for 2 s"
 expect_get 200 "$want" "$RGW_STS_ENDPOINT/bkt/obj" "${sts[@]}" \
 	-u "$RGW_STS_ACCESS:$RGW_STS_SECRET" -H "x-amz-security-token: $RGW_STS_TOKEN"
-sleep 3
+wait_for 10 rgw_sts_expired || fail "the 2 s session token did not expire"
 expect_get 403 AccessDenied "$RGW_STS_ENDPOINT/bkt/obj" \
 	-u "$RGW_STS_ACCESS:$RGW_STS_SECRET" -H "x-amz-security-token: $RGW_STS_TOKEN"
 

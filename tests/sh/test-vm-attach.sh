@@ -49,7 +49,13 @@ grep -Eq '^    fetched: [1-9][0-9]* bytes of' /tmp/figures && grep -q '^    GET 
 s3root list -v --json | grep -q '"figures": {"size": ' && ok "list -v --json" || bad "list -v --json"
 pid=\$(cat /run/s3root/\${dev#/dev/}.pid)
 kill -9 \$pid
-sleep 1
+# until it has exited (gone, or a zombie): 10 s at most
+n=0
+while [ -d /proc/\$pid ] && ! grep -q '^State:.*Z' /proc/\$pid/status 2>/dev/null; do
+	[ \$n -lt 100 ] || { bad "killed server \$pid still runs"; break; }
+	sleep 0.1
+	n=\$((n + 1))
+done
 s3root attach --reattach \$dev && ok "reattach" || bad "reattach"
 echo 3 > /proc/sys/vm/drop_caches
 sums /mnt "after reattach: files"

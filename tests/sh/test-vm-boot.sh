@@ -61,6 +61,15 @@ cat >"$r/sbin/init" <<'INIT'
 #!/bin/sh
 ok() { echo "CHECK ok: $*"; }
 bad() { echo "CHECK FAILED: $*"; }
+# dead PID: waits (10 s at most) until PID has exited (gone, or a zombie)
+dead() {
+	local i=0
+	while [ -d /proc/$1 ] && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; do
+		[ $i -lt 100 ] || { bad "process $1 still runs"; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 echo "ROOT: init running from S3"
 cd / && sha256sum -c -s /etc/sums && ok "files" || bad "files"
 grep -q ' / overlay ' /proc/mounts && ok "overlay root" || bad "overlay root"
@@ -80,8 +89,9 @@ if grep -q s3test_second /proc/cmdline; then
 	d=$(/run/s3root/s3root attach s3://bootb/second.erofs -o $o) &&
 		mkdir -p /mnt2 && mount -t erofs -o ro $d /mnt2 &&
 		[ "$(cat /mnt2/hello)" = second ] && ok "second device" || bad "second device"
-	kill -9 $(cat /run/s3root/${d#/dev/}.pid)
-	sleep 1
+	p2=$(cat /run/s3root/${d#/dev/}.pid)
+	kill -9 $p2
+	dead $p2
 	/run/s3root/s3root attach --reattach $d && echo 3 > /proc/sys/vm/drop_caches &&
 		[ "$(cat /mnt2/hello)" = second ] && ok "second reattached" || bad "second reattach"
 	umount /mnt2 && /run/s3root/s3root detach $d && ok "second detached" || bad "second detach"
@@ -104,8 +114,19 @@ if grep -q s3test_rotate /proc/cmdline; then
 		ok "credentials rotated under the root server" || bad "rotation: $(dmesg | grep -a credentials)"
 fi
 if grep -q s3test_outage /proc/cmdline; then
+	# the host stops the S3 server the root server uses (for 20 s), then
+	# puts the object outage-begun straight into RGW, where s3test_outage=
+	# points
 	echo "OUTAGE: ready"
-	sleep 3 # the host stops the S3 server now, for 20 s
+	rgw=$(sed -n 's/.*s3test_outage=\([^ ]*\).*/\1/p' /proc/cmdline)
+	n=0
+	until S3ROOT_CONFIG=/dev/null /run/s3root/s3root stat s3://bootb/outage-begun \
+		-o s3.endpoint=http://$rgw,s3.passwd_file=/run/s3root/etc/passwd \
+		>/dev/null 2>&1; do
+		[ $n -lt 60 ] || { bad "outage: the host did not begin it"; break; }
+		sleep 0.5
+		n=$((n + 1))
+	done
 	t0=$(date +%s)
 	sha256sum /late/blob > /tmp/sum
 	t1=$(date +%s)
@@ -239,6 +260,7 @@ VM_CONSOLE_IN=$T/typed vm_run "$T/initrd-sh" "$T/shell.console" $((secs * 2 / 3)
 	root=s3:bootb/missing $static s3root.onfail=shell &
 vm=$!
 wait_for $((secs / 3)) shells 1 || fail "shell: none started"
+# shellcheck disable=SC2016 # typed into the guest's shell, which expands
 type 'echo "SHELL: $((6 * 7)) from $(cat /proc/1/comm)"; exit'
 wait_for $((secs / 3)) shells 2 || fail "shell: leaving it did not try again"
 type 'echo "SHELL: again"; poweroff -f'
@@ -261,13 +283,15 @@ proxy_up() {
 }
 proxy_up
 vm_run "$T/initrd" "$T/outage.console" "$secs" root=s3:bootb/root.erofs $static \
-	"s3.endpoint=http://10.0.2.2:$pport" s3test_outage &
+	"s3.endpoint=http://10.0.2.2:$pport" "s3test_outage=10.0.2.2:$RGW_PORT" &
 vm=$!
 wait_for $((secs * 2 / 3)) grep -aq "OUTAGE: ready" "$T/outage.console" ||
 	fail "outage: the root did not come up"
 kill "$proxy_pid"
 wait "$proxy_pid" 2>/dev/null || true
-sleep 20
+: >"$T/empty"
+s3ctl put bootb outage-begun "$T/empty" >/dev/null # the guest reads now
+sleep 20 # the outage
 proxy_up
 wait "$vm" || fail "outage: the VM did not finish"
 grep -a 'CHECK.*outage\|s3root: warning' "$T/outage.console" | grep -v '^\[' |

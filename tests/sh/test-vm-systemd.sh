@@ -19,7 +19,7 @@ requires_py botocore
 . "$TOP/tests/vm/vm.sh"
 . "$TOP/tests/vm/debian-root.sh"
 . "$TOP/tests/vm/debian-check.sh"
-[ "$(id -u)" = 0 ] || skip "debootstrap needs root"
+requires_root debootstrap
 start=$(date +%s)
 
 vm_requires
@@ -45,6 +45,7 @@ S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd" \
 
 con=$T/systemd.console
 boot0=$(date +%s)
+# shellcheck disable=SC2086 # VM_BOOT_ARGS is kernel arguments
 vm_run "$T/initrd" "$con" "${VM_SECS:-180}" root=s3:boot/debian.erofs \
 	ip=dhcp ${VM_BOOT_ARGS:-} ||
 	{ tr -d '\033' <"$con" | tail -n 40; fail "the VM did not power off"; }

@@ -51,6 +51,15 @@ cat >"$r/sbin/init" <<'INIT'
 #!/bin/sh
 ok() { echo "CHECK ok: $*"; }
 bad() { echo "CHECK FAILED: $*"; }
+# dead PID: waits (10 s at most) until PID has exited (gone, or a zombie)
+dead() {
+	local i=0
+	while [ -d /proc/$1 ] && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; do
+		[ $i -lt 100 ] || { echo "process $1 still runs"; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 echo "ROOT: init running from S3 at $(cut -d' ' -f1 /proc/uptime) s"
 s3root=/run/s3root/s3root
 # what reaching the root's init cost, before the checks read every file
@@ -98,7 +107,8 @@ if grep -q 's3root.verity=' /proc/cmdline; then
 	n=$(grep -B 1 'verity: /dev/dm-1 ' /tmp/list | head -n 1 | cut -d' ' -f1)
 	n=${n#/dev/}
 	# a new server for it under the mounted dm device: reads go on
-	kill -9 $(cat /run/s3root/$n.pid) && sleep 1 &&
+	pid=$(cat /run/s3root/$n.pid)
+	kill -9 $pid && dead $pid &&
 		$s3root attach --reattach /dev/$n >/dev/null &&
 		echo 3 > /proc/sys/vm/drop_caches &&
 		[ "$(cat /mnt2/hello)" = second ] && cat /mnt2/more >/dev/null &&
@@ -203,22 +213,22 @@ boot() {
 }
 
 boot plain 2 root=s3:bootb/plain.erofs $static
-boot verified 9 root=s3:bootb/root.erofs $static s3root.verity=$hash \
-	s3root.verity_offset=$off "s3test_second=$hash2:$off2"
+boot verified 9 root=s3:bootb/root.erofs $static "s3root.verity=$hash" \
+	"s3root.verity_offset=$off" "s3test_second=$hash2:$off2"
 grep -aq "s3root: /dev/dm-0: dm-verity (s3root-nbd0) over /dev/nbd0" \
 	"$T/verified.console" || fail "verified: no dm-verity device"
 grep -aq "root=s3:bootb/root.erofs on /dev/dm-0" "$T/verified.console" ||
 	fail "verified: the root is not on /dev/dm-0"
 
 # the tree in its own object: a second device, the same checks
-boot object 9 root=s3:bootb/plain.erofs $static s3root.verity=$hash4 \
+boot object 9 root=s3:bootb/plain.erofs $static "s3root.verity=$hash4" \
 	s3root.verity_object=s3:bootb/plain.erofs.verity s3test_object \
 	"s3test_second=$hash3:object"
 grep -aq "s3root: /dev/dm-0: dm-verity (s3root-nbd0) over /dev/nbd0, tree on /dev/nbd1" \
 	"$T/object.console" || fail "object: no dm-verity device over two"
 
-boot tampered 1 root=s3:bootb/tampered.erofs $static s3root.verity=$hash \
-	s3root.verity_offset=$off s3test_tampered
+boot tampered 1 root=s3:bootb/tampered.erofs $static "s3root.verity=$hash" \
+	"s3root.verity_offset=$off" s3test_tampered
 grep -aq "device-mapper: verity: [0-9]*:[0-9]*: data block $block is corrupted" \
 	"$T/tampered.console" ||
 	fail "tampered: the kernel did not name data block $block"
@@ -226,7 +236,7 @@ grep -aq "device-mapper: verity: [0-9]*:[0-9]*: data block $block is corrupted" 
 # a wrong root hash (the right one with its first digit changed)
 wrong=$(printf '%x' $(((0x${hash:0:1} + 1) % 16)))${hash:1}
 vm_run "$T/initrd" "$T/wrong.console" 120 root=s3:bootb/root.erofs $static \
-	s3root.verity=$wrong s3root.verity_offset=$off s3root.onfail=reboot ||
+	"s3root.verity=$wrong" "s3root.verity_offset=$off" s3root.onfail=reboot ||
 	fail "wrong: no reboot"
 grep -a 's3root:' "$T/wrong.console" | grep -v '^\[' | tr -d '\033'
 grep -aq "s3root: verity: s3://bootb/root.erofs: root hash mismatch: the image's hash tree has root hash $hash, not the s3root.verity= given" \
@@ -238,7 +248,7 @@ grep -aq "rebooting in 10 s (s3root.onfail=reboot)" "$T/wrong.console" ||
 
 # a malformed root hash on the kernel command line stops the boot too
 vm_run "$T/initrd" "$T/badhex.console" 120 root=s3:bootb/root.erofs $static \
-	s3root.verity=${hash:0:63}g s3root.verity_offset=$off \
+	"s3root.verity=${hash:0:63}g" "s3root.verity_offset=$off" \
 	s3root.onfail=reboot || fail "badhex: no reboot"
 grep -aq "refusing to boot an unverified root" "$T/badhex.console" ||
 	fail "badhex: no refusal"
@@ -246,7 +256,7 @@ grep -aq "refusing to boot an unverified root" "$T/badhex.console" ||
 	fail "badhex: the root was booted"
 
 vm_run "$T/initrd" "$T/shortsb.console" 120 root=s3:bootb/shortsb.erofs \
-	$static s3root.verity=$hash s3root.verity_offset=$off \
+	$static "s3root.verity=$hash" "s3root.verity_offset=$off" \
 	s3root.onfail=reboot || fail "shortsb: no reboot"
 grep -aq "s3://bootb/shortsb.erofs: the verity superblock says 100 data blocks, not the image's $((off / 4096))" \
 	"$T/shortsb.console" || fail "shortsb: no message"
@@ -255,7 +265,7 @@ grep -aq "s3://bootb/shortsb.erofs: the verity superblock says 100 data blocks, 
 
 # verity_onerror=restart: the bad block reboots the machine (qemu exits)
 vm_run "$T/initrd" "$T/restart.console" 240 root=s3:bootb/tampered.erofs \
-	$static s3root.verity=$hash s3root.verity_offset=$off \
+	$static "s3root.verity=$hash" "s3root.verity_offset=$off" \
 	s3root.verity_onerror=restart s3test_tampered ||
 	fail "restart: no reboot"
 grep -aq "data block $block is corrupted" "$T/restart.console" ||
@@ -264,7 +274,7 @@ grep -aq "data block $block is corrupted" "$T/restart.console" ||
 	fail "restart: the machine did not restart"
 
 vm_run "$T/initrd" "$T/panic.console" 240 root=s3:bootb/tampered.erofs \
-	$static s3root.verity=$hash s3root.verity_offset=$off \
+	$static "s3root.verity=$hash" "s3root.verity_offset=$off" \
 	s3root.verity_onerror=panic s3test_tampered ||
 	fail "panic: no reboot"
 grep -aq "Kernel panic - not syncing: dm-verity device corrupted" \

@@ -2,7 +2,8 @@
 /*
  * main.c - the unit test runner: `unit [NAME]...` runs the tests whose
  * suite or test name is given (all without arguments) and ends with the
- * line "N passed, N failed".
+ * line "N passed, N failed". A name that is neither a suite nor a test is
+ * an error (exit 2, nothing run).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,12 +131,44 @@ static int selected(int argc, char **argv, const char *suite, const char *test)
 	return 0;
 }
 
+/*
+ * known: whether name is a suite or a test; a name that matches nothing
+ * would otherwise run nothing and pass.
+ */
+static int known(const char *name)
+{
+	size_t s, t;
+
+	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		if (!strcmp(name, suites[s]->name))
+			return 1;
+		for (t = 0; t < suites[s]->count; t++)
+			if (!strcmp(name, suites[s]->tests[t].name))
+				return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("UNIT_VECTORS");
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, unknown = 0, i;
 	size_t s, t;
 
+	for (i = 1; i < argc; i++) {
+		if (known(argv[i]))
+			continue;
+		fprintf(stderr, "unit: no suite or test is named '%s'\n",
+			argv[i]);
+		unknown++;
+	}
+	if (unknown) {
+		fprintf(stderr, "unit: suites:");
+		for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++)
+			fprintf(stderr, " %s", suites[s]->name);
+		fprintf(stderr, "\n");
+		return 2;
+	}
 	if (dir)
 		unit_vectors_dir = dir;
 	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/vm/debian-check.sh - what the host checks in the console of a boot
 # of the image tests/vm/debian-check.prepare makes (sourced by the tests
 # after tests/sh/functions.sh): multi-user reached, the guest's checks

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/vm/debian-root.sh - a Debian bookworm minbase + systemd root as an
 # EROFS image, for the VM tests (sourced after tests/vm/vm.sh). Both steps
 # are cached under $VM_CACHE/debian-root/, keyed by what goes into them:
@@ -30,6 +31,7 @@ DEBIAN_BUILDER_CACHE=${DEBIAN_BUILDER_CACHE:-$DEBIAN_CACHE}
 # debian_mirror: the archive apt uses for the suite's main component.
 debian_mirror() {
 	local m
+	# shellcheck disable=SC2016 # apt's $(FIELD) placeholders
 	m=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' \
 		'Identifier: Packages' 2>/dev/null |
 		awk -v s="$DEBIAN_SUITE" '$2 == s && $3 == "main" { print $1; exit }')

@@ -54,9 +54,9 @@ static int send_reply(int fd, uint32_t opt, uint32_t type, const void *data,
 	nbd_put32(h + 8, opt);
 	nbd_put32(h + 12, type);
 	nbd_put32(h + 16, len);
-	r = nbd_write_full(fd, h, sizeof(h));
+	r = util_write_full(fd, h, sizeof(h));
 	if (!r && len)
-		r = nbd_write_full(fd, data, len);
+		r = util_write_full(fd, data, len);
 	return r;
 }
 
@@ -164,7 +164,7 @@ static int opt_export_name(int fd, const struct nbd_export *ex,
 		return 1;
 	nbd_put64(buf, ex->size);
 	nbd_put16(buf + 8, tx_flags(ex));
-	return nbd_write_full(fd, buf, no_zeroes ? 10 : sizeof(buf));
+	return util_write_full(fd, buf, no_zeroes ? 10 : sizeof(buf));
 }
 
 int nbd_handshake(int fd, const struct nbd_export *ex)
@@ -177,9 +177,9 @@ int nbd_handshake(int fd, const struct nbd_export *ex)
 	nbd_put64(hello, NBD_MAGIC);
 	nbd_put64(hello + 8, NBD_IHAVEOPT);
 	nbd_put16(hello + 16, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
-	r = nbd_write_full(fd, hello, sizeof(hello));
+	r = util_write_full(fd, hello, sizeof(hello));
 	if (!r)
-		r = nbd_read_full(fd, cflags, sizeof(cflags));
+		r = util_read_full(fd, cflags, sizeof(cflags));
 	if (r)
 		return r;
 	c = (struct nbd_cur){cflags, 4, 1};
@@ -191,7 +191,7 @@ int nbd_handshake(int fd, const struct nbd_export *ex)
 	    !(client & NBD_FLAG_FIXED_NEWSTYLE))
 		return -EPROTO;
 	for (;;) {
-		r = nbd_read_full(fd, h, sizeof(h));
+		r = util_read_full(fd, h, sizeof(h));
 		if (r)
 			goto out;
 		c = (struct nbd_cur){h, sizeof(h), 1};
@@ -220,7 +220,7 @@ int nbd_handshake(int fd, const struct nbd_export *ex)
 			r = -ENOMEM;
 			goto out;
 		}
-		r = nbd_read_full(fd, data, len);
+		r = util_read_full(fd, data, len);
 		if (r)
 			break;
 		switch (opt) {

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* internal.h - what the files of nbd/ share: wire helpers. */
+/* internal.h - what the files of nbd/ share: wire helpers (whole reads
+ * and writes are util.h's). */
 #ifndef S3ROOT_NBD_INTERNAL_H
 #define S3ROOT_NBD_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "nbd/nbd.h"
+#include "util/util.h"
 
-/* Reads exactly len bytes (EINTR and short reads handled): 0, -EPIPE at
- * end of file before len bytes, -errno. */
-int nbd_read_full(int fd, void *buf, size_t len);
-/* Writes all of len bytes: 0 or -errno. */
-int nbd_write_full(int fd, const void *buf, size_t len);
 /* Reads and drops len bytes: 0 or -errno. */
 int nbd_discard(int fd, uint64_t len);
 

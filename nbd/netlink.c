@@ -19,6 +19,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include "nbd/nbd.h"
+#include "util/util.h"
 
 /*
  * The ABI numbers, from linux/netlink.h, linux/genetlink.h,
@@ -112,114 +113,33 @@ static uint32_t rd32(const uint8_t *p)
 	return v;
 }
 
-static void wr16(uint8_t *p, uint16_t v)
+/* ---- building (util.h's netlink builder) ---- */
+
+/* Starts nlmsghdr + genlmsghdr (cmd, version, reserved). */
+static void genl_init(struct util_nlb *b, uint8_t *buf, size_t cap,
+		      uint16_t type, uint32_t seq, uint8_t cmd, uint8_t version)
 {
-	memcpy(p, &v, sizeof(v));
-}
+	const uint8_t genl[GENL_HDRLEN] = {cmd, version, 0, 0};
 
-static void wr32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-/* ---- building: a cursor that fails once, and stays failed ---- */
-
-struct nlb {
-	uint8_t *buf;
-	size_t cap, len;
-	int err;
-};
-
-/* Starts nlmsghdr + genlmsghdr. */
-static void nlb_init(struct nlb *b, uint8_t *buf, size_t cap, uint16_t type,
-		     uint32_t seq, uint8_t cmd, uint8_t version)
-{
-	b->buf = buf;
-	b->cap = cap;
-	b->len = NLMSG_HDRLEN + GENL_HDRLEN;
-	b->err = 0;
-	if (cap < b->len) {
-		b->err = -EMSGSIZE;
-		return;
-	}
-	memset(buf, 0, b->len);
-	wr16(buf + 4, type);
-	wr16(buf + 6, NLM_F_REQUEST | NLM_F_ACK);
-	wr32(buf + 8, seq);
-	/* nlmsg_pid 0: the kernel knows the sender from the socket */
-	buf[16] = cmd;
-	buf[17] = version;
-}
-
-/* Appends an attribute (zero padded); returns its offset. */
-static size_t nlb_put(struct nlb *b, uint16_t type, const void *data, size_t n)
-{
-	size_t at = b->len, total = NL_ALIGN(NLA_HDRLEN + n);
-
-	if (b->err || n > 0xffff - NLA_HDRLEN || total > b->cap - b->len) {
-		b->err = -EMSGSIZE;
-		return at;
-	}
-	wr16(b->buf + at, (uint16_t)(NLA_HDRLEN + n));
-	wr16(b->buf + at + 2, type);
-	memset(b->buf + at + NLA_HDRLEN, 0, total - NLA_HDRLEN);
-	if (n)
-		memcpy(b->buf + at + NLA_HDRLEN, data, n);
-	b->len += total;
-	return at;
-}
-
-static void nlb_u32(struct nlb *b, uint16_t type, uint32_t v)
-{
-	nlb_put(b, type, &v, sizeof(v));
-}
-
-static void nlb_u64(struct nlb *b, uint16_t type, uint64_t v)
-{
-	nlb_put(b, type, &v, sizeof(v));
-}
-
-/*
- * Nests are written as the kernel's nla_nest_start_noflag() does, without
- * NLA_F_NESTED: nbd's policy is legacy (GENL_DONT_VALIDATE_STRICT), and
- * the older kernels that validate it strictly do not know the flag.
- */
-static size_t nlb_nest(struct nlb *b, uint16_t type)
-{
-	return nlb_put(b, type, NULL, 0);
-}
-
-static void nlb_nest_end(struct nlb *b, size_t at)
-{
-	if (!b->err && b->len - at > 0xffff)
-		b->err = -EMSGSIZE;
-	if (!b->err)
-		wr16(b->buf + at, (uint16_t)(b->len - at));
-}
-
-static int nlb_end(struct nlb *b)
-{
-	if (b->err)
-		return b->err;
-	wr32(b->buf, (uint32_t)b->len);
-	return (int)b->len;
+	util_nlb_init(b, buf, cap, type, NLM_F_REQUEST | NLM_F_ACK, seq, genl,
+		      sizeof(genl));
 }
 
 /* NBD_ATTR_SOCKETS { NBD_SOCK_ITEM { NBD_SOCK_FD u32 } ... } */
-static void nlb_socks(struct nlb *b, const int *fds, unsigned nfds)
+static void nlb_socks(struct util_nlb *b, const int *fds, unsigned nfds)
 {
 	size_t list, item;
 	unsigned i;
 
 	if (!nfds)
 		return;
-	list = nlb_nest(b, NBD_ATTR_SOCKETS);
+	list = util_nlb_nest(b, NBD_ATTR_SOCKETS);
 	for (i = 0; i < nfds; i++) {
-		item = nlb_nest(b, NBD_SOCK_ITEM);
-		nlb_u32(b, NBD_SOCK_FD, (uint32_t)fds[i]);
-		nlb_nest_end(b, item);
+		item = util_nlb_nest(b, NBD_SOCK_ITEM);
+		util_nlb_u32(b, NBD_SOCK_FD, (uint32_t)fds[i]);
+		util_nlb_nest_end(b, item);
 	}
-	nlb_nest_end(b, list);
+	util_nlb_nest_end(b, list);
 }
 
 static int check_fds(const int *fds, unsigned nfds)
@@ -258,12 +178,12 @@ static int check_config(const struct nbd_nl_config *cfg, unsigned nfds)
 
 int nbd_nl_build_getfamily(const struct nbd_nl *nl, uint8_t *buf, size_t len)
 {
-	struct nlb b;
+	struct util_nlb b;
 
-	nlb_init(&b, buf, len, GENL_ID_CTRL, nl->seq, CTRL_CMD_GETFAMILY,
-		 CTRL_VERSION);
-	nlb_put(&b, CTRL_ATTR_FAMILY_NAME, "nbd", sizeof("nbd"));
-	return nlb_end(&b);
+	genl_init(&b, buf, len, GENL_ID_CTRL, nl->seq, CTRL_CMD_GETFAMILY,
+		  CTRL_VERSION);
+	util_nlb_put(&b, CTRL_ATTR_FAMILY_NAME, "nbd", sizeof("nbd"));
+	return util_nlb_end(&b);
 }
 
 /*
@@ -279,7 +199,7 @@ int nbd_nl_build_connect(const struct nbd_nl *nl, uint8_t *buf, size_t len,
 			 const struct nbd_nl_config *cfg, const int *fds,
 			 unsigned nfds)
 {
-	struct nlb b;
+	struct util_nlb b;
 	int r;
 
 	r = check_config(cfg, nfds);
@@ -287,21 +207,21 @@ int nbd_nl_build_connect(const struct nbd_nl *nl, uint8_t *buf, size_t len,
 		r = check_fds(fds, nfds);
 	if (r)
 		return r;
-	nlb_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_CONNECT,
-		 NBD_GENL_VERSION);
+	genl_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_CONNECT,
+		  NBD_GENL_VERSION);
 	/* without an index the kernel picks a free device, or adds one */
 	if (cfg->index >= 0)
-		nlb_u32(&b, NBD_ATTR_INDEX, (uint32_t)cfg->index);
+		util_nlb_u32(&b, NBD_ATTR_INDEX, (uint32_t)cfg->index);
 	/* all NLA_U64 in the kernel's nbd_attr_policy, seconds for both
 	 * timeouts; a smaller attribute fails its policy check */
-	nlb_u64(&b, NBD_ATTR_SIZE_BYTES, cfg->size);
-	nlb_u64(&b, NBD_ATTR_BLOCK_SIZE_BYTES, cfg->block_size);
-	nlb_u64(&b, NBD_ATTR_TIMEOUT, cfg->timeout_s);
-	nlb_u64(&b, NBD_ATTR_SERVER_FLAGS, cfg->server_flags);
-	nlb_u64(&b, NBD_ATTR_CLIENT_FLAGS, cfg->client_flags);
+	util_nlb_u64(&b, NBD_ATTR_SIZE_BYTES, cfg->size);
+	util_nlb_u64(&b, NBD_ATTR_BLOCK_SIZE_BYTES, cfg->block_size);
+	util_nlb_u64(&b, NBD_ATTR_TIMEOUT, cfg->timeout_s);
+	util_nlb_u64(&b, NBD_ATTR_SERVER_FLAGS, cfg->server_flags);
+	util_nlb_u64(&b, NBD_ATTR_CLIENT_FLAGS, cfg->client_flags);
 	nlb_socks(&b, fds, nfds);
-	nlb_u64(&b, NBD_ATTR_DEAD_CONN_TIMEOUT, cfg->dead_conn_timeout_s);
-	return nlb_end(&b);
+	util_nlb_u64(&b, NBD_ATTR_DEAD_CONN_TIMEOUT, cfg->dead_conn_timeout_s);
+	return util_nlb_end(&b);
 }
 
 /*
@@ -313,7 +233,7 @@ int nbd_nl_build_reconfigure(const struct nbd_nl *nl, uint8_t *buf, size_t len,
 			     const struct nbd_nl_config *cfg, const int *fds,
 			     unsigned nfds)
 {
-	struct nlb b;
+	struct util_nlb b;
 	int r;
 
 	if (cfg->index < 0)
@@ -321,38 +241,38 @@ int nbd_nl_build_reconfigure(const struct nbd_nl *nl, uint8_t *buf, size_t len,
 	r = check_fds(fds, nfds);
 	if (r)
 		return r;
-	nlb_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_RECONFIGURE,
-		 NBD_GENL_VERSION);
-	nlb_u32(&b, NBD_ATTR_INDEX, (uint32_t)cfg->index);
-	nlb_u64(&b, NBD_ATTR_TIMEOUT, cfg->timeout_s);
+	genl_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_RECONFIGURE,
+		  NBD_GENL_VERSION);
+	util_nlb_u32(&b, NBD_ATTR_INDEX, (uint32_t)cfg->index);
+	util_nlb_u64(&b, NBD_ATTR_TIMEOUT, cfg->timeout_s);
 	nlb_socks(&b, fds, nfds);
-	nlb_u64(&b, NBD_ATTR_DEAD_CONN_TIMEOUT, cfg->dead_conn_timeout_s);
-	return nlb_end(&b);
+	util_nlb_u64(&b, NBD_ATTR_DEAD_CONN_TIMEOUT, cfg->dead_conn_timeout_s);
+	return util_nlb_end(&b);
 }
 
 int nbd_nl_build_disconnect(const struct nbd_nl *nl, uint8_t *buf, size_t len,
 			    uint32_t index)
 {
-	struct nlb b;
+	struct util_nlb b;
 
-	nlb_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_DISCONNECT,
-		 NBD_GENL_VERSION);
-	nlb_u32(&b, NBD_ATTR_INDEX, index);
-	return nlb_end(&b);
+	genl_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_DISCONNECT,
+		  NBD_GENL_VERSION);
+	util_nlb_u32(&b, NBD_ATTR_INDEX, index);
+	return util_nlb_end(&b);
 }
 
 int nbd_nl_build_status(const struct nbd_nl *nl, uint8_t *buf, size_t len,
 			int index)
 {
-	struct nlb b;
+	struct util_nlb b;
 
 	if (index < -1)
 		return -EINVAL;
-	nlb_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_STATUS,
-		 NBD_GENL_VERSION);
+	genl_init(&b, buf, len, nl->family, nl->seq, NBD_CMD_STATUS,
+		  NBD_GENL_VERSION);
 	if (index >= 0)
-		nlb_u32(&b, NBD_ATTR_INDEX, (uint32_t)index);
-	return nlb_end(&b);
+		util_nlb_u32(&b, NBD_ATTR_INDEX, (uint32_t)index);
+	return util_nlb_end(&b);
 }
 
 /* ---- parsing ---- */

@@ -115,14 +115,6 @@ static int send_reply(struct conn *c, uint64_t cookie, uint32_t error,
 	return r;
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void run_read(struct job *j)
 {
 	struct conn *c = j->conn;
@@ -134,8 +126,8 @@ static void run_read(struct job *j)
 
 	if (ex->read_iov) {
 		r = ex->read_iov(ex->arg, j->off, j->len,
-				 (uint64_t)(mono_us() - j->arrived), &iov, &n,
-				 &hold);
+				 (uint64_t)(util_mono_us() - j->arrived), &iov,
+				 &n, &hold);
 	} else {
 		buf = malloc(j->len);
 		r = buf ? ex->read(ex->arg, buf, j->off, j->len) : -ENOMEM;
@@ -288,7 +280,7 @@ int nbd_serve(int fd, const struct nbd_export *ex, struct nbd_pool *pool)
 	pthread_mutex_init(&c.wlock, NULL);
 	pthread_cond_init(&c.idle, NULL);
 	for (;;) {
-		r = nbd_read_full(fd, h, sizeof(h));
+		r = util_read_full(fd, h, sizeof(h));
 		if (r) {
 			r = r == -EPIPE ? 0 : r; /* closed without DISC */
 			break;
@@ -328,7 +320,7 @@ int nbd_serve(int fd, const struct nbd_export *ex, struct nbd_pool *pool)
 				break;
 			continue;
 		}
-		*j = (struct job){NULL, &c, cookie, off, len, mono_us()};
+		*j = (struct job){NULL, &c, cookie, off, len, util_mono_us()};
 		pthread_mutex_lock(&c.lock);
 		while (c.inflight >= NBD_MAX_INFLIGHT)
 			pthread_cond_wait(&c.idle, &c.lock);

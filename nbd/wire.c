@@ -1,44 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* wire.c - full reads and writes, big-endian fields, a bounded cursor. */
+/* wire.c - big-endian fields, a bounded cursor, discarding input. */
 #include <errno.h>
 #include <unistd.h>
 #include "nbd/internal.h"
-
-int nbd_read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (n == 0) {
-			return -EPIPE;
-		} else if (errno != EINTR) {
-			return -errno;
-		}
-	}
-	return 0;
-}
-
-int nbd_write_full(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (n < 0 && errno != EINTR) {
-			return -errno;
-		}
-	}
-	return 0;
-}
 
 int nbd_discard(int fd, uint64_t len)
 {
@@ -48,7 +12,7 @@ int nbd_discard(int fd, uint64_t len)
 
 	while (len) {
 		n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		r = nbd_read_full(fd, buf, n);
+		r = util_read_full(fd, buf, n);
 		if (r)
 			return r;
 		len -= n;

@@ -107,9 +107,8 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 	if (r)
 		return r;
 	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
-		r = -errno;
-	else if (!stat(from, &st))
+	r = fd < 0 ? -errno : util_write_full(fd, buf, len);
+	if (!r && !stat(from, &st))
 		futimens(fd, (struct timespec[2]){st.st_atim, st.st_mtim});
 	if (fd >= 0)
 		close(fd);

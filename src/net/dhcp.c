@@ -155,14 +155,6 @@ static size_t build(uint8_t *p, int type, uint32_t xid, uint16_t secs,
 	return i < 300 ? 300 : i; /* some servers want BOOTP's minimum */
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sends and waits for a reply of a wanted type, with retries. */
 static int exchange(int fd, int type, uint32_t xid, const uint8_t mac[6],
 		    const struct dhcp_lease *offer, int want,
@@ -180,13 +172,14 @@ static int exchange(int fd, int type, uint32_t xid, const uint8_t mac[6],
 
 	for (tries = 0; tries < 6; tries++, wait_ms *= 2) {
 		len = build(out, type, xid,
-			    (uint16_t)((mono_ms() - start) / 1000), mac, offer);
+			    (uint16_t)((util_mono_ms() - start) / 1000), mac,
+			    offer);
 		if (sendto(fd, out, len, 0, (struct sockaddr *)&to,
 			   sizeof(to)) < 0)
 			return -errno;
-		deadline = mono_ms() + (wait_ms > 8000 ? 8000 : wait_ms);
-		while (mono_ms() < deadline) {
-			if (poll(&pf, 1, (int)(deadline - mono_ms())) <= 0)
+		deadline = util_mono_ms() + (wait_ms > 8000 ? 8000 : wait_ms);
+		while (util_mono_ms() < deadline) {
+			if (poll(&pf, 1, (int)(deadline - util_mono_ms())) <= 0)
 				continue;
 			n = recv(fd, in, sizeof(in), 0);
 			if (n <= 0 ||
@@ -208,7 +201,7 @@ int dhcp_configure(struct ipconfig *ip, char *err, size_t errlen)
 	uint8_t mac[6];
 	uint32_t xid;
 	int fd, one = 1, r, round;
-	int64_t start = mono_ms();
+	int64_t start = util_mono_ms();
 
 	/* the link must be up for anything to be sent */
 	up.client.s_addr = 0;

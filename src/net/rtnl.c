@@ -37,52 +37,32 @@
 #define RTN_UNICAST 1
 
 struct rtnl_msg {
+	struct util_nlb b;
 	uint8_t buf[256];
-	size_t len;
 };
 
-static void put(struct rtnl_msg *m, const void *p, size_t n)
-{
-	memcpy(m->buf + m->len, p, n);
-	m->len += (n + 3) & ~(size_t)3;
-}
-
-/* Starts a message: nlmsghdr, then the family header. */
+/* Starts a request (acknowledged) with its family header. */
 static void start(struct rtnl_msg *m, uint16_t type, uint16_t flags,
-		  const void *hdr, size_t hlen)
+		  uint32_t seq, const void *hdr, size_t hlen)
 {
-	uint8_t nlh[16] = {0};
-
-	memset(m, 0, sizeof(*m));
-	memcpy(nlh + 4, &type, 2);
-	flags |= NLM_F_REQUEST | NLM_F_ACK;
-	memcpy(nlh + 6, &flags, 2);
-	put(m, nlh, sizeof(nlh));
-	put(m, hdr, hlen);
+	util_nlb_init(&m->b, m->buf, sizeof(m->buf), type,
+		      flags | NLM_F_REQUEST | NLM_F_ACK, seq, hdr, hlen);
 }
 
-static void attr(struct rtnl_msg *m, uint16_t type, const void *p, uint16_t n)
-{
-	uint16_t len = (uint16_t)(4 + n);
-
-	memcpy(m->buf + m->len, &len, 2);
-	memcpy(m->buf + m->len + 2, &type, 2);
-	m->len += 4;
-	put(m, p, n);
-}
-
-/* Sends m and waits for the kernel's acknowledgement: 0 or -errno. */
+/* Sends m (sequence number seq) and waits for the kernel's
+ * acknowledgement: 0 or -errno. */
 static int transact(int fd, struct rtnl_msg *m, uint32_t seq)
 {
-	uint32_t len = (uint32_t)m->len, got_seq;
+	int len = util_nlb_end(&m->b);
 	uint8_t reply[512];
+	uint32_t got_seq;
 	int32_t error;
 	uint16_t type;
 	ssize_t n;
 
-	memcpy(m->buf, &len, 4);
-	memcpy(m->buf + 8, &seq, 4);
-	if (send(fd, m->buf, m->len, 0) < 0)
+	if (len < 0)
+		return len;
+	if (send(fd, m->buf, (size_t)len, 0) < 0)
 		return -errno;
 	for (;;) {
 		n = recv(fd, reply, sizeof(reply), 0);
@@ -109,7 +89,7 @@ static int link_up(int fd, int index, uint32_t seq)
 	memcpy(ifi + 4, &index, 4);
 	memcpy(ifi + 8, &up, 4);
 	memcpy(ifi + 12, &up, 4);
-	start(&m, RTM_NEWLINK, 0, ifi, sizeof(ifi));
+	start(&m, RTM_NEWLINK, 0, seq, ifi, sizeof(ifi));
 	return transact(fd, &m, seq);
 }
 
@@ -148,9 +128,10 @@ int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen)
 		goto out; /* the link alone (before DHCP) */
 	ifa[1] = (uint8_t)prefix_len(ip->netmask);
 	memcpy(ifa + 4, &index, 4);
-	start(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, ifa, sizeof(ifa));
-	attr(&m, IFA_LOCAL, &ip->client, 4);
-	attr(&m, IFA_ADDRESS, &ip->client, 4);
+	start(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 3, ifa,
+	      sizeof(ifa));
+	util_nlb_put(&m.b, IFA_LOCAL, &ip->client, 4);
+	util_nlb_put(&m.b, IFA_ADDRESS, &ip->client, 4);
 	r = transact(fd, &m, 3);
 	if (r) {
 		base_fail(err, errlen, "address on %s: %s", ip->dev,
@@ -158,10 +139,10 @@ int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen)
 		goto out;
 	}
 	if (ip->gateway.s_addr) {
-		start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rtm,
+		start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, 4, rtm,
 		      sizeof(rtm));
-		attr(&m, RTA_GATEWAY, &ip->gateway, 4);
-		attr(&m, RTA_OIF, &index, 4);
+		util_nlb_put(&m.b, RTA_GATEWAY, &ip->gateway, 4);
+		util_nlb_put(&m.b, RTA_OIF, &index, 4);
 		r = transact(fd, &m, 4);
 		if (r)
 			base_fail(err, errlen, "default route via %s: %s",

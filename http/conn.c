@@ -53,14 +53,6 @@ struct http_client {
 	size_t nidle;
 };
 
-int64_t http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int http_wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd p = {.fd = fd, .events = events};
@@ -68,7 +60,7 @@ int http_wait_fd(int fd, short events, int64_t deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - http_now_ms();
+		left = deadline - util_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
@@ -188,7 +180,7 @@ static int connect_host(struct http_client *cl, struct http_conn *c, char *err,
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
 				 .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res, *ai;
-	int64_t deadline = http_now_ms() + cl->cfg.connect_timeout_ms;
+	int64_t deadline = util_mono_ms() + cl->cfg.connect_timeout_ms;
 	const char *name = c->host;
 	char port[8], addr[INET6_ADDRSTRLEN] = "?";
 	int r, g;
@@ -234,7 +226,7 @@ static struct http_conn *pool_take(struct http_client *cl, const struct url *u)
 	struct http_conn *c = NULL, *stale[POOL_MAX];
 	struct pollfd p;
 	size_t i, nstale = 0;
-	int64_t now = http_now_ms();
+	int64_t now = util_mono_ms();
 
 	pthread_mutex_lock(&cl->lock);
 	for (i = cl->nidle; i-- > 0;) {
@@ -293,7 +285,7 @@ int http_conn_get(struct http_client *cl, const struct url *u,
 		goto err_free;
 	if (c->tls) {
 		c->io.fd = c->fd;
-		c->io.deadline = http_now_ms() + cl->cfg.connect_timeout_ms;
+		c->io.deadline = util_mono_ms() + cl->cfg.connect_timeout_ms;
 		r = tls_backend.open(cl->tls, &c->tc, &c->io, c->host, err,
 				     errlen);
 		if (r)
@@ -320,7 +312,7 @@ void http_conn_put(struct http_client *cl, struct http_conn *c, int reuse)
 	if (!c)
 		return;
 	if (reuse && c->body_done && !c->server_close && c->off == c->len) {
-		c->idle_since = http_now_ms();
+		c->idle_since = util_mono_ms();
 		pthread_mutex_lock(&cl->lock);
 		if (cl->nidle < cl->cfg.max_idle) {
 			cl->idle[cl->nidle++] = c;
@@ -338,7 +330,7 @@ static long conn_read(struct http_conn *c, void *buf, size_t len)
 	long n;
 	int r;
 
-	c->io.deadline = http_now_ms() + c->io_timeout_ms;
+	c->io.deadline = util_mono_ms() + c->io_timeout_ms;
 	if (c->tc) {
 		n = tls_backend.read(c->tc, buf, len);
 		if (n < 0)
@@ -364,7 +356,7 @@ int http_send(struct http_conn *c, const char *buf, size_t len)
 	long n;
 	int r;
 
-	c->io.deadline = http_now_ms() + c->io_timeout_ms;
+	c->io.deadline = util_mono_ms() + c->io_timeout_ms;
 	c->body_done = 0;
 	if (c->tc) {
 		n = tls_backend.write(c->tc, buf, len);

@@ -6,9 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "http/http.h"
-
-/* Milliseconds of CLOCK_MONOTONIC. */
-int64_t http_now_ms(void);
+#include "util/util.h"
 
 /*
  * Waits until fd is ready for events (POLLIN or POLLOUT) or the deadline

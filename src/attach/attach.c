@@ -106,154 +106,214 @@ static int attach_tree(const struct attach_req *a, const struct opts *o,
 	return attach_run(t, envp, &idx) ? -1 : idx;
 }
 
-/* attach and mount: 0 with the device's index in *index, or -1. */
-int attach_run(struct attach_req *a, char **envp, int *index)
+/* One attach under way. */
+struct job {
+	struct attach_req *a;
+	struct opts o;
+	struct attach_state st; /* a reattach's: a's strings point here */
+	struct object *ob;
+	int idx; /* the device asked for (--device, --reattach), or -1 */
+	int reattach, use_ioctl;
+	int verity;		/* stack dm-verity over the device */
+	struct attach_req tree; /* its appended tree's superblock */
+	uint64_t data_blocks;	/* the image's, for a tree of its own */
+};
+
+/* --reattach: the state file's source and options; the old server, if
+ * alive, goes first (the kernel then takes the new sockets in place of
+ * the dead ones). 0 or -1 (logged). */
+static int job_from_state(struct job *j)
 {
-	struct opts o = {0};
-	struct attach_state st;
-	struct object *ob = NULL;
-	struct attach_req tree;
-	uint64_t data_blocks = 0;
+	struct attach_req *a = j->a;
+	char msg[1200];
+	int i, r;
+
+	j->idx = attach_device_index(a->reattach);
+	r = j->idx < 0 ? -ENODEV : attach_state_read(j->idx, &j->st);
+	if (r) {
+		log_err("attach --reattach '%s': %s", a->reattach,
+			r == -ENODEV   ? "not /dev/nbdN"
+			: r == -EINVAL ? "a damaged state file in " PATH_RUN_DIR
+				       : "no state in " PATH_RUN_DIR
+					 " (was it attached by s3root?)");
+		return -1;
+	}
+	a->source = j->st.source;
+	for (i = 0; i < j->st.noptions; i++) {
+		a->lists[a->nlists++] = j->st.options[i];
+		if (opts_parse_list(&j->o, j->st.options[i], OPT_SRC_ARG, msg,
+				    sizeof(msg))) {
+			log_err("%s", msg);
+			return -1;
+		}
+	}
+	if (j->st.pid > 0 && !kill(j->st.pid, SIGTERM))
+		for (i = 0; i < 100 && !kill(j->st.pid, 0); i++)
+			usleep(50000);
+	return 0;
+}
+
+/* A new attach: the -o lists (each becomes a line of the state file) and
+ * --device. 0 or -1 (logged). */
+static int job_from_args(struct job *j)
+{
+	struct attach_req *a = j->a;
+	char msg[1200];
+	int i;
+
+	for (i = 0; i < a->nlists; i++) {
+		if (strlen(a->lists[i]) >= sizeof(j->st.options[0])) {
+			log_err("attach: -o list longer than %zu bytes (split "
+				"it into several -o)",
+				sizeof(j->st.options[0]) - 1);
+			return -1;
+		}
+		if (opts_parse_list(&j->o, a->lists[i], OPT_SRC_ARG, msg,
+				    sizeof(msg))) {
+			log_err("%s", msg);
+			return -1;
+		}
+	}
+	if (a->device && (j->idx = attach_device_index(a->device)) < 0) {
+		log_err("attach: --device '%s' is not /dev/nbdN", a->device);
+		return -1;
+	}
+	return 0;
+}
+
+/* The object, opened and checked: EROFS unless s3root.any_image, and
+ * before the kernel sees the device, a wrong root hash or a bad
+ * superblock refused with a clear message (not as EIO from the mount; an
+ * attached device keeps its table: not again on a reattach). */
+static int job_open(struct job *j, char **envp)
+{
+	struct attach_req *a = j->a;
 	struct source src;
 	struct s3_target t;
 	struct creds c;
 	char msg[1200];
-	int i, r, pfd[2], idx = -1, use_ioctl, reattach = !!a->reattach,
-			  tidx = -1, verity;
-	pid_t pid;
-	ssize_t n;
+	int r = 0;
 
-	if (reattach) {
-		idx = attach_device_index(a->reattach);
-		r = idx < 0 ? -ENODEV : attach_state_read(idx, &st);
-		if (r) {
-			log_err("attach --reattach '%s': %s", a->reattach,
-				r == -ENODEV ? "not /dev/nbdN"
-				: r == -EINVAL
-					? "a damaged state file "
-					  "in " PATH_RUN_DIR
-					: "no state in " PATH_RUN_DIR
-					  " (was it attached by s3root?)");
-			return -1;
-		}
-		a->source = st.source;
-		for (i = 0; i < st.noptions; i++) {
-			a->lists[a->nlists++] = st.options[i];
-			if (opts_parse_list(&o, st.options[i], OPT_SRC_ARG, msg,
-					    sizeof(msg))) {
-				log_err("%s", msg);
-				return -1;
-			}
-		}
-		/* the old server, if alive, goes first: the kernel then
-		 * takes the new sockets in place of the dead ones */
-		if (st.pid > 0 && !kill(st.pid, SIGTERM))
-			for (i = 0; i < 100 && !kill(st.pid, 0); i++)
-				usleep(50000);
-	} else {
-		for (i = 0; i < a->nlists; i++) {
-			/* each list becomes a line of the state file */
-			if (strlen(a->lists[i]) >= sizeof(st.options[0])) {
-				log_err("attach: -o list longer than %zu bytes "
-					"(split it into several -o)",
-					sizeof(st.options[0]) - 1);
-				return -1;
-			}
-			if (opts_parse_list(&o, a->lists[i], OPT_SRC_ARG, msg,
-					    sizeof(msg))) {
-				log_err("%s", msg);
-				return -1;
-			}
-		}
-		if (a->device && (idx = attach_device_index(a->device)) < 0) {
-			log_err("attach: --device '%s' is not /dev/nbdN",
-				a->device);
-			return -1;
-		}
-	}
-	if (s3_setup(&o, a->source, envp, &src, &t, &c))
-		goto err;
-	r = object_open(&ob, &o, &src, &t, &c, envp, msg, sizeof(msg));
+	if (s3_setup(&j->o, a->source, envp, &src, &t, &c))
+		return -1;
+	r = object_open(&j->ob, &j->o, &src, &t, &c, envp, msg, sizeof(msg));
 	creds_free(&c);
 	if (r) {
 		log_err("%s", msg);
-		goto err;
+		return -1;
 	}
-	if (!a->tree && !opts_num(&o, OPT_ANY_IMAGE) && check_erofs(ob))
-		goto err;
-	/* before the kernel sees the device: a wrong root hash or a bad
-	 * superblock is refused with a clear message here, not as EIO from
-	 * the mount (an attached device keeps its table: not again) */
-	verity = opts_isset(&o, OPT_VERITY) && !reattach && !a->tree;
-	if (a->tree && !reattach)
-		r = verity_check_object(ob, opts_str(&o, OPT_VERITY), 0,
+	if (!a->tree && !opts_num(&j->o, OPT_ANY_IMAGE) && check_erofs(j->ob))
+		return -1;
+	j->verity = opts_isset(&j->o, OPT_VERITY) && !j->reattach && !a->tree;
+	if (a->tree && !j->reattach)
+		r = verity_check_object(j->ob, opts_str(&j->o, OPT_VERITY), 0,
 					a->tree_blocks, &a->vsb, &a->hash_start,
 					msg, sizeof(msg));
-	else if (verity && opts_isset(&o, OPT_VERITY_OFFSET))
+	else if (j->verity && opts_isset(&j->o, OPT_VERITY_OFFSET))
 		r = verity_check_object(
-			ob, opts_str(&o, OPT_VERITY),
-			opts_num(&o, OPT_VERITY_OFFSET),
-			opts_num(&o, OPT_VERITY_OFFSET) / VERITY_BLOCK,
-			&tree.vsb, &tree.hash_start, msg, sizeof(msg));
-	else
-		r = 0;
+			j->ob, opts_str(&j->o, OPT_VERITY),
+			opts_num(&j->o, OPT_VERITY_OFFSET),
+			opts_num(&j->o, OPT_VERITY_OFFSET) / VERITY_BLOCK,
+			&j->tree.vsb, &j->tree.hash_start, msg, sizeof(msg));
 	if (r) {
 		log_err("verity: %s", msg);
-		goto err;
+		return -1;
 	}
 	/* a tree of its own covers the whole image, zero-filled to a block */
-	data_blocks = (object_info(ob)->size + VERITY_BLOCK - 1) / VERITY_BLOCK;
-	use_ioctl = opts_num(&o, OPT_NBD) == NBDIF_IOCTL;
+	j->data_blocks =
+		(object_info(j->ob)->size + VERITY_BLOCK - 1) / VERITY_BLOCK;
+	j->use_ioctl = opts_num(&j->o, OPT_NBD) == NBDIF_IOCTL;
+	return 0;
+}
+
+/* Forks the daemon and waits for its report ("OK INDEX" or why not):
+ * the device's index, or -1 (logged). */
+static int job_spawn(struct job *j)
+{
+	char msg[1200];
+	int pfd[2];
+	ssize_t n;
+	pid_t pid;
+
 	if (pipe2(pfd, O_CLOEXEC)) {
 		log_err("pipe: %s", strerror(errno));
-		goto err;
+		return -1;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		log_err("fork: %s", strerror(errno));
-		goto err;
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
 	}
 	if (!pid) {
 		close(pfd[0]);
 		setsid();
-		if (a->root)
-			attach_follow_run_creds(&o);
+		if (j->a->root)
+			attach_follow_run_creds(&j->o);
 		else if (chdir("/") < 0)
 			_exit(1);
-		exit(attach_daemon_run(ob, &o, a, idx, reattach, use_ioctl,
-				       pfd[1]));
+		exit(attach_daemon_run(j->ob, &j->o, j->a, j->idx, j->reattach,
+				       j->use_ioctl, pfd[1]));
 	}
 	close(pfd[1]);
 	n = read(pfd[0], msg, sizeof(msg) - 1);
 	close(pfd[0]);
 	msg[n > 0 ? n : 0] = '\0';
 	if (strncmp(msg, "OK ", 3)) {
-		log_err("attach %s: %s", object_info(ob)->name,
+		log_err("attach %s: %s", object_info(j->ob)->name,
 			n > 0 ? msg : "the server died while starting");
 		waitpid(pid, NULL, 0);
-		goto err;
+		return -1;
 	}
-	*index = atoi(msg + 3);
-	snprintf(a->dev, sizeof(a->dev), "/dev/nbd%d", *index);
-	if (verity && opts_isset(&o, OPT_VERITY_OBJECT)) {
-		tidx = attach_tree(a, &o, data_blocks, envp, &tree);
+	return atoi(msg + 3);
+}
+
+/* dm-verity over the device at index (and the tree's own device). */
+static int job_verity(struct job *j, char **envp, int index)
+{
+	char msg[512];
+	int tidx = -1;
+
+	if (opts_isset(&j->o, OPT_VERITY_OBJECT)) {
+		tidx = attach_tree(j->a, &j->o, j->data_blocks, envp, &j->tree);
 		if (tidx < 0) {
-			if (kernel_disconnect(0, *index, msg, sizeof(msg)))
-				log_err("detach %s: %s", a->dev, msg);
-			goto err;
+			if (kernel_disconnect(0, index, msg, sizeof(msg)))
+				log_err("detach %s: %s", j->a->dev, msg);
+			return -1;
 		}
 	}
-	if (verity &&
-	    verity_attach(a, &o, &tree.vsb, tree.hash_start, *index, tidx))
-		goto err;
-	object_close(ob);
-	opts_free(&o);
-	return 0;
-err:
-	object_close(ob);
-	opts_free(&o);
-	return -1;
+	return verity_attach(j->a, &j->o, &j->tree.vsb, j->tree.hash_start,
+			     index, tidx);
+}
+
+int attach_run(struct attach_req *a, char **envp, int *index)
+{
+	struct job *j = calloc(1, sizeof(*j)); /* large: not on the stack */
+	int r = -1;
+
+	if (!j) {
+		log_err("attach: out of memory");
+		return -1;
+	}
+	j->a = a;
+	j->idx = -1;
+	j->reattach = !!a->reattach;
+	if (j->reattach ? job_from_state(j) : job_from_args(j))
+		goto out;
+	if (job_open(j, envp))
+		goto out;
+	*index = job_spawn(j);
+	if (*index < 0)
+		goto out;
+	snprintf(a->dev, sizeof(a->dev), "/dev/nbd%d", *index);
+	r = j->verity ? job_verity(j, envp, *index) : 0;
+out:
+	object_close(j->ob);
+	opts_free(&j->o);
+	free(j);
+	return r;
 }
 
 int attach_device(const char *source, const char *list, char **envp, int root,

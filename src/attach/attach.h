@@ -45,7 +45,9 @@ int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
 
 #define ATTACH_MAX_LISTS 32
 
-/* What to attach; borrowed strings, which must outlive attach_run. */
+/* What to attach; borrowed strings, which must outlive attach_run. For a
+ * reattach, attach_run points source and lists into the state file it
+ * read: they are not valid after it returns. */
 struct attach_req {
 	const char *source;   /* SOURCE (not for a reattach) */
 	const char *device;   /* /dev/nbdN to use, or NULL: any free one */

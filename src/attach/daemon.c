@@ -69,6 +69,127 @@ static void report(int fd, const char *fmt, ...)
 		return; /* the parent is gone: nobody to tell */
 }
 
+/* The daemon's state: what it serves, and the sockets it serves on. */
+struct daemon {
+	const struct opts *o;
+	const struct attach_req *a;
+	int index, reattach, use_ioctl, report_fd;
+	unsigned n; /* sockets */
+	struct sock_thread th[16];
+	struct nbd_export ex;
+	struct nbd_pool *pool;
+	struct cache *cache;
+};
+
+/* Lets go of the caller's stdin and stdout at once (`dev=$(s3root attach
+ * ...)` waits for its pipe to close), and, as the root's server, marks
+ * itself for systemd, which spares processes whose argv[0] starts with
+ * '@' when it kills everything at switch-root and shutdown ("root storage
+ * daemons"), and locks its memory: paging in from the root would wait on
+ * itself. A device that backs a filesystem must not be the OOM killer's
+ * first choice, and its writeback must not wait on itself. */
+static void daemon_settle(const struct attach_req *a)
+{
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		close(devnull);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (a->root) {
+		if (base_argv && base_argv[0] && base_argv[0][0])
+			base_argv[0][0] = '@';
+		if (mlockall(MCL_CURRENT | MCL_FUTURE))
+			log_warn("mlockall: %s", strerror(errno));
+		log_to_kmsg(1);
+	}
+	io_write_str("/proc/self/oom_score_adj", "-1000");
+	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+}
+
+/* The cache and the workers (threads do not cross fork: they start
+ * here). 0, or -1 after reporting why. */
+static int daemon_start(struct daemon *d, struct object *ob)
+{
+	struct cache_config cc;
+	char msg[1024];
+	int r;
+
+	cache_config_from(d->o, &cc);
+	r = cache_new(&d->cache, ob, &cc, msg, sizeof(msg));
+	if (r) {
+		report(d->report_fd, "%s", msg);
+		return -1;
+	}
+	cache_export(d->cache, object_info(ob)->name, &d->ex);
+	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS));
+	if (r) {
+		report(d->report_fd, "starting workers: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* One try: n socket pairs, served from our ends before the kernel gets
+ * the others (it reads at once), then connect or reconfigure. 0, or -1
+ * after reporting why. */
+static int daemon_connect_once(struct daemon *d, int *got)
+{
+	int kfds[16], sv[2], r;
+	char msg[1024];
+	unsigned i;
+
+	for (i = 0; i < d->n; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+			report(d->report_fd, "socketpair: %s", strerror(errno));
+			return -1;
+		}
+		kfds[i] = sv[0];
+		d->th[i] = (struct sock_thread){0, sv[1], &d->ex, d->pool, 0};
+		pthread_create(&d->th[i].th, NULL, serve_sock, &d->th[i]);
+	}
+	if (d->reattach)
+		r = kernel_reconfigure(d->index, kfds, d->n, d->o, msg,
+				       sizeof(msg));
+	else
+		r = kernel_connect(d->use_ioctl, d->index, kfds, d->n,
+				   d->ex.size, d->o, got, msg, sizeof(msg));
+	if (!d->use_ioctl)
+		for (i = 0; i < d->n; i++)
+			close(kfds[i]); /* the kernel holds its own */
+	if (r)
+		report(d->report_fd, "%s", msg);
+	return r ? -1 : 0;
+}
+
+/* Connects the device; a reattach again until the kernel takes the new
+ * sockets: RECONFIGURE takes them only in place of ones it has seen die,
+ * and silently drops the rest (our ends then hang up at once). The
+ * device's index, or -1 after reporting why. */
+static int daemon_connect(struct daemon *d)
+{
+	int got = d->index, tries;
+	unsigned i;
+
+	for (tries = 0;; tries++) {
+		if (daemon_connect_once(d, &got))
+			return -1;
+		if (!d->reattach || sockets_taken(d->th, d->n))
+			return got;
+		for (i = 0; i < d->n; i++)
+			pthread_join(d->th[i].th, NULL);
+		if (tries == 50) {
+			report(d->report_fd,
+			       "the kernel did not take the new sockets (is "
+			       "the old server still running?)");
+			return -1;
+		}
+		usleep(200000);
+	}
+}
+
 /*
  * The daemon: serves the device's sockets, connects (or reconfigures) the
  * device, reports to the parent through fd, and lives until the kernel
@@ -78,114 +199,43 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 		      const struct attach_req *a, int index, int reattach,
 		      int use_ioctl, int fd)
 {
-	unsigned n = (unsigned)opts_num(o, OPT_NBD_SOCKETS), i;
-	struct sock_thread th[16];
-	int kfds[16], sv[2], r, got = index, devnull, tries;
-	struct nbd_export ex = {0};
-	struct nbd_pool *pool = NULL;
-	struct cache *cache = NULL;
-	struct cache_config cc;
-	char msg[1024];
+	static struct daemon d; /* one per process; threads use it */
+	int got, r, log_fd;
+	unsigned i;
 
-	/* let go of the caller's stdin and stdout at once: `dev=$(s3root
-	 * attach ...)` waits for its pipe to close */
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull >= 0) {
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		close(devnull);
-	}
-	if (use_ioctl)
-		n = 1; /* one socket per NBD_DO_IT */
-	signal(SIGPIPE, SIG_IGN);
-	if (a->root) {
-		/* systemd spares processes whose argv[0] starts with '@' when
-		 * it kills everything at switch-root and shutdown (its "root
-		 * storage daemons"); memory locked: paging in from the root
-		 * would wait on ourselves */
-		if (base_argv && base_argv[0] && base_argv[0][0])
-			base_argv[0][0] = '@';
-		if (mlockall(MCL_CURRENT | MCL_FUTURE))
-			log_warn("mlockall: %s", strerror(errno));
-		log_to_kmsg(1);
-	}
-	/* the device backs a filesystem: its server must not be the OOM
-	 * killer's first choice, and its writeback must not wait on itself */
-	io_write_str("/proc/self/oom_score_adj", "-1000");
-	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
-	/* threads do not cross fork: the cache starts here */
-	cache_config_from(o, &cc);
-	r = cache_new(&cache, ob, &cc, msg, sizeof(msg));
-	if (r) {
-		report(fd, "%s", msg);
+	d = (struct daemon){.o = o,
+			    .a = a,
+			    .index = index,
+			    .reattach = reattach,
+			    .use_ioctl = use_ioctl,
+			    .report_fd = fd};
+	d.n = use_ioctl ? 1 : (unsigned)opts_num(o, OPT_NBD_SOCKETS);
+	daemon_settle(a);
+	if (daemon_start(&d, ob))
 		return 1;
-	}
-	cache_export(cache, object_info(ob)->name, &ex);
-	r = nbd_pool_new(&pool, (unsigned)opts_num(o, OPT_CONNECTIONS));
-	if (r) {
-		report(fd, "starting workers: %s", strerror(-r));
+	got = daemon_connect(&d);
+	if (got < 0)
 		return 1;
-	}
-	for (tries = 0;; tries++) {
-		/* serving starts before the kernel connects: it reads at once
-		 */
-		for (i = 0; i < n; i++) {
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-				       sv)) {
-				report(fd, "socketpair: %s", strerror(errno));
-				return 1;
-			}
-			kfds[i] = sv[0];
-			th[i] = (struct sock_thread){0, sv[1], &ex, pool, 0};
-			pthread_create(&th[i].th, NULL, serve_sock, &th[i]);
-		}
-		if (reattach)
-			r = kernel_reconfigure(index, kfds, n, o, msg,
-					       sizeof(msg));
-		else
-			r = kernel_connect(use_ioctl, index, kfds, n, ex.size,
-					   o, &got, msg, sizeof(msg));
-		if (!use_ioctl)
-			for (i = 0; i < n; i++)
-				close(kfds[i]); /* the kernel holds its own */
-		if (r) {
-			report(fd, "%s", msg);
-			return 1;
-		}
-		/* RECONFIGURE takes sockets only in place of ones the kernel
-		 * has seen die, and silently drops the rest: then our ends
-		 * hang up at once. Wait for the old ones to die, and again. */
-		if (!reattach || sockets_taken(th, n))
-			break;
-		for (i = 0; i < n; i++)
-			pthread_join(th[i].th, NULL);
-		if (tries == 50) {
-			report(fd, "the kernel did not take the new sockets "
-				   "(is the old server still running?)");
-			return 1;
-		}
-		usleep(200000);
-	}
 	r = attach_state_write(got, a, object_info(ob)->name, use_ioctl);
 	if (r)
 		log_warn("writing " PATH_RUN_DIR "/nbd%d.state: %s", got,
 			 strerror(-r));
-	attach_figures_serve(got, cache);
+	attach_figures_serve(got, d.cache);
 	report(fd, "OK %d", got);
 	close(fd);
 	/* from now on, messages go to the kernel log (the root server's go
 	 * there already, with their priorities: not twice) */
-	devnull = a->root ? -1 : open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (devnull < 0)
-		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (devnull >= 0) {
-		dup2(devnull, 2);
-		close(devnull);
+	log_fd = a->root ? -1 : open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (log_fd < 0)
+		log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (log_fd >= 0) {
+		dup2(log_fd, 2);
+		close(log_fd);
 	}
-	for (i = 0; i < n; i++)
-		pthread_join(th[i].th, NULL);
+	for (i = 0; i < d.n; i++)
+		pthread_join(d.th[i].th, NULL);
 	attach_state_remove(got);
-	cache_sync(cache); /* not freed: a GET may still be retrying */
+	cache_sync(d.cache); /* not freed: a GET may still be retrying */
 	exit(0);
 }
 

@@ -110,15 +110,27 @@ int opts_parse_kcmdline(struct opts *o, const char *line,
  * AWS_CA_BUNDLE). envp is the environment to read.
  */
 int opts_load_env(struct opts *o, char *const *envp, char *err, size_t errlen);
-/* Fills every unset option with its default. */
+/*
+ * Fills every unset option with its default (the endpoint and URL style
+ * derived from the others), then checks what only the whole set can tell
+ * (the s3root.verity options together). 0 or -EINVAL with a message.
+ */
 int opts_finish(struct opts *o, char *err, size_t errlen);
 /*
  * The options set from src, as one -o list ("k=v,k2=v2", commas escaped),
  * to hand them on (the root server's state file). 0 or -ENOSPC.
  */
 int opts_to_list(const struct opts *o, enum opt_src src, char *out, size_t len);
+/* Frees the values; o is then empty, ready for reuse. */
 void opts_free(struct opts *o);
 
+/*
+ * An option's value: the string as given (NULL when unset; valid until
+ * the option is set again or freed), its number (booleans, numbers,
+ * sizes in bytes, durations in ms, an enumerated choice's index; 0 when
+ * unset), and whether anything but the defaults set it. No lock: a
+ * caller that writes while others read (a region redirect) holds its own.
+ */
 const char *opts_str(const struct opts *o, enum opt_id id);
 uint64_t opts_num(const struct opts *o, enum opt_id id);
 int opts_isset(const struct opts *o, enum opt_id id);

@@ -125,6 +125,7 @@ int creds_load(struct creds *c, const struct opts *o, char *const *envp,
  */
 int creds_parse_passwd(struct creds *c, const char *text, size_t len,
 		       const char *bucket, char *err, size_t errlen);
+/* Wipes and frees the strings; c is then empty (anonymous). */
 void creds_free(struct creds *c);
 
 /* ---- a command's setup (setup.c) ---- */
@@ -163,15 +164,19 @@ struct object_stats {
 
 /*
  * Opens the object with a HEAD (retried per s3.io_timeout). Takes over
- * *c (zeroed on return). o must outlive the object: a region redirect
- * updates its endpoint. Returns 0, or -errno with the message in err
+ * *c (zeroed on return). Safe to use from several threads once open. o must
+ * outlive the object: a region redirect updates its endpoint. Returns 0, or
+ * -errno with the message in err
  * (-ENOENT no such key or bucket, -EACCES refused, -EIO other).
  */
 int object_open(struct object **ob, struct opts *o, const struct source *src,
 		const struct s3_target *t, struct creds *c, char *const *envp,
 		char *err, size_t errlen);
+/* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
+/* What the HEAD pinned; valid while the object is open, never changes. */
 const struct object_info *object_info(const struct object *ob);
+/* The figures so far (a consistent copy; any thread). */
 void object_stats(struct object *ob, struct object_stats *st);
 
 /*

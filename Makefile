@@ -178,7 +178,8 @@ LIB_SRCS := $(wildcard crypto/*.c) \
 	$(filter-out http/tls_%.c,$(wildcard http/*.c)) \
 	$(wildcard http/tls_$(TLS).c) \
 	$(wildcard nbd/*.c) \
-	$(filter-out src/main.c,$(wildcard src/*.c))
+	$(filter-out src/main.c,$(wildcard src/*.c)) \
+	$(wildcard src/cache/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
@@ -190,7 +191,7 @@ ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
 	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) $(BUILD)/bench/tls_handshake.o
 
 FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] src/*.[ch] \
-	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
+	src/cache/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
 .PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check deps \
 	deps-check demo mbedtls-lib bench bench-tls soak valgrind \

@@ -23,8 +23,46 @@ void cache_config_from(const struct opts *o, struct cache_config *cfg)
 	cfg->io_timeout_ms = opts_num(o, OPT_IO_TIMEOUT);
 }
 
+/* The S3 object as the cache's source. */
+static const struct object_info *ob_describe(void *arg)
+{
+	return object_info(arg);
+}
+
+static int ob_fetch(void *arg, uint64_t off, uint64_t len, object_sink sink,
+		    void *sinkarg, char *err, size_t errlen)
+{
+	return object_fetch(arg, off, len, sink, sinkarg, err, errlen);
+}
+
+static int ob_read(void *arg, void *buf, uint64_t off, size_t len,
+		   int64_t deadline_ms, char *err, size_t errlen)
+{
+	return object_read(arg, buf, off, len, deadline_ms, err, errlen);
+}
+
+static void ob_stats(void *arg, struct object_stats *st)
+{
+	object_stats(arg, st);
+}
+
+static const struct cache_source_ops object_ops = {
+	.describe = ob_describe,
+	.fetch = ob_fetch,
+	.read = ob_read,
+	.stats = ob_stats,
+};
+
 int cache_new(struct cache **cp, struct object *ob,
 	      const struct cache_config *cfg, char *err, size_t errlen)
+{
+	struct cache_source src = {&object_ops, ob};
+
+	return cache_new_source(cp, &src, cfg, err, errlen);
+}
+
+int cache_new_source(struct cache **cp, const struct cache_source *src,
+		     const struct cache_config *cfg, char *err, size_t errlen)
 {
 	struct cache *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -36,10 +74,11 @@ int cache_new(struct cache **cp, struct object *ob,
 		snprintf(err, errlen, "cache: out of memory");
 		return r;
 	}
-	c->ob = ob;
+	c->src = *src;
+	c->info = src->ops->describe(src->arg);
 	c->cfg = *cfg;
 	c->fd = -1;
-	c->size = object_info(ob)->size;
+	c->size = c->info->size;
 	c->chunk = cfg->chunk / NBD_BLOCK * NBD_BLOCK;
 	if (!c->chunk)
 		c->chunk = NBD_BLOCK;

@@ -96,7 +96,8 @@ void cache_fetch_run(struct cache *c, uint64_t first, uint32_t n)
 		     strerror(-r));
 	}
 	t0 = mono_us();
-	r = object_fetch(c->ob, off, len, run_sink, &rs, msg, sizeof(msg));
+	r = c->src.ops->fetch(c->src.arg, off, len, run_sink, &rs, msg,
+			      sizeof(msg));
 	pthread_mutex_lock(&c->lock);
 	c->gets++;
 	c->lat[cache_lat_bucket((uint64_t)(mono_us() - t0))]++;

@@ -113,7 +113,7 @@ out:
 /* What the header says: the object and the geometry, NUL padded. */
 static void file_header(const struct cache *c, char head[FILE_HEAD])
 {
-	const struct object_info *in = object_info(c->ob);
+	const struct object_info *in = c->info;
 
 	memset(head, 0, FILE_HEAD);
 	snprintf(head, FILE_HEAD,
@@ -189,8 +189,7 @@ int cache_file_open(struct cache *c, char *err, size_t errlen)
 		r = 0;
 		goto out;
 	}
-	info("cache file %s: starting empty for %s", path,
-	     object_info(c->ob)->name);
+	info("cache file %s: starting empty for %s", path, c->info->name);
 	/* another object or a new file: the empty map goes to disk before
 	 * the header that makes it believed */
 	memset(c->bits, 0, c->bits_len);

@@ -53,7 +53,8 @@ struct stream {
 };
 
 struct cache {
-	struct object *ob;
+	struct cache_source src;	/* where the bytes come from */
+	const struct object_info *info; /* src's, for the cache's life */
 	struct cache_config cfg;
 	uint64_t size, chunk, nchunks;
 	unsigned max_run;

@@ -66,8 +66,8 @@ static uint64_t pull_run(struct cache *c, uint64_t *next, char *buf)
 		cache_fetch_run(c, idx, (uint32_t)n);
 		r = 0;
 	} else {
-		r = object_read(c->ob, buf, idx * c->chunk, len, 0, msg,
-				sizeof(msg));
+		r = c->src.ops->read(c->src.arg, buf, idx * c->chunk, len, 0,
+				     msg, sizeof(msg));
 		for (k = 0; !r && k < n; k++)
 			cache_file_store(c, idx + k, buf + k * c->chunk);
 	}
@@ -112,7 +112,7 @@ void *cache_background(void *arg)
 			pthread_mutex_unlock(&c->lock);
 			info("%s: %" PRIu64 " of %" PRIu64
 			     " chunks are local (s3.prefetch=all)",
-			     object_info(c->ob)->name, got, c->nchunks);
+			     c->info->name, got, c->nchunks);
 			continue;
 		}
 		/* at most prefetch_rate bytes a second */

@@ -29,8 +29,8 @@ static int read_direct(struct cache *c, void *buf, uint64_t off, size_t len,
 	pthread_mutex_unlock(&c->lock);
 	if (local && !cache_pread_full(c->fd, buf, len, c->data_off + off))
 		return 0;
-	r = object_read(c->ob, buf, off, len, deadline / 1000, msg,
-			sizeof(msg));
+	r = c->src.ops->read(c->src.arg, buf, off, len, deadline / 1000, msg,
+			     sizeof(msg));
 	if (r)
 		err("%s", msg);
 	return r;

@@ -66,7 +66,8 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->p50_us = lat_percentile(c->lat, 50);
 	st->p99_us = lat_percentile(c->lat, 99);
 	pthread_mutex_unlock(&c->lock);
-	object_stats(c->ob, &st->object);
+	if (c->src.ops->stats)
+		c->src.ops->stats(c->src.arg, &st->object);
 }
 
 int cache_format_stats(struct cache *c, int json, char *buf, size_t len)

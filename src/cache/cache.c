@@ -101,6 +101,7 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 	pthread_condattr_init(&ca); /* readers' deadlines: monotonic */
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->ready, &ca);
+	pthread_cond_init(&c->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&c->work, NULL);
 	*cp = c;
@@ -169,6 +170,7 @@ void cache_free(struct cache *c)
 	pthread_mutex_lock(&c->lock);
 	c->stopping = 1;
 	pthread_cond_broadcast(&c->work);
+	pthread_cond_broadcast(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	for (i = 0; i < c->nthreads; i++)
 		pthread_join(c->threads[i], NULL);
@@ -183,6 +185,7 @@ void cache_free(struct cache *c)
 	free(c->hash);
 	free(c->threads);
 	free(c->bits);
+	pthread_cond_destroy(&c->wake);
 	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->ready);
 	pthread_mutex_destroy(&c->sync_lock);

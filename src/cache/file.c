@@ -57,9 +57,14 @@ static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 /* Stores a fetched chunk in the file (no lock held) and marks it. */
 void cache_file_store(struct cache *c, uint64_t idx, const char *data)
 {
-	int r;
+	int r, have;
 
-	if (c->fd < 0 || cache_file_has_locked(c, idx))
+	if (c->fd < 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	have = cache_file_has_locked(c, idx);
+	pthread_mutex_unlock(&c->lock);
+	if (have)
 		return;
 	r = pwrite_full(c->fd, data, chunk_len(c, idx),
 			c->data_off + idx * c->chunk);

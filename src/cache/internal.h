@@ -52,6 +52,49 @@ struct stream {
 	unsigned seq;	 /* reads that continued it */
 };
 
+/*
+ * LOCKING
+ *
+ * c->lock, a mutex, protects the slot hash, the LRU and free lists, every
+ * slot's fields but data, the fetch queues, the streams and readahead
+ * state, the figures, stopping, and the cache file's map (bits,
+ * file_chunks, bits_dirty, synced_ms). It is held for bookkeeping only:
+ * never across the source's calls, file I/O or a malloc of a bounce
+ * buffer. Helpers named *_locked are called with it held and never drop
+ * it; the others that touch the state above take it themselves and are
+ * called without it.
+ *
+ * c->sync_lock serializes cache_sync (a snapshot of the map, fdatasync,
+ * the map's write). Order: sync_lock, then lock; never sync_lock while
+ * holding lock.
+ *
+ * Fixed from cache_new to cache_free, read without a lock: src, info, cfg,
+ * size, chunk, nchunks, max_run, nslots, the slots array, hash, hmask, fd,
+ * data_off, bits_len, ra_cap, threads, nthreads, bg, bg_started.
+ *
+ * A slot's data:
+ * - FETCHING: claimed and off the LRU, so never evicted. Its data belongs
+ *   to the one fetch that fills it (the fetcher that dequeued its run, or
+ *   the background pull that claimed it), which writes it without the
+ *   lock; no one else touches data until slot_done sets READY (or
+ *   FAILED) under the lock, the mutex ordering the bytes before the state.
+ *   Readers that pinned it wait on c->ready and look at state only.
+ * - READY: data holds the chunk and is never written again while the
+ *   slot holds this chunk: only eviction (slot_take) reuses a slot, and it
+ *   skips slots with refs. So a reader that pinned a READY slot (refs++
+ *   under the lock) reads data without the lock until cache_release drops
+ *   refs under the lock.
+ * - FAILED: data means nothing; err is for the readers that waited. The
+ *   next read of the chunk sets it FETCHING again and queues it (a failure
+ *   is not remembered); an unpinned FAILED slot may be evicted.
+ *
+ * Condition variables, all with c->lock: ready (a fetch ended; readers
+ * wait on it with their deadline, CLOCK_MONOTONIC), work (a run was
+ * queued, or stopping; fetchers), wake (the background thread; see
+ * cache_background). Threads: the fetchers and the background thread run
+ * from cache_new to cache_free, which sets stopping, broadcasts work and
+ * wake, and joins them; a fetcher finishes the run it is fetching first.
+ */
 struct cache {
 	struct cache_source src;	/* where the bytes come from */
 	const struct object_info *info; /* src's, for the cache's life */
@@ -59,9 +102,10 @@ struct cache {
 	uint64_t size, chunk, nchunks;
 	unsigned max_run;
 
-	pthread_mutex_t lock; /* everything below */
+	pthread_mutex_t lock; /* everything below (see LOCKING) */
 	pthread_cond_t ready; /* a fetch ended (chunks ready or failed) */
 	pthread_cond_t work;  /* a run was queued, or stopping */
+	pthread_cond_t wake;  /* the background thread: see bg_waits_idle */
 	struct slot *slots;
 	size_t nslots;
 	struct slot **hash;
@@ -73,6 +117,7 @@ struct cache {
 	unsigned nthreads;
 	pthread_t bg;
 	int bg_started, stopping;
+	int bg_waits_idle; /* for the reads to end and the queue to empty */
 	struct stream streams[STREAMS];
 	uint64_t tick, ra_max, ra_cap;
 	int64_t last_read_ms;
@@ -86,7 +131,7 @@ struct cache {
 	uint64_t bits_len, data_off, file_chunks;
 	int bits_dirty;
 	pthread_mutex_t sync_lock; /* one map writer at a time */
-	int64_t synced_ms;
+	int64_t synced_ms;	   /* under lock */
 };
 
 static inline int64_t mono_us(void)
@@ -121,6 +166,7 @@ void cache_enqueue_locked(struct cache *c, struct slot *first, uint32_t run,
 struct slot *cache_dequeue_locked(struct cache *c);
 
 /* fetch.c: the fetcher threads */
+/* Fills the claimed (FETCHING) chunks [first, first + n); no lock held. */
 void cache_fetch_run(struct cache *c, uint64_t first, uint32_t n);
 void *cache_fetcher(void *arg);
 
@@ -133,7 +179,9 @@ void cache_read_ahead_locked(struct cache *c, uint64_t off, uint64_t len,
 /* file.c: the cache file */
 int cache_file_has_locked(const struct cache *c, uint64_t idx);
 int cache_pread_full(int fd, void *buf, size_t len, uint64_t off);
+/* Writes chunk idx to the file and marks it (takes the lock). */
 void cache_file_store(struct cache *c, uint64_t idx, const char *data);
+/* At set-up, before the threads: opens, checks or resets the file. */
 int cache_file_open(struct cache *c, char *err, size_t errlen);
 
 /* pull.c: the background pull and map saver thread */

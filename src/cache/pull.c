@@ -6,25 +6,37 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include "src/cache/internal.h"
 
-/* Sleeps ms in steps, 0 when asked to stop. */
-static int nap(struct cache *c, int64_t ms)
+/*
+ * Waits on c->wake until until_ms (mono_us() / 1000; 0: no limit), a
+ * wake-up or cache_free. Under the lock. Returns 0 when stopping.
+ */
+static int bg_wait_locked(struct cache *c, int64_t until_ms)
 {
-	int stop;
+	struct timespec ts;
 
-	do {
-		if (ms > 0)
-			usleep((useconds_t)(ms > 100 ? 100 : ms) * 1000);
-		ms -= 100;
-		pthread_mutex_lock(&c->lock);
-		stop = c->stopping;
-		pthread_mutex_unlock(&c->lock);
-		if (stop)
-			return 0;
-	} while (ms > 0);
-	return 1;
+	if (c->stopping)
+		return 0;
+	if (!until_ms) {
+		pthread_cond_wait(&c->wake, &c->lock);
+	} else {
+		ts.tv_sec = until_ms / 1000;
+		ts.tv_nsec = until_ms % 1000 * 1000000;
+		pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+	}
+	return !c->stopping;
+}
+
+static int64_t later(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* The earlier of two times, 0 meaning never. */
+static int64_t sooner(int64_t a, int64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
 }
 
 /*
@@ -81,44 +93,62 @@ static uint64_t pull_run(struct cache *c, uint64_t *next, char *buf)
 	return len;
 }
 
+/*
+ * The background thread, until cache_free: saves the map every SYNC_MS
+ * and, while pulling, fetches a run whenever reads have left the cache
+ * alone for IDLE_MS (no read in flight, nothing queued) and the pace of
+ * s3.prefetch_rate allows. In between it sleeps on c->wake until the next
+ * of those times; a read that ends, or a queue that empties, while it
+ * waits for quiet (bg_waits_idle) wakes it, and so does cache_free.
+ */
 void *cache_background(void *arg)
 {
 	struct cache *c = arg;
 	uint64_t next = 0, got;
 	char *buf = c->fd >= 0 ? malloc((size_t)c->max_run * c->chunk) : NULL;
-	int64_t now, quiet, rate = (int64_t)c->cfg.prefetch_rate;
-	int pulling = c->cfg.prefetch_all && (c->fd < 0 || buf), sync;
+	int64_t now, due, sync_at, pace_at = 0,
+				   rate = (int64_t)c->cfg.prefetch_rate;
+	int pulling = c->cfg.prefetch_all && (c->fd < 0 || buf), busy;
 
-	for (;;) {
+	pthread_mutex_lock(&c->lock);
+	while (!c->stopping) {
 		now = mono_us() / 1000;
-		pthread_mutex_lock(&c->lock);
-		quiet = !c->nbd_inflight && !c->queue[0] && !c->queue[1] &&
-			now - c->last_read_ms >= IDLE_MS;
-		sync = c->fd >= 0 && now - c->synced_ms >= SYNC_MS;
-		pthread_mutex_unlock(&c->lock);
-		if (sync)
-			cache_sync(c);
-		if (!pulling || !quiet) {
-			if (!nap(c, 100))
-				break;
-			continue;
-		}
-		got = pull_run(c, &next, buf);
-		if (next >= c->nchunks) {
-			pulling = 0;
-			pthread_mutex_lock(&c->lock);
-			got = c->fd >= 0 ? c->file_chunks
-					 : c->cached / c->chunk;
+		sync_at = c->fd >= 0 ? c->synced_ms + SYNC_MS : 0;
+		if (sync_at && now >= sync_at) {
 			pthread_mutex_unlock(&c->lock);
-			info("%s: %" PRIu64 " of %" PRIu64
-			     " chunks are local (s3.prefetch=all)",
-			     c->info->name, got, c->nchunks);
+			cache_sync(c);
+			pthread_mutex_lock(&c->lock);
 			continue;
 		}
-		/* at most prefetch_rate bytes a second */
-		if (!nap(c, got && rate ? (int64_t)got * 1000 / rate : 0))
-			break;
+		busy = c->nbd_inflight || c->queue[0] || c->queue[1];
+		due = pulling && !busy
+			      ? later(c->last_read_ms + IDLE_MS, pace_at)
+			      : 0;
+		if (due && now >= due) {
+			pthread_mutex_unlock(&c->lock);
+			got = pull_run(c, &next, buf);
+			/* at most prefetch_rate bytes a second */
+			pace_at =
+				mono_us() / 1000 +
+				(got && rate ? (int64_t)got * 1000 / rate : 0);
+			if (next >= c->nchunks) {
+				pulling = 0;
+				pthread_mutex_lock(&c->lock);
+				got = c->fd >= 0 ? c->file_chunks
+						 : c->cached / c->chunk;
+				pthread_mutex_unlock(&c->lock);
+				info("%s: %" PRIu64 " of %" PRIu64
+				     " chunks are local (s3.prefetch=all)",
+				     c->info->name, got, c->nchunks);
+			}
+			pthread_mutex_lock(&c->lock);
+			continue;
+		}
+		c->bg_waits_idle = pulling && busy;
+		bg_wait_locked(c, sooner(sync_at, due));
+		c->bg_waits_idle = 0;
 	}
+	pthread_mutex_unlock(&c->lock);
 	free(buf);
 	return NULL;
 }

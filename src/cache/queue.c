@@ -60,5 +60,7 @@ struct slot *cache_dequeue_locked(struct cache *c)
 		}
 	} while (merged);
 	first->run = run;
+	if (!c->queue[0] && !c->queue[1] && c->bg_waits_idle)
+		pthread_cond_signal(&c->wake);
 	return first;
 }

@@ -176,7 +176,8 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 			r = s->state == S_FETCHING ? -ETIMEDOUT : s->err;
 		}
 	}
-	c->nbd_inflight--;
+	if (!--c->nbd_inflight && c->bg_waits_idle)
+		pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	return r ? r : niov;
 }

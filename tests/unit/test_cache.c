@@ -594,8 +594,10 @@ static void test_readahead(void)
 	cache_stats(c, &st);
 	CHECK_INT(st.readahead, st0.readahead);
 	CHECK_INT(widest_window(c), 0);
+	st0 = st;
 	/* 128 KiB sequential reads: readahead starts at the fourth, the
-	 * window grows past its first 4 chunks, and fewer GETs than reads */
+	 * window grows past its first 4 chunks, and more than half the chunks
+	 * are claimed by readahead before a read asks for them (not misses) */
 	fake_reset(f);
 	reads = 64;
 	for (k = 0; k < reads; k++)
@@ -607,7 +609,9 @@ static void test_readahead(void)
 	CHECK(st.readahead > st0.readahead + 32);
 	CHECK(st.ra_used > st0.ra_used + 32);
 	CHECK(widest_window(c) > 4 * CHUNK);
-	CHECK(fake_count(f, &f->fetches) < reads);
+	if (!CHECK(st.misses - st0.misses < reads * 32 / 2))
+		fprintf(stderr, "    %llu misses\n",
+			(unsigned long long)(st.misses - st0.misses));
 	/* evicting the chunks prefetched ahead of the stream, unread,
 	 * counts them as wasted (reads 3 chunks apart: no stream) */
 	for (k = 0; k < 1100; k++)

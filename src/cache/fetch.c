@@ -5,6 +5,8 @@
  * chunk ready as soon as its bytes are in, or failed with the GET.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include "src/cache/internal.h"
 
@@ -102,6 +104,15 @@ void cache_fetch_run(struct cache *c, uint64_t first, uint32_t n)
 	c->gets++;
 	c->lat[cache_lat_bucket((uint64_t)(mono_us() - t0))]++;
 	pthread_mutex_unlock(&c->lock);
+	if (!r && rs.k < n) {
+		/* the source broke its contract: fail the chunks it left
+		 * unfilled, or their readers would wait for ever */
+		r = -EIO;
+		snprintf(msg, sizeof(msg),
+			 "%.300s: a fetch of %" PRIu64 "+%" PRIu64
+			 " ended before its last bytes",
+			 c->info->name, off, len);
+	}
 	if (r) {
 		err("%s", msg);
 		for (k = rs.k; k < n; k++)

@@ -36,6 +36,7 @@ struct fake {
 	struct range fail;	   /* fetches touching it fail... */
 	int fail_times;		   /* ...this many times... */
 	int fail_err;		   /* ...with this, after the bytes before it */
+	uint64_t short_by;	   /* the next fetch ends this short, with 0 */
 	int gate;		   /* fetches wait while it is closed (1) */
 	unsigned waiting;	   /* fetches at the gate */
 };
@@ -147,6 +148,10 @@ static int fake_fetch(void *arg, uint64_t off, uint64_t len, object_sink sink,
 		pthread_cond_wait(&f->cond, &f->lock);
 	f->waiting--;
 	upto = fake_fail_at(f, off, len, &r);
+	if (f->short_by && !r) {
+		upto = len > f->short_by ? len - f->short_by : 0;
+		f->short_by = 0;
+	}
 	pthread_mutex_unlock(&f->lock);
 	if (off + len > f->size) {
 		snprintf(err, errlen, "fetch past the end");
@@ -829,6 +834,37 @@ static void test_failure(void)
 	}
 }
 
+/*
+ * A source that ends a fetch without all its bytes (and no error): the
+ * chunks it did not fill fail at once, rather than wait for ever.
+ */
+static void test_short_fetch(void)
+{
+	const uint64_t size = 1 << 20;
+	struct fake *f = fake_new(size, 19, "\"e\"");
+	struct cache *c = start(f, CHUNK, 64 * CHUNK, 1, NULL, 2000);
+	struct reader rd;
+	int64_t t0;
+
+	if (!c)
+		goto out;
+	WAIT_UNTIL(idle(c));
+	pthread_mutex_lock(&f->lock);
+	f->short_by = 1;
+	pthread_mutex_unlock(&f->lock);
+	t0 = now_ms();
+	reader_start(&rd, c, size, 20 * CHUNK, 2 * CHUNK);
+	pthread_join(rd.th, NULL);
+	CHECK_INT(rd.r, -EIO);
+	CHECK(now_ms() - t0 < 1000);
+	CHECK_INT(slot_state(c, 20), S_READY);
+	CHECK_INT(slot_state(c, 21), S_FAILED);
+	CHECK_INT(read_check(c, size, 20 * CHUNK, 2 * CHUNK, 0, NULL), 0);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
 /* s3.io_timeout: a read gives up (-EIO); the fetch goes on for later. */
 static void test_io_timeout(void)
 {
@@ -910,6 +946,7 @@ static const struct unit_test tests[] = {
 	{"cache_evict_pins", test_evict_pins},
 	{"cache_file_map", test_file_map},
 	{"cache_failure", test_failure},
+	{"cache_short_fetch", test_short_fetch},
 	{"cache_io_timeout", test_io_timeout},
 	{"cache_stats", test_stats},
 };

@@ -117,9 +117,10 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 		}
 		c->misses++;
 		waited = 1;
-		if (s) { /* failed before: again */
+		if (s) { /* failed before: again, for this read */
 			cache_lru_unlink_locked(s);
 			s->state = S_FETCHING;
+			s->ra = 0;
 		} else {
 			s = cache_claim_locked(c, idx0 + k, 0, 0);
 		}

@@ -865,6 +865,34 @@ out:
 	fake_free(f);
 }
 
+/*
+ * A prefetched chunk whose fetch failed and that a read then fetched is
+ * the read's: not counted as readahead used.
+ */
+static void test_failed_readahead(void)
+{
+	const uint64_t size = 1 << 20;
+	struct fake *f = fake_new(size, 23, "\"e\"");
+	struct cache *c;
+	struct cache_stats st;
+
+	fake_fail(f, 0, 1, 1, -EIO); /* the warm start's GET */
+	c = start(f, CHUNK, 64 * CHUNK, 1, NULL, 0);
+	if (!c)
+		goto out;
+	WAIT_UNTIL(idle(c));
+	CHECK_INT(slot_state(c, 0), S_FAILED);
+	CHECK_INT(read_check(c, size, 0, CHUNK, 0, NULL), 0);
+	CHECK_INT(read_check(c, size, 0, CHUNK, 0, NULL), 0);
+	cache_stats(c, &st);
+	CHECK_INT(st.misses, 1);
+	CHECK_INT(st.hits, 1);
+	CHECK_INT(st.ra_used, 0);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
 /* s3.io_timeout: a read gives up (-EIO); the fetch goes on for later. */
 static void test_io_timeout(void)
 {
@@ -947,6 +975,7 @@ static const struct unit_test tests[] = {
 	{"cache_file_map", test_file_map},
 	{"cache_failure", test_failure},
 	{"cache_short_fetch", test_short_fetch},
+	{"cache_failed_readahead", test_failed_readahead},
 	{"cache_io_timeout", test_io_timeout},
 	{"cache_stats", test_stats},
 };

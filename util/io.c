@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * io.c - whole reads and writes (util.h). A return of 0 from read(2) or
- * pread(2) is the end of the data and ends a whole read with -EPIPE; one
- * from write(2) cannot happen for len > 0 (POSIX), and is retried.
+ * pread(2) is the end of the data and ends a whole read with -EPIPE (a
+ * stream) or -ENODATA (a file); one from write(2) cannot happen for
+ * len > 0 (POSIX), and is retried.
  */
 #include <errno.h>
 #include <unistd.h>
@@ -29,7 +30,7 @@ static int full(int fd, char *p, size_t len, int64_t off, int out)
 		if (n < 0)
 			return -errno;
 		if (!n && !out)
-			return -EPIPE;
+			return off == AT_CURRENT ? -EPIPE : -ENODATA;
 		p += n;
 		len -= (size_t)n;
 		if (off != AT_CURRENT)

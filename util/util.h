@@ -19,7 +19,8 @@
 int util_read_full(int fd, void *buf, size_t len);
 /* Writes exactly len bytes (EINTR and short writes retried): 0 or -errno. */
 int util_write_full(int fd, const void *buf, size_t len);
-/* The same at a file offset (pread(2), pwrite(2)): 0, -EPIPE, -errno. */
+/* The same at a file offset (pread(2), pwrite(2)): 0, -ENODATA when the
+ * file ends first, or -errno. */
 int util_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int util_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 

@@ -42,8 +42,7 @@ int boot_network(struct boot *b)
 {
 	struct ipconfig ip;
 	char msg[300], dns[32];
-	FILE *f;
-	int i;
+	int r;
 
 	if (!b->ip[0]) {
 		log_info("no ip= on the kernel command line: no network setup");
@@ -76,15 +75,9 @@ int boot_network(struct boot *b)
 	}
 	log_info("network: %s up", ip.dev);
 	mkdir("/etc", 0755);
-	f = fopen("/etc/resolv.conf", "w");
-	if (f) {
-		for (i = 0; i < 2; i++)
-			if (ip.dns[i].s_addr &&
-			    inet_ntop(AF_INET, &ip.dns[i], dns, sizeof(dns)))
-				fprintf(f, "nameserver %s\n", dns);
-		for (i = 0; i < b->nns; i++)
-			fprintf(f, "nameserver %s\n", b->nameservers[i]);
-		fclose(f);
-	}
+	r = net_resolv_write("/etc/resolv.conf", ip.dns, 2, b->nameservers,
+			     b->nns);
+	if (r)
+		log_warn("writing /etc/resolv.conf: %s", strerror(-r));
 	return 0;
 }

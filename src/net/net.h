@@ -2,7 +2,7 @@
 /*
  * net.h - the network of /init: the kernel's ip= syntax, a DHCP client
  * (RFC 2131, options RFC 2132) and the rtnetlink calls that configure a
- * link. Exports: ipconfig_*, dhcp_*, rtnl_*.
+ * link, the resolver's file. Exports: ipconfig_*, dhcp_*, rtnl_*, net_*.
  */
 #ifndef S3ROOT_NET_H
 #define S3ROOT_NET_H
@@ -48,5 +48,14 @@ int ipconfig_parse(const char *s, struct ipconfig *ip, char *err,
  * kernel refused a step), with what failed in err.
  */
 int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen);
+
+/*
+ * Writes a resolv.conf naming the DNS servers dns[0..ndns) (0.0.0.0
+ * skipped) then extra[0..nextra) (addresses as text, as given), through
+ * a temporary file renamed over path: a reader sees the old file or the
+ * new one. 0 or -errno.
+ */
+int net_resolv_write(const char *path, const struct in_addr *dns, int ndns,
+		     const char (*extra)[64], int nextra);
 
 #endif

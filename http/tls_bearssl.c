@@ -489,34 +489,88 @@ static int describe(struct tls_conn *t)
 }
 
 /*
- * The cipher suites, fastest first for this CPU. BearSSL's default order
- * puts ChaCha20 first, right for CPUs without AES instructions; with them
- * (and the PCLMULQDQ that GHASH uses) AES-GCM takes several times less
- * CPU per byte, which is what a root filesystem read over TLS spends.
+ * The client s3root offers, set up piece by piece instead of with
+ * br_ssl_client_init_full() (BearSSL's src/ssl/ssl_client_full.c), which
+ * links every suite, hash and engine BearSSL has. TLS 1.2 only (RFC 5246;
+ * 1.0 and 1.1 are deprecated, RFC 8996), and only the suites RFC 9325 4.2
+ * recommends: ECDHE with ECDSA or RSA certificates, AES-GCM (RFC 5289) or
+ * ChaCha20-Poly1305 (RFC 7905). Left out: RSA key transport and static
+ * ECDH (no forward secrecy, RFC 9325 4.2), CBC suites (MAC-then-encrypt
+ * and its padding oracles, Lucky Thirteen in RFC 7457), 3DES (64-bit
+ * blocks, under RFC 9325 4.1's 128 bits) and AES-CCM (for small devices;
+ * servers that have it have GCM). A server with none of these suites ends
+ * the handshake with an alert, which open() reports.
+ *
+ * Fastest first for this CPU: BearSSL's order puts ChaCha20 first, right
+ * for CPUs without AES instructions; with them (and the PCLMULQDQ that
+ * GHASH uses) AES-GCM takes several times less CPU per byte, which is
+ * what a root filesystem read over TLS spends.
  */
-static void prefer_suites(br_ssl_engine_context *eng)
-{
-	static const uint16_t aes_first[] = {
-		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-		BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-		BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-		BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-		BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
-		BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-		BR_TLS_RSA_WITH_AES_128_GCM_SHA256,
-		BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
-		BR_TLS_RSA_WITH_AES_128_CBC_SHA256,
-		BR_TLS_RSA_WITH_AES_128_CBC_SHA,
-	};
+static const uint16_t aes_first[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+static const uint16_t chacha_first[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
 
-	if (br_aes_x86ni_ctr_get_vtable() && br_ghash_pclmul_get())
-		br_ssl_engine_set_suites(eng, aes_first,
-					 sizeof(aes_first) /
-						 sizeof(aes_first[0]));
+/*
+ * Hashes for the handshake (the SHA-256 and SHA-384 PRFs, signatures of
+ * the key exchange) and for certificate signatures. No MD5 or SHA-1:
+ * TLS 1.2 needs neither, and a chain signed with SHA-1 (broken, RFC 9155;
+ * gone from public CAs since 2016) is refused as unsupported. Roots are
+ * anchors, never checked, so a root self-signed with SHA-1 still works.
+ */
+static const br_hash_class *const hashes[] = {
+	&br_sha256_vtable,
+	&br_sha384_vtable,
+	&br_sha512_vtable,
+};
+
+static void client_init(struct tls_conn *t, const struct tls_ctx *c)
+{
+	br_ssl_engine_context *eng = &t->cc.eng;
+	/* x25519, P-256, P-384 and P-521 (RFC 8422 5.1.1) in 31-bit limbs,
+	 * init_full's choice on 64-bit CPUs; RSA in 31-bit limbs too, where
+	 * init_full takes i62: only public-key operations happen here, a few
+	 * microseconds apart, and i31 is 2 KiB less code */
+	const br_ec_impl *ec = &br_ec_all_m31;
+	br_rsa_pkcs1_vrfy rsa = &br_rsa_i31_pkcs1_vrfy;
+	int use_aes = br_aes_x86ni_ctr_get_vtable() && br_ghash_pclmul_get();
+	unsigned i, id;
+
+	br_ssl_client_zero(&t->cc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, use_aes ? aes_first : chacha_first,
+				 sizeof(aes_first) / sizeof(aes_first[0]));
+	/* SHA-256 hashes the names the chain is matched on */
+	br_x509_minimal_init(&t->xc, &br_sha256_vtable, c->tas, c->ntas);
+	br_ssl_engine_set_rsavrfy(eng, rsa);
+	br_ssl_engine_set_ec(eng, ec);
+	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
+	br_x509_minimal_set_rsa(&t->xc, rsa);
+	br_x509_minimal_set_ecdsa(&t->xc, ec, &br_ecdsa_i31_vrfy_asn1);
+	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
+		id = (hashes[i]->desc >> BR_HASHDESC_ID_OFF) &
+		     BR_HASHDESC_ID_MASK;
+		br_ssl_engine_set_hash(eng, (int)id, hashes[i]);
+		br_x509_minimal_set_hash(&t->xc, (int)id, hashes[i]);
+	}
+	br_ssl_engine_set_x509(eng, &t->xc.vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	/* the fastest constant-time code this CPU runs */
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
 }
 
 static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
@@ -538,8 +592,7 @@ static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 	t->io = io;
 	t->ctx = c;
 	snprintf(t->host, sizeof(t->host), "%s", host);
-	br_ssl_client_init_full(&t->cc, &t->xc, c->tas, c->ntas);
-	prefer_suites(&t->cc.eng);
+	client_init(t, c);
 	/* a board without a clock boots in 1970: never check before the
 	 * build time */
 	if (now < c->min_time)

@@ -6,14 +6,12 @@
  */
 #include <bearssl.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "http/internal.h"
@@ -55,9 +53,8 @@ struct tls_conn {
 	br_x509_minimal_context xc;
 	struct insecure_x509 ix;
 	br_sslio_context ioc;
-	struct tls_io *io;
+	struct http_io *io;
 	struct tls_ctx *ctx;
-	int sock_err;
 	char host[URL_MAX_HOST + 1];
 	char error[URL_MAX_HOST + 160];
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
@@ -381,58 +378,22 @@ static const br_x509_class insecure_vtable = {
 	ix_get_pkey,
 };
 
-/* ---- socket callbacks with the connection's deadline ---- */
-
+/*
+ * BearSSL's socket callbacks (bearssl_ssl.h, br_sslio_init): a count, or
+ * -1 with the cause in io->err for describe().
+ */
 static int sock_read(void *ctx, unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_read(ctx, buf, len);
 
-	for (;;) {
-		n = read(t->io->fd, buf, len);
-		if (n > 0)
-			return (int)n;
-		if (n == 0) {
-			t->sock_err = ECONNRESET;
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			t->sock_err = errno;
-			return -1;
-		}
-		r = http_wait_fd(t->io->fd, POLLIN, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return -1;
-		}
-	}
+	return n > 0 ? (int)n : -1;
 }
 
 static int sock_write(void *ctx, const unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_send(ctx, buf, len);
 
-	for (;;) {
-		n = send(t->io->fd, buf, len, MSG_NOSIGNAL);
-		if (n > 0)
-			return (int)n;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			t->sock_err = errno;
-			return -1;
-		}
-		r = http_wait_fd(t->io->fd, POLLOUT, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return -1;
-		}
-	}
+	return n > 0 ? (int)n : -1;
 }
 
 /* Describes the engine's last error; returns the errno to report. */
@@ -442,10 +403,10 @@ static int describe(struct tls_conn *t)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (t->sock_err && (e == BR_ERR_OK || e == BR_ERR_IO)) {
+	if (t->io->err && (e == BR_ERR_OK || e == BR_ERR_IO)) {
 		snprintf(t->error, sizeof(t->error), "%s",
-			 strerror(t->sock_err));
-		return -t->sock_err;
+			 strerror(t->io->err));
+		return -t->io->err;
 	}
 	switch (e) {
 	case BR_ERR_X509_NOT_TRUSTED:
@@ -573,7 +534,7 @@ static void client_init(struct tls_conn *t, const struct tls_ctx *c)
 	br_ssl_engine_set_default_chapol(eng);
 }
 
-static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
+static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct http_io *io,
 		   const char *host, char *err, size_t errlen)
 {
 	struct tls_conn *t;
@@ -626,7 +587,7 @@ static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 		free(t);
 		return -EPROTO;
 	}
-	br_sslio_init(&t->ioc, &t->cc.eng, sock_read, t, sock_write, t);
+	br_sslio_init(&t->ioc, &t->cc.eng, sock_read, io, sock_write, io);
 	/* flushing with nothing to send completes the handshake */
 	if (br_sslio_flush(&t->ioc) < 0) {
 		r = describe(t);
@@ -656,7 +617,7 @@ static long bs_read(struct tls_conn *t, void *buf, size_t len)
 		return n;
 	/* a close_notify from the server is a clean end */
 	if (br_ssl_engine_current_state(&t->cc.eng) == BR_SSL_CLOSED &&
-	    br_ssl_engine_last_error(&t->cc.eng) == BR_ERR_OK && !t->sock_err)
+	    br_ssl_engine_last_error(&t->cc.eng) == BR_ERR_OK && !t->io->err)
 		return 0;
 	return describe(t);
 }

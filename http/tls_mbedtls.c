@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +96,8 @@ struct tls_ctx {
 
 struct tls_conn {
 	mbedtls_ssl_context ssl;
-	struct tls_io *io;
+	struct http_io *io;
 	struct tls_ctx *ctx;
-	int sock_err;
 	char host[URL_MAX_HOST + 1];
 	char error[URL_MAX_HOST + 160];
 };
@@ -411,58 +409,23 @@ static void mb_ctx_free(struct tls_ctx *c)
 		free_ctx(c);
 }
 
-/* ---- socket callbacks with the connection's deadline ---- */
-
+/*
+ * mbedTLS's socket callbacks (ssl.h, mbedtls_ssl_set_bio): a count, 0 at
+ * the end of the stream (the library reports MBEDTLS_ERR_SSL_CONN_EOF),
+ * or the library's error with the cause in io->err for describe().
+ */
 static int sock_read(void *ctx, unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_read(ctx, buf, len);
 
-	for (;;) {
-		n = read(t->io->fd, buf, len);
-		if (n > 0)
-			return (int)n;
-		if (n == 0) { /* the library reports MBEDTLS_ERR_SSL_CONN_EOF */
-			t->sock_err = ECONNRESET;
-			return 0;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			t->sock_err = errno;
-			return MBEDTLS_ERR_NET_RECV_FAILED;
-		}
-		r = http_wait_fd(t->io->fd, POLLIN, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return MBEDTLS_ERR_NET_RECV_FAILED;
-		}
-	}
+	return n >= 0 ? (int)n : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
 static int sock_write(void *ctx, const unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_send(ctx, buf, len);
 
-	for (;;) {
-		n = send(t->io->fd, buf, len, MSG_NOSIGNAL);
-		if (n > 0)
-			return (int)n;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			t->sock_err = errno;
-			return MBEDTLS_ERR_NET_SEND_FAILED;
-		}
-		r = http_wait_fd(t->io->fd, POLLOUT, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return MBEDTLS_ERR_NET_SEND_FAILED;
-		}
-	}
+	return n >= 0 ? (int)n : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 /* Describes a failed certificate check from the verification flags. */
@@ -507,12 +470,12 @@ static int describe(struct tls_conn *t, int e)
 {
 	char msg[100];
 
-	if (t->sock_err && (e == MBEDTLS_ERR_NET_RECV_FAILED ||
-			    e == MBEDTLS_ERR_NET_SEND_FAILED ||
-			    e == MBEDTLS_ERR_SSL_CONN_EOF || e == 0)) {
+	if (t->io->err && (e == MBEDTLS_ERR_NET_RECV_FAILED ||
+			   e == MBEDTLS_ERR_NET_SEND_FAILED ||
+			   e == MBEDTLS_ERR_SSL_CONN_EOF || e == 0)) {
 		snprintf(t->error, sizeof(t->error), "%s",
-			 strerror(t->sock_err));
-		return -t->sock_err;
+			 strerror(t->io->err));
+		return -t->io->err;
 	}
 	switch (e) {
 	case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
@@ -551,7 +514,7 @@ static void conn_free(struct tls_conn *t)
 	free(t);
 }
 
-static int mb_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
+static int mb_open(struct tls_ctx *c, struct tls_conn **tp, struct http_io *io,
 		   const char *host, char *err, size_t errlen)
 {
 	struct tls_conn *t;
@@ -578,7 +541,7 @@ static int mb_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 		snprintf(err, errlen, "TLS with %s: %s", host, t->error);
 		goto err_free;
 	}
-	mbedtls_ssl_set_bio(&t->ssl, t, sock_write, sock_read, NULL);
+	mbedtls_ssl_set_bio(&t->ssl, io, sock_write, sock_read, NULL);
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < SESSION_SLOTS; i++) {
 		if (c->sess[i].valid && !strcasecmp(c->sess[i].host, host)) {

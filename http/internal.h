@@ -39,11 +39,20 @@ long http_io_read(struct http_io *io, void *buf, size_t len);
 long http_io_send(struct http_io *io, const void *buf, size_t len);
 
 /*
- * A CA bundle file read whole (at most 4 MiB) into a malloc'ed,
- * NUL-terminated *buf: 0, or -errno with "CA bundle PATH: why" in err.
+ * Parses a CA bundle read whole (buf[len] is a NUL) into the backend's
+ * trust anchors in ctx: 0, or -errno with "CA bundle PATH: why" in err.
  */
-int tls_bundle_read(const char *path, char **buf, size_t *len, char *err,
-		    size_t errlen);
+typedef int tls_bundle_parse_fn(void *ctx, const char *path, const char *buf,
+				size_t len, char *err, size_t errlen);
+/*
+ * Loads the trust anchors with parse, from ca_file (at most 4 MiB) when it
+ * is set: 0, or -errno with the message in err. Else from the first system
+ * bundle that exists; its failure, or the lack of any bundle, is only
+ * described in noca, for open() to report when TLS is used, and 0 is
+ * returned (but -ENOMEM).
+ */
+int tls_bundle_load(const char *ca_file, tls_bundle_parse_fn *parse, void *ctx,
+		    char *err, size_t errlen, char *noca, size_t nocalen);
 /*
  * The message for a bundle that gave no trust anchor, with found
  * certificate blocks that could not be decoded (or none). Returns -EINVAL.

@@ -13,20 +13,9 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 #include "http/internal.h"
 
 #define SESSION_SLOTS 8
-
-/* s3root's own bundle (as the initramfs builder installs it), then where
- * Debian, Fedora, Alpine and others keep the system bundle. */
-static const char *const ca_paths[] = {
-	"/etc/s3root/ca.pem",
-	"/etc/ssl/certs/ca-certificates.crt",
-	"/etc/pki/tls/certs/ca-bundle.crt",
-	"/etc/ssl/cert.pem",
-	"/etc/ssl/ca-bundle.pem",
-};
 
 struct tls_ctx {
 	br_x509_trust_anchor *tas;
@@ -176,10 +165,12 @@ static size_t der_len(const unsigned char *der, size_t len)
 	return n > len - hdr ? 0 : hdr + n;
 }
 
-/* Every certificate of a PEM bundle; other objects are skipped. */
-static int load_pem(struct tls_ctx *c, const char *buf, size_t len,
-		    const char *path, char *err, size_t errlen)
+/* Every certificate of a PEM bundle (a tls_bundle_parse_fn); other objects
+ * are skipped. */
+static int load_pem(void *ctx, const char *path, const char *buf, size_t len,
+		    char *err, size_t errlen)
 {
+	struct tls_ctx *c = ctx;
 	br_pem_decoder_context pc;
 	struct vec der = {0};
 	int in_cert = 0, r = 0, found = 0, line;
@@ -235,20 +226,6 @@ out:
 	return r;
 }
 
-static int load_file(struct tls_ctx *c, const char *path, char *err,
-		     size_t errlen)
-{
-	char *buf;
-	size_t len;
-	int r = tls_bundle_read(path, &buf, &len, err, errlen);
-
-	if (r)
-		return r;
-	r = load_pem(c, buf, len, path, err, errlen);
-	free(buf);
-	return r;
-}
-
 static void free_anchors(struct tls_ctx *c)
 {
 	size_t i;
@@ -271,31 +248,15 @@ static int bs_ctx_new(struct tls_ctx **cp, const struct http_client_config *cfg,
 		      char *err, size_t errlen)
 {
 	struct tls_ctx *c = calloc(1, sizeof(*c));
-	size_t i;
-	int r = 0;
+	int r;
 
 	if (!c)
 		return -ENOMEM;
 	c->insecure = cfg->insecure;
 	c->min_time = cfg->min_time;
 	pthread_mutex_init(&c->lock, NULL);
-	if (cfg->ca_file) {
-		r = load_file(c, cfg->ca_file, err, errlen);
-	} else {
-		/* the first system bundle that exists; none is an error only
-		 * when TLS is used */
-		snprintf(c->ca_error, sizeof(c->ca_error),
-			 "no CA bundle found: set s3.ca");
-		for (i = 0; i < sizeof(ca_paths) / sizeof(ca_paths[0]); i++) {
-			if (access(ca_paths[i], R_OK))
-				continue;
-			r = load_file(c, ca_paths[i], c->ca_error,
-				      sizeof(c->ca_error));
-			if (r != -ENOMEM)
-				r = 0;
-			break;
-		}
-	}
+	r = tls_bundle_load(cfg->ca_file, load_pem, c, err, errlen, c->ca_error,
+			    sizeof(c->ca_error));
 	if (r) {
 		free_anchors(c);
 		free(c);

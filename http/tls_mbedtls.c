@@ -18,7 +18,6 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 #include <mbedtls/aesni.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
@@ -63,16 +62,6 @@ static const int chacha_suites[] = {
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-};
-
-/* s3root's own bundle (as the initramfs builder installs it), then where
- * Debian, Fedora, Alpine and others keep the system bundle. */
-static const char *const ca_paths[] = {
-	"/etc/s3root/ca.pem",
-	"/etc/ssl/certs/ca-certificates.crt",
-	"/etc/pki/tls/certs/ca-bundle.crt",
-	"/etc/ssl/cert.pem",
-	"/etc/ssl/ca-bundle.pem",
 };
 
 struct tls_ctx {
@@ -120,13 +109,15 @@ static int is_cert_name(const char *name, size_t len)
 }
 
 /*
- * Every certificate of a PEM bundle (buf is NUL-terminated); other objects
- * are skipped, and so are certificates mbedTLS cannot parse, as BearSSL's
- * backend skips those its decoder refuses.
+ * Every certificate of a PEM bundle (a tls_bundle_parse_fn: buf is
+ * NUL-terminated, which strstr() relies on); other objects are skipped,
+ * and so are certificates mbedTLS cannot parse, as BearSSL's backend skips
+ * those its decoder refuses.
  */
-static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
+static int load_pem(void *ctx, const char *path, const char *buf, size_t len,
 		    char *err, size_t errlen)
 {
+	struct tls_ctx *c = ctx;
 	static const char begin[] = "-----BEGIN ";
 	mbedtls_pem_context pem;
 	char header[64], footer[64];
@@ -134,6 +125,7 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 	size_t used, nlen;
 	int r = 0, e, found = 0, line;
 
+	(void)len;
 	while ((p = strstr(p, begin))) {
 		name = p + sizeof(begin) - 1;
 		dash = strstr(name, "-----");
@@ -178,20 +170,6 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 	}
 	if (!c->ntas)
 		r = tls_bundle_empty(path, found, err, errlen);
-	return r;
-}
-
-static int load_file(struct tls_ctx *c, const char *path, char *err,
-		     size_t errlen)
-{
-	char *buf;
-	size_t len;
-	int r = tls_bundle_read(path, &buf, &len, err, errlen);
-
-	if (r)
-		return r;
-	r = load_pem(c, buf, path, err, errlen);
-	free(buf);
 	return r;
 }
 
@@ -359,23 +337,8 @@ static int mb_ctx_new(struct tls_ctx **cp, const struct http_client_config *cfg,
 	mbedtls_ssl_config_init(&c->conf);
 	for (i = 0; i < SESSION_SLOTS; i++)
 		mbedtls_ssl_session_init(&c->sess[i].sess);
-	if (cfg->ca_file) {
-		r = load_file(c, cfg->ca_file, err, errlen);
-	} else {
-		/* the first system bundle that exists; none is an error only
-		 * when TLS is used */
-		snprintf(c->ca_error, sizeof(c->ca_error),
-			 "no CA bundle found: set s3.ca");
-		for (i = 0; i < sizeof(ca_paths) / sizeof(ca_paths[0]); i++) {
-			if (access(ca_paths[i], R_OK))
-				continue;
-			r = load_file(c, ca_paths[i], c->ca_error,
-				      sizeof(c->ca_error));
-			if (r != -ENOMEM)
-				r = 0;
-			break;
-		}
-	}
+	r = tls_bundle_load(cfg->ca_file, load_pem, c, err, errlen, c->ca_error,
+			    sizeof(c->ca_error));
 	if (r)
 		goto err_free;
 	if (mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* internal.h - what the files of http/ share: the TLS backend's table. */
+/*
+ * internal.h - what the files of http/ share: the clock and socket I/O with
+ * deadlines, the CA bundle loader and the TLS backend's table.
+ */
 #ifndef S3ROOT_HTTP_INTERNAL_H
 #define S3ROOT_HTTP_INTERNAL_H
 

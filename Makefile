@@ -143,7 +143,7 @@ ifeq ($(origin CC),default)
 CC := $(if $(ARCH),$(ARCH_CC),musl-gcc)
 endif
 BUILD ?= build$(TLS_SUFFIX)$(ARCH_SUFFIX)
-OPT := -Os -ffunction-sections -fdata-sections
+OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
 LDMODE := -static -Wl,--gc-sections -s
 endif
 

@@ -30,7 +30,7 @@ struct http_conn {
 	uint16_t port;
 	char host[URL_MAX_HOST + 1];
 	struct tls_conn *tc;
-	struct tls_io io;
+	struct http_io io;
 	int io_timeout_ms;
 	int reused;
 	int body_done;	  /* the last response's body was read to its end */
@@ -68,6 +68,51 @@ int http_wait_fd(int fd, short events, int64_t deadline)
 			return 0; /* errors and hang-ups show in the I/O call */
 		if (n < 0 && errno != EINTR)
 			return -errno;
+	}
+}
+
+long http_io_read(struct http_io *io, void *buf, size_t len)
+{
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		n = read(io->fd, buf, len);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		r = errno == EAGAIN ? http_wait_fd(io->fd, POLLIN, io->deadline)
+				    : -errno;
+		if (r) {
+			io->err = -r;
+			return r;
+		}
+	}
+	if (!n)
+		io->err = ECONNRESET;
+	return n;
+}
+
+long http_io_send(struct http_io *io, const void *buf, size_t len)
+{
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		/* MSG_NOSIGNAL: a closed peer is -EPIPE, not SIGPIPE */
+		n = send(io->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		r = errno == EAGAIN
+			    ? http_wait_fd(io->fd, POLLOUT, io->deadline)
+			    : -errno;
+		if (r) {
+			io->err = -r;
+			return r;
+		}
 	}
 }
 
@@ -283,8 +328,8 @@ int http_conn_get(struct http_client *cl, const struct url *u,
 	r = connect_host(cl, c, err, errlen);
 	if (r)
 		goto err_free;
+	c->io.fd = c->fd;
 	if (c->tls) {
-		c->io.fd = c->fd;
 		c->io.deadline = util_mono_ms() + cl->cfg.connect_timeout_ms;
 		r = tls_backend.open(cl->tls, &c->tc, &c->io, c->host, err,
 				     errlen);
@@ -328,33 +373,19 @@ void http_conn_put(struct http_client *cl, struct http_conn *c, int reuse)
 static long conn_read(struct http_conn *c, void *buf, size_t len)
 {
 	long n;
-	int r;
 
 	c->io.deadline = util_mono_ms() + c->io_timeout_ms;
-	if (c->tc) {
-		n = tls_backend.read(c->tc, buf, len);
-		if (n < 0)
-			set_error(c, tls_backend.error(c->tc));
-		return n;
-	}
-	for (;;) {
-		n = read(c->fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		r = http_wait_fd(c->fd, POLLIN, c->io.deadline);
-		if (r)
-			return r;
-	}
+	if (!c->tc)
+		return http_io_read(&c->io, buf, len);
+	n = tls_backend.read(c->tc, buf, len);
+	if (n < 0)
+		set_error(c, tls_backend.error(c->tc));
+	return n;
 }
 
 int http_send(struct http_conn *c, const char *buf, size_t len)
 {
 	long n;
-	int r;
 
 	c->io.deadline = util_mono_ms() + c->io_timeout_ms;
 	c->body_done = 0;
@@ -365,19 +396,11 @@ int http_send(struct http_conn *c, const char *buf, size_t len)
 		return n < 0 ? (int)n : 0;
 	}
 	while (len) {
-		n = send(c->fd, buf, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -errno;
-		r = http_wait_fd(c->fd, POLLOUT, c->io.deadline);
-		if (r)
-			return r;
+		n = http_io_send(&c->io, buf, len);
+		if (n < 0)
+			return (int)n;
+		buf += n;
+		len -= (size_t)n;
 	}
 	return 0;
 }

@@ -27,9 +27,9 @@ struct url {
 };
 
 /*
- * Parses an absolute http:// or https:// URL (RFC 3986 3; userinfo and
- * fragments are refused). The path keeps its encoding; an empty path is
- * "/". Returns 0 or -EINVAL.
+ * Parses an absolute http:// or https:// URL (RFC 3986 3; userinfo,
+ * fragments, and paths with spaces, controls or 8-bit bytes are refused).
+ * The path keeps its encoding; an empty path is "/". Returns 0 or -EINVAL.
  */
 int url_parse(const char *s, struct url *u);
 
@@ -40,26 +40,29 @@ int url_parse(const char *s, struct url *u);
  */
 int url_host_header(const struct url *u, char *out, size_t outlen);
 
-/* ---- clients and connections (conn.c, pool.c) ---- */
+/* ---- clients, connections and their pool (conn.c; TLS: tls_*.c) ---- */
 
 struct http_client_config {
 	int connect_timeout_ms; /* TCP connect and TLS handshake */
-	int io_timeout_ms;	/* each wait for bytes to send or receive */
+	int io_timeout_ms;	/* each read, and each send as a whole */
 	const char *resolve;	/* "HOST:ADDR": connect to ADDR for HOST */
 	const char *ca_file;	/* PEM bundle; NULL: the system's */
 	int insecure;		/* skip certificate verification */
 	int64_t min_time;	/* certificates are checked at max(now, this) */
-	unsigned max_idle;	/* idle connections kept */
-	int idle_timeout_ms;	/* an idle connection older than this closes */
+	unsigned max_idle;	/* idle connections kept (at most 64) */
+	int idle_timeout_ms;	/* an idle connection older is not reused */
 };
 
 struct http_client;
 struct http_conn;
 
 /*
- * A client holds the configuration, the TLS trust anchors (loaded once)
- * and the pool of idle keep-alive connections. It is safe to use from
- * several threads. Errors are described in err.
+ * A client holds a copy of the configuration (its strings are not kept),
+ * the TLS trust anchors (loaded once) and the pool of idle keep-alive
+ * connections. It is safe to use from several threads. Returns 0, or
+ * -errno with the cause in err (a bad resolve; a ca_file that cannot be
+ * read or holds no usable certificate). Without ca_file, a missing or bad
+ * system CA bundle is an error only when a TLS connection is opened.
  */
 int http_client_new(struct http_client **c,
 		    const struct http_client_config *cfg, char *err,
@@ -70,15 +73,18 @@ void http_client_free(struct http_client *c);
  * A connection to u's host and port (TLS for https): an idle one from the
  * pool when there is one, else a new one. Returns 0, or -errno with the
  * cause in err: -ENOENT (DNS), -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH,
- * -EPROTO (TLS), -EINVAL (TLS to an address without s3.resolve).
+ * -EPROTO (TLS: an alert, a refused certificate), -EINVAL (no CA bundle;
+ * TLS to an address, unless insecure: name the host and give the address
+ * with resolve).
  */
 int http_conn_get(struct http_client *c, const struct url *u,
 		  struct http_conn **conn, char *err, size_t errlen);
 /* Whether the connection came from the pool (it may have gone stale). */
 int http_conn_reused(const struct http_conn *conn);
 /*
- * Gives a connection back: kept for reuse when reuse is set, the last
- * response was read to its end and the server keeps it open; else closed.
+ * Gives a connection back (NULL is ignored): kept for reuse when reuse is
+ * set, the last response was read to its end, the server keeps it open and
+ * the pool has room; else closed.
  */
 void http_conn_put(struct http_client *c, struct http_conn *conn, int reuse);
 
@@ -100,7 +106,10 @@ int http_read_head(struct http_conn *conn, struct http_response *r,
 long http_read_body(struct http_conn *conn, struct http_response *r, void *buf,
 		    size_t len);
 
-/* The last error's detail (TLS alerts, certificate problems), or "". */
+/*
+ * Why the last send or read on conn failed (a TLS alert, a malformed
+ * response), or "". A failure to connect is described by http_conn_get.
+ */
 const char *http_conn_error(const struct http_conn *conn);
 
 /* ---- responses (response.c, chunked.c) ---- */

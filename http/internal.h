@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* internal.h - what the files of http/ share: the TLS backend's table. */
+/*
+ * internal.h - what the files of http/ share: the clock and socket I/O with
+ * deadlines, the CA bundle loader and the TLS backend's table.
+ */
 #ifndef S3ROOT_HTTP_INTERNAL_H
 #define S3ROOT_HTTP_INTERNAL_H
 
@@ -14,18 +17,43 @@
  */
 int http_wait_fd(int fd, short events, int64_t deadline);
 
-/* The socket a TLS connection runs over, and how long it may wait. */
-struct tls_io {
+/*
+ * A connection's socket (non-blocking), how long a read or send may wait
+ * for it, and why the last one failed: the errno, or ECONNRESET for the
+ * end of the stream (a TLS backend's message names it; under TLS an end
+ * before close_notify is a truncation).
+ */
+struct http_io {
 	int fd;
 	int64_t deadline;
+	int err;
 };
 
 /*
- * A CA bundle file read whole (at most 4 MiB) into a malloc'ed,
- * NUL-terminated *buf: 0, or -errno with "CA bundle PATH: why" in err.
+ * One read(2) or send(2) of at most len bytes on io->fd, waiting until
+ * io->deadline while the socket would block: plain connections and the
+ * TLS backends' socket callbacks alike. Returns the count (0 from
+ * http_io_read at the end of the stream), or -errno (-ETIMEDOUT), the
+ * cause kept in io->err.
  */
-int tls_bundle_read(const char *path, char **buf, size_t *len, char *err,
-		    size_t errlen);
+long http_io_read(struct http_io *io, void *buf, size_t len);
+long http_io_send(struct http_io *io, const void *buf, size_t len);
+
+/*
+ * Parses a CA bundle read whole (buf[len] is a NUL) into the backend's
+ * trust anchors in ctx: 0, or -errno with "CA bundle PATH: why" in err.
+ */
+typedef int tls_bundle_parse_fn(void *ctx, const char *path, const char *buf,
+				size_t len, char *err, size_t errlen);
+/*
+ * Loads the trust anchors with parse, from ca_file (at most 4 MiB) when it
+ * is set: 0, or -errno with the message in err. Else from the first system
+ * bundle that exists; its failure, or the lack of any bundle, is only
+ * described in noca, for open() to report when TLS is used, and 0 is
+ * returned (but -ENOMEM).
+ */
+int tls_bundle_load(const char *ca_file, tls_bundle_parse_fn *parse, void *ctx,
+		    char *err, size_t errlen, char *noca, size_t nocalen);
 /*
  * The message for a bundle that gave no trust anchor, with found
  * certificate blocks that could not be decoded (or none). Returns -EINVAL.
@@ -38,10 +66,10 @@ struct tls_conn;
 /*
  * A TLS backend (tls_bearssl.c or tls_mbedtls.c, chosen at build time).
  * ctx_new loads the trust anchors once; open connects a TLS session over
- * io->fd, verifying host's certificate, and completes the handshake
- * (resuming the last session with that host when it can). read returns
- * the count, 0 on a clean close, or -errno; write sends everything. Errors
- * leave a description in err (open) or in the connection (tls_error).
+ * io (kept until close), verifying host's certificate, and completes the
+ * handshake (resuming the last session with that host when it can). read
+ * returns the count, 0 on a clean close, or -errno; write sends everything.
+ * Errors leave a description in err (open) or in the connection (tls_error).
  */
 struct tls_ops {
 	const char *name;
@@ -50,7 +78,7 @@ struct tls_ops {
 		       size_t errlen);
 	void (*ctx_free)(struct tls_ctx *ctx);
 	int (*open)(struct tls_ctx *ctx, struct tls_conn **tc,
-		    struct tls_io *io, const char *host, char *err,
+		    struct http_io *io, const char *host, char *err,
 		    size_t errlen);
 	long (*read)(struct tls_conn *tc, void *buf, size_t len);
 	long (*write)(struct tls_conn *tc, const void *buf, size_t len);

@@ -6,29 +6,16 @@
  */
 #include <bearssl.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 #include "http/internal.h"
 
 #define SESSION_SLOTS 8
-
-/* s3root's own bundle (as the initramfs builder installs it), then where
- * Debian, Fedora, Alpine and others keep the system bundle. */
-static const char *const ca_paths[] = {
-	"/etc/s3root/ca.pem",
-	"/etc/ssl/certs/ca-certificates.crt",
-	"/etc/pki/tls/certs/ca-bundle.crt",
-	"/etc/ssl/cert.pem",
-	"/etc/ssl/ca-bundle.pem",
-};
 
 struct tls_ctx {
 	br_x509_trust_anchor *tas;
@@ -55,9 +42,8 @@ struct tls_conn {
 	br_x509_minimal_context xc;
 	struct insecure_x509 ix;
 	br_sslio_context ioc;
-	struct tls_io *io;
+	struct http_io *io;
 	struct tls_ctx *ctx;
-	int sock_err;
 	char host[URL_MAX_HOST + 1];
 	char error[URL_MAX_HOST + 160];
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
@@ -179,10 +165,12 @@ static size_t der_len(const unsigned char *der, size_t len)
 	return n > len - hdr ? 0 : hdr + n;
 }
 
-/* Every certificate of a PEM bundle; other objects are skipped. */
-static int load_pem(struct tls_ctx *c, const char *buf, size_t len,
-		    const char *path, char *err, size_t errlen)
+/* Every certificate of a PEM bundle (a tls_bundle_parse_fn); other objects
+ * are skipped. */
+static int load_pem(void *ctx, const char *path, const char *buf, size_t len,
+		    char *err, size_t errlen)
 {
+	struct tls_ctx *c = ctx;
 	br_pem_decoder_context pc;
 	struct vec der = {0};
 	int in_cert = 0, r = 0, found = 0, line;
@@ -238,20 +226,6 @@ out:
 	return r;
 }
 
-static int load_file(struct tls_ctx *c, const char *path, char *err,
-		     size_t errlen)
-{
-	char *buf;
-	size_t len;
-	int r = tls_bundle_read(path, &buf, &len, err, errlen);
-
-	if (r)
-		return r;
-	r = load_pem(c, buf, len, path, err, errlen);
-	free(buf);
-	return r;
-}
-
 static void free_anchors(struct tls_ctx *c)
 {
 	size_t i;
@@ -274,31 +248,15 @@ static int bs_ctx_new(struct tls_ctx **cp, const struct http_client_config *cfg,
 		      char *err, size_t errlen)
 {
 	struct tls_ctx *c = calloc(1, sizeof(*c));
-	size_t i;
-	int r = 0;
+	int r;
 
 	if (!c)
 		return -ENOMEM;
 	c->insecure = cfg->insecure;
 	c->min_time = cfg->min_time;
 	pthread_mutex_init(&c->lock, NULL);
-	if (cfg->ca_file) {
-		r = load_file(c, cfg->ca_file, err, errlen);
-	} else {
-		/* the first system bundle that exists; none is an error only
-		 * when TLS is used */
-		snprintf(c->ca_error, sizeof(c->ca_error),
-			 "no CA bundle found: set s3.ca");
-		for (i = 0; i < sizeof(ca_paths) / sizeof(ca_paths[0]); i++) {
-			if (access(ca_paths[i], R_OK))
-				continue;
-			r = load_file(c, ca_paths[i], c->ca_error,
-				      sizeof(c->ca_error));
-			if (r != -ENOMEM)
-				r = 0;
-			break;
-		}
-	}
+	r = tls_bundle_load(cfg->ca_file, load_pem, c, err, errlen, c->ca_error,
+			    sizeof(c->ca_error));
 	if (r) {
 		free_anchors(c);
 		free(c);
@@ -381,58 +339,22 @@ static const br_x509_class insecure_vtable = {
 	ix_get_pkey,
 };
 
-/* ---- socket callbacks with the connection's deadline ---- */
-
+/*
+ * BearSSL's socket callbacks (bearssl_ssl.h, br_sslio_init): a count, or
+ * -1 with the cause in io->err for describe().
+ */
 static int sock_read(void *ctx, unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_read(ctx, buf, len);
 
-	for (;;) {
-		n = read(t->io->fd, buf, len);
-		if (n > 0)
-			return (int)n;
-		if (n == 0) {
-			t->sock_err = ECONNRESET;
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			t->sock_err = errno;
-			return -1;
-		}
-		r = http_wait_fd(t->io->fd, POLLIN, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return -1;
-		}
-	}
+	return n > 0 ? (int)n : -1;
 }
 
 static int sock_write(void *ctx, const unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_send(ctx, buf, len);
 
-	for (;;) {
-		n = send(t->io->fd, buf, len, MSG_NOSIGNAL);
-		if (n > 0)
-			return (int)n;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			t->sock_err = errno;
-			return -1;
-		}
-		r = http_wait_fd(t->io->fd, POLLOUT, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return -1;
-		}
-	}
+	return n > 0 ? (int)n : -1;
 }
 
 /* Describes the engine's last error; returns the errno to report. */
@@ -442,10 +364,10 @@ static int describe(struct tls_conn *t)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (t->sock_err && (e == BR_ERR_OK || e == BR_ERR_IO)) {
+	if (t->io->err && (e == BR_ERR_OK || e == BR_ERR_IO)) {
 		snprintf(t->error, sizeof(t->error), "%s",
-			 strerror(t->sock_err));
-		return -t->sock_err;
+			 strerror(t->io->err));
+		return -t->io->err;
 	}
 	switch (e) {
 	case BR_ERR_X509_NOT_TRUSTED:
@@ -489,37 +411,91 @@ static int describe(struct tls_conn *t)
 }
 
 /*
- * The cipher suites, fastest first for this CPU. BearSSL's default order
- * puts ChaCha20 first, right for CPUs without AES instructions; with them
- * (and the PCLMULQDQ that GHASH uses) AES-GCM takes several times less
- * CPU per byte, which is what a root filesystem read over TLS spends.
+ * The client s3root offers, set up piece by piece instead of with
+ * br_ssl_client_init_full() (BearSSL's src/ssl/ssl_client_full.c), which
+ * links every suite, hash and engine BearSSL has. TLS 1.2 only (RFC 5246;
+ * 1.0 and 1.1 are deprecated, RFC 8996), and only the suites RFC 9325 4.2
+ * recommends: ECDHE with ECDSA or RSA certificates, AES-GCM (RFC 5289) or
+ * ChaCha20-Poly1305 (RFC 7905). Left out: RSA key transport and static
+ * ECDH (no forward secrecy, RFC 9325 4.2), CBC suites (MAC-then-encrypt
+ * and its padding oracles, Lucky Thirteen in RFC 7457), 3DES (64-bit
+ * blocks, under RFC 9325 4.1's 128 bits) and AES-CCM (for small devices;
+ * servers that have it have GCM). A server with none of these suites ends
+ * the handshake with an alert, which open() reports.
+ *
+ * Fastest first for this CPU: BearSSL's order puts ChaCha20 first, right
+ * for CPUs without AES instructions; with them (and the PCLMULQDQ that
+ * GHASH uses) AES-GCM takes several times less CPU per byte, which is
+ * what a root filesystem read over TLS spends.
  */
-static void prefer_suites(br_ssl_engine_context *eng)
-{
-	static const uint16_t aes_first[] = {
-		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-		BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-		BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-		BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-		BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
-		BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-		BR_TLS_RSA_WITH_AES_128_GCM_SHA256,
-		BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
-		BR_TLS_RSA_WITH_AES_128_CBC_SHA256,
-		BR_TLS_RSA_WITH_AES_128_CBC_SHA,
-	};
+static const uint16_t aes_first[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+static const uint16_t chacha_first[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
 
-	if (br_aes_x86ni_ctr_get_vtable() && br_ghash_pclmul_get())
-		br_ssl_engine_set_suites(eng, aes_first,
-					 sizeof(aes_first) /
-						 sizeof(aes_first[0]));
+/*
+ * Hashes for the handshake (the SHA-256 and SHA-384 PRFs, signatures of
+ * the key exchange) and for certificate signatures. No MD5 or SHA-1:
+ * TLS 1.2 needs neither, and a chain signed with SHA-1 (broken, RFC 9155;
+ * gone from public CAs since 2016) is refused as unsupported. Roots are
+ * anchors, never checked, so a root self-signed with SHA-1 still works.
+ */
+static const br_hash_class *const hashes[] = {
+	&br_sha256_vtable,
+	&br_sha384_vtable,
+	&br_sha512_vtable,
+};
+
+static void client_init(struct tls_conn *t, const struct tls_ctx *c)
+{
+	br_ssl_engine_context *eng = &t->cc.eng;
+	/* x25519, P-256, P-384 and P-521 (RFC 8422 5.1.1) in 31-bit limbs,
+	 * init_full's choice on 64-bit CPUs; RSA in 31-bit limbs too, where
+	 * init_full takes i62: only public-key operations happen here, a few
+	 * microseconds apart, and i31 is 2 KiB less code */
+	const br_ec_impl *ec = &br_ec_all_m31;
+	br_rsa_pkcs1_vrfy rsa = &br_rsa_i31_pkcs1_vrfy;
+	int use_aes = br_aes_x86ni_ctr_get_vtable() && br_ghash_pclmul_get();
+	unsigned i, id;
+
+	br_ssl_client_zero(&t->cc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, use_aes ? aes_first : chacha_first,
+				 sizeof(aes_first) / sizeof(aes_first[0]));
+	/* SHA-256 hashes the names the chain is matched on */
+	br_x509_minimal_init(&t->xc, &br_sha256_vtable, c->tas, c->ntas);
+	br_ssl_engine_set_rsavrfy(eng, rsa);
+	br_ssl_engine_set_ec(eng, ec);
+	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
+	br_x509_minimal_set_rsa(&t->xc, rsa);
+	br_x509_minimal_set_ecdsa(&t->xc, ec, &br_ecdsa_i31_vrfy_asn1);
+	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
+		id = (hashes[i]->desc >> BR_HASHDESC_ID_OFF) &
+		     BR_HASHDESC_ID_MASK;
+		br_ssl_engine_set_hash(eng, (int)id, hashes[i]);
+		br_x509_minimal_set_hash(&t->xc, (int)id, hashes[i]);
+	}
+	br_ssl_engine_set_x509(eng, &t->xc.vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	/* the fastest constant-time code this CPU runs */
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
 }
 
-static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
+static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct http_io *io,
 		   const char *host, char *err, size_t errlen)
 {
 	struct tls_conn *t;
@@ -538,8 +514,7 @@ static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 	t->io = io;
 	t->ctx = c;
 	snprintf(t->host, sizeof(t->host), "%s", host);
-	br_ssl_client_init_full(&t->cc, &t->xc, c->tas, c->ntas);
-	prefer_suites(&t->cc.eng);
+	client_init(t, c);
 	/* a board without a clock boots in 1970: never check before the
 	 * build time */
 	if (now < c->min_time)
@@ -573,7 +548,7 @@ static int bs_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 		free(t);
 		return -EPROTO;
 	}
-	br_sslio_init(&t->ioc, &t->cc.eng, sock_read, t, sock_write, t);
+	br_sslio_init(&t->ioc, &t->cc.eng, sock_read, io, sock_write, io);
 	/* flushing with nothing to send completes the handshake */
 	if (br_sslio_flush(&t->ioc) < 0) {
 		r = describe(t);
@@ -603,7 +578,7 @@ static long bs_read(struct tls_conn *t, void *buf, size_t len)
 		return n;
 	/* a close_notify from the server is a clean end */
 	if (br_ssl_engine_current_state(&t->cc.eng) == BR_SSL_CLOSED &&
-	    br_ssl_engine_last_error(&t->cc.eng) == BR_ERR_OK && !t->sock_err)
+	    br_ssl_engine_last_error(&t->cc.eng) == BR_ERR_OK && !t->io->err)
 		return 0;
 	return describe(t);
 }

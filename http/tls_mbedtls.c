@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 #include <mbedtls/aesni.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
@@ -66,16 +64,6 @@ static const int chacha_suites[] = {
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
-/* s3root's own bundle (as the initramfs builder installs it), then where
- * Debian, Fedora, Alpine and others keep the system bundle. */
-static const char *const ca_paths[] = {
-	"/etc/s3root/ca.pem",
-	"/etc/ssl/certs/ca-certificates.crt",
-	"/etc/pki/tls/certs/ca-bundle.crt",
-	"/etc/ssl/cert.pem",
-	"/etc/ssl/ca-bundle.pem",
-};
-
 struct tls_ctx {
 	/* parsed once, then only read: ca_candidates() gives each
 	 * verification copies of its own */
@@ -97,9 +85,8 @@ struct tls_ctx {
 
 struct tls_conn {
 	mbedtls_ssl_context ssl;
-	struct tls_io *io;
+	struct http_io *io;
 	struct tls_ctx *ctx;
-	int sock_err;
 	char host[URL_MAX_HOST + 1];
 	char error[URL_MAX_HOST + 160];
 };
@@ -122,13 +109,15 @@ static int is_cert_name(const char *name, size_t len)
 }
 
 /*
- * Every certificate of a PEM bundle (buf is NUL-terminated); other objects
- * are skipped, and so are certificates mbedTLS cannot parse, as BearSSL's
- * backend skips those its decoder refuses.
+ * Every certificate of a PEM bundle (a tls_bundle_parse_fn: buf is
+ * NUL-terminated, which strstr() relies on); other objects are skipped,
+ * and so are certificates mbedTLS cannot parse, as BearSSL's backend skips
+ * those its decoder refuses.
  */
-static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
+static int load_pem(void *ctx, const char *path, const char *buf, size_t len,
 		    char *err, size_t errlen)
 {
+	struct tls_ctx *c = ctx;
 	static const char begin[] = "-----BEGIN ";
 	mbedtls_pem_context pem;
 	char header[64], footer[64];
@@ -136,6 +125,7 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 	size_t used, nlen;
 	int r = 0, e, found = 0, line;
 
+	(void)len;
 	while ((p = strstr(p, begin))) {
 		name = p + sizeof(begin) - 1;
 		dash = strstr(name, "-----");
@@ -180,20 +170,6 @@ static int load_pem(struct tls_ctx *c, const char *buf, const char *path,
 	}
 	if (!c->ntas)
 		r = tls_bundle_empty(path, found, err, errlen);
-	return r;
-}
-
-static int load_file(struct tls_ctx *c, const char *path, char *err,
-		     size_t errlen)
-{
-	char *buf;
-	size_t len;
-	int r = tls_bundle_read(path, &buf, &len, err, errlen);
-
-	if (r)
-		return r;
-	r = load_pem(c, buf, path, err, errlen);
-	free(buf);
 	return r;
 }
 
@@ -361,23 +337,8 @@ static int mb_ctx_new(struct tls_ctx **cp, const struct http_client_config *cfg,
 	mbedtls_ssl_config_init(&c->conf);
 	for (i = 0; i < SESSION_SLOTS; i++)
 		mbedtls_ssl_session_init(&c->sess[i].sess);
-	if (cfg->ca_file) {
-		r = load_file(c, cfg->ca_file, err, errlen);
-	} else {
-		/* the first system bundle that exists; none is an error only
-		 * when TLS is used */
-		snprintf(c->ca_error, sizeof(c->ca_error),
-			 "no CA bundle found: set s3.ca");
-		for (i = 0; i < sizeof(ca_paths) / sizeof(ca_paths[0]); i++) {
-			if (access(ca_paths[i], R_OK))
-				continue;
-			r = load_file(c, ca_paths[i], c->ca_error,
-				      sizeof(c->ca_error));
-			if (r != -ENOMEM)
-				r = 0;
-			break;
-		}
-	}
+	r = tls_bundle_load(cfg->ca_file, load_pem, c, err, errlen, c->ca_error,
+			    sizeof(c->ca_error));
 	if (r)
 		goto err_free;
 	if (mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,
@@ -411,58 +372,23 @@ static void mb_ctx_free(struct tls_ctx *c)
 		free_ctx(c);
 }
 
-/* ---- socket callbacks with the connection's deadline ---- */
-
+/*
+ * mbedTLS's socket callbacks (ssl.h, mbedtls_ssl_set_bio): a count, 0 at
+ * the end of the stream (the library reports MBEDTLS_ERR_SSL_CONN_EOF),
+ * or the library's error with the cause in io->err for describe().
+ */
 static int sock_read(void *ctx, unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_read(ctx, buf, len);
 
-	for (;;) {
-		n = read(t->io->fd, buf, len);
-		if (n > 0)
-			return (int)n;
-		if (n == 0) { /* the library reports MBEDTLS_ERR_SSL_CONN_EOF */
-			t->sock_err = ECONNRESET;
-			return 0;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			t->sock_err = errno;
-			return MBEDTLS_ERR_NET_RECV_FAILED;
-		}
-		r = http_wait_fd(t->io->fd, POLLIN, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return MBEDTLS_ERR_NET_RECV_FAILED;
-		}
-	}
+	return n >= 0 ? (int)n : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
 static int sock_write(void *ctx, const unsigned char *buf, size_t len)
 {
-	struct tls_conn *t = ctx;
-	ssize_t n;
-	int r;
+	long n = http_io_send(ctx, buf, len);
 
-	for (;;) {
-		n = send(t->io->fd, buf, len, MSG_NOSIGNAL);
-		if (n > 0)
-			return (int)n;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			t->sock_err = errno;
-			return MBEDTLS_ERR_NET_SEND_FAILED;
-		}
-		r = http_wait_fd(t->io->fd, POLLOUT, t->io->deadline);
-		if (r) {
-			t->sock_err = -r;
-			return MBEDTLS_ERR_NET_SEND_FAILED;
-		}
-	}
+	return n >= 0 ? (int)n : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 /* Describes a failed certificate check from the verification flags. */
@@ -507,12 +433,12 @@ static int describe(struct tls_conn *t, int e)
 {
 	char msg[100];
 
-	if (t->sock_err && (e == MBEDTLS_ERR_NET_RECV_FAILED ||
-			    e == MBEDTLS_ERR_NET_SEND_FAILED ||
-			    e == MBEDTLS_ERR_SSL_CONN_EOF || e == 0)) {
+	if (t->io->err && (e == MBEDTLS_ERR_NET_RECV_FAILED ||
+			   e == MBEDTLS_ERR_NET_SEND_FAILED ||
+			   e == MBEDTLS_ERR_SSL_CONN_EOF || e == 0)) {
 		snprintf(t->error, sizeof(t->error), "%s",
-			 strerror(t->sock_err));
-		return -t->sock_err;
+			 strerror(t->io->err));
+		return -t->io->err;
 	}
 	switch (e) {
 	case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
@@ -551,7 +477,7 @@ static void conn_free(struct tls_conn *t)
 	free(t);
 }
 
-static int mb_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
+static int mb_open(struct tls_ctx *c, struct tls_conn **tp, struct http_io *io,
 		   const char *host, char *err, size_t errlen)
 {
 	struct tls_conn *t;
@@ -578,7 +504,7 @@ static int mb_open(struct tls_ctx *c, struct tls_conn **tp, struct tls_io *io,
 		snprintf(err, errlen, "TLS with %s: %s", host, t->error);
 		goto err_free;
 	}
-	mbedtls_ssl_set_bio(&t->ssl, t, sock_write, sock_read, NULL);
+	mbedtls_ssl_set_bio(&t->ssl, io, sock_write, sock_read, NULL);
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < SESSION_SLOTS; i++) {
 		if (c->sess[i].valid && !strcasecmp(c->sess[i].host, host)) {

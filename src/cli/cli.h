@@ -57,6 +57,11 @@ int cli_object_arg(const char *cmd, int id, const char *arg,
 
 /* ---- a command that reads one object (object.c) ---- */
 
+/* The options of stat and get: each command's spec allows its own, so
+ * that each refuses the other's by name. */
+enum { CLI_OBJ_JSON = CLI_OPT + 1, CLI_OBJ_RANGE, CLI_OBJ_OUTPUT };
+extern const struct cli_opt cli_object_opts[];
+
 struct cli_object {
 	struct opts o;
 	const char *source;

@@ -13,17 +13,6 @@
 #include <unistd.h>
 #include "src/cli/cli.h"
 
-enum { O_OPT = CLI_OPT, O_JSON, O_RANGE, O_OUTPUT };
-
-/* stat's and get's: each refuses the other's */
-static const struct cli_opt obj_opts[] = {
-	{"-o", CLI_MANY, O_OPT},
-	{"--json", 0, O_JSON},
-	{"--range", CLI_ONCE, O_RANGE},
-	{"--output", CLI_ONCE, O_OUTPUT},
-	{NULL, 0, 0},
-};
-
 static int parse_range(const char *s, uint64_t *off, uint64_t *len);
 
 static void get_usage(FILE *f)
@@ -111,7 +100,8 @@ static int parse_range(const char *s, uint64_t *off, uint64_t *len)
 }
 
 static const struct cli_spec get_spec = {
-	obj_opts, CLI_BIT(O_OPT) | CLI_BIT(O_RANGE) | CLI_BIT(O_OUTPUT),
+	cli_object_opts,
+	CLI_BIT(CLI_OPT) | CLI_BIT(CLI_OBJ_RANGE) | CLI_BIT(CLI_OBJ_OUTPUT),
 	get_usage};
 
 struct get_args {
@@ -125,7 +115,7 @@ static int get_arg(void *ctx, int id, const char *arg)
 	struct get_args *a = ctx;
 	uint64_t off, len;
 
-	if (id == O_RANGE) {
+	if (id == CLI_OBJ_RANGE) {
 		/* the syntax now, the object's size once it is open */
 		if (parse_range(arg, &off, &len)) {
 			log_err("%s: --range '%.100s' is not OFF:LEN (decimal "
@@ -134,7 +124,7 @@ static int get_arg(void *ctx, int id, const char *arg)
 			return -1;
 		}
 		a->range = arg;
-	} else if (id == O_OUTPUT) {
+	} else if (id == CLI_OBJ_OUTPUT) {
 		a->output = arg;
 	}
 	return 0;

@@ -5,17 +5,6 @@
 #include "src/cli/cli.h"
 #include "src/s3/s3.h"
 
-enum { O_OPT = CLI_OPT, O_JSON, O_RANGE, O_OUTPUT };
-
-/* stat's and get's: each refuses the other's */
-static const struct cli_opt obj_opts[] = {
-	{"-o", CLI_MANY, O_OPT},
-	{"--json", 0, O_JSON},
-	{"--range", CLI_ONCE, O_RANGE},
-	{"--output", CLI_ONCE, O_OUTPUT},
-	{NULL, 0, 0},
-};
-
 static void stat_usage(FILE *f)
 {
 	fprintf(f, "usage: s3root stat SOURCE [--json] [-o OPTS]\n"
@@ -25,12 +14,12 @@ static void stat_usage(FILE *f)
 }
 
 static const struct cli_spec stat_spec = {
-	obj_opts, CLI_BIT(O_OPT) | CLI_BIT(O_JSON), stat_usage};
+	cli_object_opts, CLI_BIT(CLI_OPT) | CLI_BIT(CLI_OBJ_JSON), stat_usage};
 
 static int stat_arg(void *ctx, int id, const char *arg)
 {
 	(void)arg;
-	if (id == O_JSON)
+	if (id == CLI_OBJ_JSON)
 		*(int *)ctx = 1;
 	return 0;
 }

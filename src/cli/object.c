@@ -6,6 +6,14 @@
 #include <string.h>
 #include "src/cli/cli.h"
 
+const struct cli_opt cli_object_opts[] = {
+	{"-o", CLI_MANY, CLI_OPT},
+	{"--json", 0, CLI_OBJ_JSON},
+	{"--range", CLI_ONCE, CLI_OBJ_RANGE},
+	{"--output", CLI_ONCE, CLI_OBJ_OUTPUT},
+	{NULL, 0, 0},
+};
+
 struct object_scan {
 	const char *cmd;
 	struct cli_object *co;

@@ -14,7 +14,7 @@
 #include "http/http.h"
 #include "src/base/base.h"
 
-/* ---- the option table (options.c) ---- */
+/* ---- the option table (table.c) and its values (options.c) ---- */
 
 enum opt_id {
 	OPT_ENDPOINT,

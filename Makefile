@@ -224,7 +224,7 @@ $(BUILD)/libs3root.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# BearSSL needs the fortify entry points of src/compat.c, which sits in
+# BearSSL needs the fortify entry points of src/base/compat.c, which sits in
 # libs3root.a: one group, so the archives resolve each other.
 LIBS = -Wl,--start-group $(BUILD)/libs3root.a $(TLS_LIB) -Wl,--end-group
 

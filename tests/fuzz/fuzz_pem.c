@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!c)
 		return 0;
-	r = load_pem(c, (const char *)data, size, "fuzz.pem", err, sizeof(err));
+	r = load_pem(c, "fuzz.pem", (const char *)data, size, err, sizeof(err));
 	/* a bundle loads with anchors, or fails with a message */
 	if (r ? !err[0] && r != -ENOMEM : !c->ntas)
 		abort();

@@ -54,7 +54,14 @@ struct attach_req {
 	const char *reattach; /* /dev/nbdN to give a new server, or NULL */
 	const char *lists[ATTACH_MAX_LISTS]; /* -o lists (the state file) */
 	int nlists;
-	int root;     /* the root filesystem's server (/init, mountroot) */
+	int root; /* the root filesystem's server (/init, mountroot) */
+	/* Work that lives as long as the server (the root's DHCP lease):
+	 * called once in the daemon, on its main thread, when the device is
+	 * connected and served and the parent has its answer; it must return
+	 * at once (start a thread). Its messages go where the daemon's do.
+	 * NULL: none. */
+	void (*daemon_start)(void *arg);
+	void *daemon_arg;
 	char dev[32]; /* out: what to mount, /dev/nbdN or /dev/dm-N */
 	/* attach.c's own: the verity tree's object attached for a data
 	 * device of tree_blocks blocks, and its checked superblock */

@@ -232,6 +232,8 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 		dup2(log_fd, 2);
 		close(log_fd);
 	}
+	if (a->daemon_start)
+		a->daemon_start(a->daemon_arg);
 	for (i = 0; i < d.n; i++)
 		pthread_join(d.th[i].th, NULL);
 	attach_state_remove(got);

@@ -26,6 +26,16 @@
 #define PATH_RUN_ETC PATH_RUN_DIR "/etc"
 #define PATH_LOWER PATH_RUN_DIR "/lower"
 #define PATH_OVERLAY PATH_RUN_DIR "/overlay"
+/* The DHCP lease, for the running system: key=value lines. */
+#define PATH_RUN_LEASE PATH_RUN_DIR "/lease"
+
+/*
+ * The resolver's file: /init writes it (DHCP, ip=, nameserver=) and the
+ * root server rewrites it when a lease renewal changes the DNS servers. A
+ * path under PATH_RUN_DIR reaches the root server through a handle on
+ * that directory, which outlives switch_root.
+ */
+#define PATH_RESOLV_CONF "/etc/resolv.conf"
 
 /* Where /init mounts the root before it switches to it. */
 #define PATH_NEWROOT "/sysroot"

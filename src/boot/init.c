@@ -21,8 +21,7 @@ static void attach_root(struct boot *b, char **envp, const char *dir, char *dev,
 	char msg[768];
 
 	for (;;) {
-		if (attach_device(b->source, b->list, envp, 1, &index, dev,
-				  devlen)) {
+		if (boot_attach(b, envp, &index, dev, devlen)) {
 			boot_on_failure(onfail);
 			continue;
 		}
@@ -95,7 +94,7 @@ int boot_mountroot(const struct boot_mount_req *r, char **envp)
 		log_warn("mountroot: " PATH_RUN_DIR " is incomplete: list, "
 			 "detach and --reattach may not work on the running "
 			 "system");
-	if (attach_device(b.source, b.list, envp, 1, &index, dev, sizeof(dev)))
+	if (boot_attach(&b, envp, &index, dev, sizeof(dev)))
 		goto out;
 	if (boot_unverified(&b.o, dev) ||
 	    boot_mount_root(dev, opts_num(&b.o, OPT_OVERLAY) == OVERLAY_TMPFS,

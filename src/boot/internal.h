@@ -17,6 +17,7 @@ struct boot {
 	int nns;
 	char list[8192]; /* our options for the root server, as one -o list */
 	int bad_verity;	 /* an s3root.verity word that was refused */
+	struct boot_lease *lease; /* a DHCP lease the root server renews */
 };
 
 /*
@@ -45,6 +46,21 @@ int boot_keep_tools(const char *self);
 
 /* network.c: ip= (none: no setup). 0, or -1 after logging why. */
 int boot_network(struct boot *b);
+
+struct ipconfig;
+struct dhcp_client;
+/*
+ * lease.c: the lease of c (BOUND, on ip->dev, leased over fd, which this
+ * takes) into PATH_RUN_LEASE; with s3root.dhcp=renew, kept in b->lease
+ * for the root server to renew (static_dns: ip= named the DNS servers, a
+ * renewal leaves them). 0, or -1 after logging why.
+ */
+int boot_lease_keep(struct boot *b, const struct ipconfig *ip,
+		    const struct dhcp_client *c, int fd, int static_dns);
+/* attach_device for the root: b->source with b->list, its server renewing
+ * b->lease. 0, or -1 after logging why. */
+int boot_attach(struct boot *b, char **envp, int *index, char *dev,
+		size_t devlen);
 
 /* root.c: with s3root.verity, a root that is not /dev/dm-N is refused
  * (1 after logging it), else 0. */

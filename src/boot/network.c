@@ -9,6 +9,9 @@
 #include "src/boot/internal.h"
 #include "src/net/net.h"
 
+/* How long /init asks for a lease before s3root.onfail. */
+#define DHCP_BOOT_TIMEOUT_MS 60000
+
 /* The first network device that is not loopback, waiting for it. */
 static int find_device(char *dev, size_t len)
 {
@@ -38,10 +41,38 @@ static int find_device(char *dev, size_t len)
 	return -1;
 }
 
+/* ip=dhcp: a lease (refusing unusable ones) into ip, kept for the root
+ * server. 0, or -1 after logging why. */
+static int network_dhcp(struct boot *b, struct ipconfig *ip)
+{
+	static struct dhcp_client c; /* large; /init has one */
+	int static_dns = ip->dns[0].s_addr != 0, fd;
+	char msg[300], a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+	char srv[INET_ADDRSTRLEN];
+
+	if (dhcp_configure(ip, &c, DHCP_BOOT_TIMEOUT_MS, &fd, msg,
+			   sizeof(msg))) {
+		log_err("%s", msg);
+		return -1;
+	}
+	inet_ntop(AF_INET, &ip->client, a, sizeof(a));
+	inet_ntop(AF_INET, &ip->netmask, m, sizeof(m));
+	inet_ntop(AF_INET, &c.lease.server, srv, sizeof(srv));
+	log_info("DHCP: %s/%d from %s, lease %u s (renewal at %u s, "
+		 "rebinding at %u s)",
+		 a, __builtin_popcount(ip->netmask.s_addr), srv, ip->lease_s,
+		 c.lease.t1_s, c.lease.t2_s);
+	if (c.lease.defaulted_mask)
+		log_warn("DHCP: no subnet mask in the lease: %s, the class "
+			 "default for %s",
+			 m, a);
+	return boot_lease_keep(b, ip, &c, fd, static_dns);
+}
+
 int boot_network(struct boot *b)
 {
 	struct ipconfig ip;
-	char msg[300], dns[32];
+	char msg[300];
 	int r;
 
 	if (!b->ip[0]) {
@@ -60,24 +91,17 @@ int boot_network(struct boot *b)
 			ip.dev[0] ? ip.dev : "(any)");
 		return -1;
 	}
-	if (ip.dhcp) {
-		if (dhcp_configure(&ip, msg, sizeof(msg))) {
-			log_err("%s", msg);
-			return -1;
-		}
-		log_info("DHCP: %s, lease %u s",
-			 inet_ntop(AF_INET, &ip.client, dns, sizeof(dns)),
-			 ip.lease_s);
-	}
+	if (ip.dhcp && network_dhcp(b, &ip))
+		return -1;
 	if (rtnl_configure(&ip, msg, sizeof(msg))) {
 		log_err("network: %s", msg);
 		return -1;
 	}
 	log_info("network: %s up", ip.dev);
 	mkdir("/etc", 0755);
-	r = net_resolv_write("/etc/resolv.conf", ip.dns, 2, b->nameservers,
+	r = net_resolv_write(PATH_RESOLV_CONF, ip.dns, 2, b->nameservers,
 			     b->nns);
 	if (r)
-		log_warn("writing /etc/resolv.conf: %s", strerror(-r));
+		log_warn("writing " PATH_RESOLV_CONF ": %s", strerror(-r));
 	return 0;
 }

@@ -48,6 +48,7 @@ enum opt_id {
 	OPT_VERITY_OBJECT,
 	OPT_VERITY_ONERROR,
 	OPT_DEBUG,
+	OPT_DHCP,
 	OPT__COUNT
 };
 
@@ -67,6 +68,7 @@ enum { OVERLAY_TMPFS, OVERLAY_NONE };
 enum { NBDIF_NETLINK, NBDIF_IOCTL };
 enum { ONFAIL_RETRY, ONFAIL_SHELL, ONFAIL_REBOOT };
 enum { VERITY_EIO, VERITY_PANIC, VERITY_RESTART };
+enum { DHCPMODE_RENEW, DHCPMODE_ONCE };
 
 struct opt_val {
 	char *str;    /* the value as given (malloc'd), for every kind */

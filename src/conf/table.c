@@ -191,6 +191,13 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		       .max = 1,
 		       .dflt = "0",
 		       .help = "verbose logging"},
+	[OPT_DHCP] = {.key = "s3root.dhcp",
+		      .kind = KIND_ENUM,
+		      .choices = "renew|once",
+		      .dflt = "renew",
+		      .help = "a DHCP lease of ip=dhcp: renewed by the root "
+			      "server, or taken once (the system's own "
+			      "client takes over)"},
 };
 
 static int check_url(const char *v, char *err, size_t errlen)

@@ -1,65 +1,123 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dhcp.c - a small DHCP client for /init (RFC 2131, options RFC 2132):
- * DISCOVER, OFFER, REQUEST, ACK with retries and timeouts, over a UDP
- * socket bound to the interface (broadcast flag set, so the answers come
- * broadcast before we have an address). Replies are untrusted: every
- * option is read through a bounds-checked walk.
+ * dhcp.c - DHCP messages (RFC 2131, options RFC 2132, classless routes
+ * RFC 3442): the replies a server sends, read through a bounds-checked
+ * walk (they are untrusted: anyone on the LAN can send one), whether a
+ * lease can carry a root, and the lease as the running system reads it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-#include "src/net/net.h"
+#include "src/net/internal.h"
 
-#define DHCP_FIXED 236 /* op .. file */
-#define DHCP_MAGIC 0x63825363u
-#define BOOTREQUEST 1
-#define BOOTREPLY 2
+/* Option 121 (RFC 3442 section 3): width, the significant octets of the
+ * destination, the router; appended to l's routes. 0 or -EBADMSG. */
+static int parse_routes(const uint8_t *p, size_t len, struct dhcp_lease *l)
+{
+	struct net_route *r;
+	size_t i = 0, octets;
+	uint32_t dst;
 
-enum {
-	OPT_PAD = 0,
-	OPT_SUBNET = 1,
-	OPT_ROUTER = 3,
-	OPT_DNS = 6,
-	OPT_REQUESTED_IP = 50,
-	OPT_LEASE = 51,
-	OPT_MSG_TYPE = 53,
-	OPT_SERVER_ID = 54,
-	OPT_PARAMS = 55,
-	OPT_END = 255,
-};
+	if (len < 5)
+		return -EBADMSG;
+	while (i < len) {
+		if (p[i] > 32 || l->nroutes == NET_MAX_ROUTES)
+			return -EBADMSG;
+		octets = (p[i] + 7u) / 8;
+		if (len - i < 1 + octets + 4)
+			return -EBADMSG;
+		r = &l->routes[l->nroutes++];
+		r->len = p[i];
+		dst = 0;
+		memcpy(&dst, p + i + 1, octets);
+		/* bits past the width are not the destination's */
+		dst &= r->len ? htonl(0xffffffffu << (32 - r->len)) : 0;
+		r->dst.s_addr = dst;
+		memcpy(&r->gw, p + i + 1 + octets, 4);
+		i += 1 + octets + 4;
+	}
+	l->has_routes = 1;
+	return 0;
+}
 
-enum {
-	DHCPDISCOVER = 1,
-	DHCPOFFER,
-	DHCPREQUEST,
-	DHCPDECLINE,
-	DHCPACK,
-	DHCPNAK
-};
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+/* One option of a reply into l. 0 or -EBADMSG. */
+static int parse_option(uint8_t code, const uint8_t *v, uint8_t len,
+			struct dhcp_lease *l)
+{
+	size_t i;
+
+	switch (code) {
+	case OPT_MSG_TYPE:
+		if (len != 1)
+			return -EBADMSG;
+		l->type = v[0];
+		break;
+	case OPT_SUBNET:
+	case OPT_SERVER_ID:
+		if (len != 4)
+			return -EBADMSG;
+		memcpy(code == OPT_SUBNET ? &l->netmask : &l->server, v, 4);
+		l->has_mask |= code == OPT_SUBNET;
+		break;
+	case OPT_ROUTER:
+		if (len < 4 || len % 4)
+			return -EBADMSG;
+		memcpy(&l->router, v, 4); /* the first one */
+		break;
+	case OPT_DNS:
+		if (len < 4 || len % 4)
+			return -EBADMSG;
+		memcpy(&l->dns[0], v, 4);
+		if (len >= 8)
+			memcpy(&l->dns[1], v + 4, 4);
+		break;
+	case OPT_LEASE:
+	case OPT_T1:
+	case OPT_T2:
+		if (len != 4)
+			return -EBADMSG;
+		if (code == OPT_LEASE) {
+			l->lease_s = get32(v);
+			l->has_lease = 1;
+		} else {
+			*(code == OPT_T1 ? &l->t1_s : &l->t2_s) = get32(v);
+		}
+		break;
+	case OPT_MESSAGE:
+		/* for the log: printable ASCII only, cut to fit */
+		for (i = 0; i < len && i < sizeof(l->message) - 1; i++)
+			l->message[i] =
+				v[i] >= 0x20 && v[i] < 0x7f ? (char)v[i] : '?';
+		l->message[i] = '\0';
+		break;
+	case OPT_ROUTES:
+		return parse_routes(v, len, l);
+	}
+	return 0;
+}
 
 int dhcp_parse_reply(const uint8_t *p, size_t n, uint32_t xid,
 		     const uint8_t mac[6], struct dhcp_lease *l)
 {
 	size_t i;
-	uint32_t magic, x;
 	uint8_t code, len;
+	int r;
 
 	memset(l, 0, sizeof(*l));
 	if (n < DHCP_FIXED + 4 || p[0] != BOOTREPLY || p[1] != 1 || p[2] != 6)
 		return -EBADMSG;
-	memcpy(&x, p + 4, 4);
-	if (ntohl(x) != xid || memcmp(p + 28, mac, 6))
+	if (get32(p + 4) != xid || memcmp(p + 28, mac, 6))
 		return -ESRCH; /* another client's answer */
-	memcpy(&magic, p + DHCP_FIXED, 4);
-	if (ntohl(magic) != DHCP_MAGIC)
+	if (get32(p + DHCP_FIXED) != DHCP_MAGIC)
 		return -EBADMSG;
 	memcpy(&l->client, p + 16, 4); /* yiaddr */
 	for (i = DHCP_FIXED + 4; i < n;) {
@@ -73,38 +131,9 @@ int dhcp_parse_reply(const uint8_t *p, size_t n, uint32_t xid,
 		len = p[i++];
 		if (len > n - i)
 			return -EBADMSG;
-		switch (code) {
-		case OPT_MSG_TYPE:
-			if (len != 1)
-				return -EBADMSG;
-			l->type = p[i];
-			break;
-		case OPT_SUBNET:
-		case OPT_SERVER_ID:
-			if (len != 4)
-				return -EBADMSG;
-			memcpy(code == OPT_SUBNET ? &l->netmask : &l->server,
-			       p + i, 4);
-			break;
-		case OPT_ROUTER:
-			if (len < 4 || len % 4)
-				return -EBADMSG;
-			memcpy(&l->router, p + i, 4); /* the first one */
-			break;
-		case OPT_DNS:
-			if (len < 4 || len % 4)
-				return -EBADMSG;
-			memcpy(&l->dns[0], p + i, 4);
-			if (len >= 8)
-				memcpy(&l->dns[1], p + i + 4, 4);
-			break;
-		case OPT_LEASE:
-			if (len != 4)
-				return -EBADMSG;
-			memcpy(&x, p + i, 4);
-			l->lease_s = ntohl(x);
-			break;
-		}
+		r = parse_option(code, p + i, len, l);
+		if (r)
+			return r;
 		i += len;
 	}
 	if (!l->type)
@@ -112,147 +141,143 @@ int dhcp_parse_reply(const uint8_t *p, size_t n, uint32_t xid,
 	return 0;
 }
 
-/* A DISCOVER, or a REQUEST for what an offer gave. Returns the length. */
-static size_t build(uint8_t *p, int type, uint32_t xid, uint16_t secs,
-		    const uint8_t mac[6], const struct dhcp_lease *offer)
+static int in_subnet(struct in_addr a, struct in_addr b, struct in_addr mask)
 {
-	static const uint8_t params[] = {OPT_SUBNET, OPT_ROUTER, OPT_DNS,
-					 OPT_LEASE, OPT_SERVER_ID};
-	uint32_t v;
-	size_t i = DHCP_FIXED;
-
-	memset(p, 0, 548);
-	p[0] = BOOTREQUEST;
-	p[1] = 1; /* Ethernet */
-	p[2] = 6;
-	v = htonl(xid);
-	memcpy(p + 4, &v, 4);
-	p[8] = (uint8_t)(secs >> 8);
-	p[9] = (uint8_t)secs;
-	p[10] = 0x80; /* broadcast: we cannot take unicast yet */
-	memcpy(p + 28, mac, 6);
-	v = htonl(DHCP_MAGIC);
-	memcpy(p + i, &v, 4);
-	i += 4;
-	p[i++] = OPT_MSG_TYPE;
-	p[i++] = 1;
-	p[i++] = (uint8_t)type;
-	if (type == DHCPREQUEST) {
-		p[i++] = OPT_REQUESTED_IP;
-		p[i++] = 4;
-		memcpy(p + i, &offer->client, 4);
-		i += 4;
-		p[i++] = OPT_SERVER_ID;
-		p[i++] = 4;
-		memcpy(p + i, &offer->server, 4);
-		i += 4;
-	}
-	p[i++] = OPT_PARAMS;
-	p[i++] = sizeof(params);
-	memcpy(p + i, params, sizeof(params));
-	i += sizeof(params);
-	p[i++] = OPT_END;
-	return i < 300 ? 300 : i; /* some servers want BOOTP's minimum */
+	return !((a.s_addr ^ b.s_addr) & mask.s_addr);
 }
 
-/* Sends and waits for a reply of a wanted type, with retries. */
-static int exchange(int fd, int type, uint32_t xid, const uint8_t mac[6],
-		    const struct dhcp_lease *offer, int want,
-		    struct dhcp_lease *got, int64_t start)
+/* Whether gw is reachable: on our subnet, or inside an on-link route. */
+static int on_link(const struct dhcp_lease *l, struct in_addr gw)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons(67),
-				 .sin_addr.s_addr = INADDR_BROADCAST};
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	uint8_t out[548], in[1500];
-	int64_t deadline;
-	size_t len;
-	ssize_t n;
-	int tries, wait_ms = 1000;
+	uint32_t mask;
+	int i;
 
-	for (tries = 0; tries < 6; tries++, wait_ms *= 2) {
-		len = build(out, type, xid,
-			    (uint16_t)((util_mono_ms() - start) / 1000), mac,
-			    offer);
-		if (sendto(fd, out, len, 0, (struct sockaddr *)&to,
-			   sizeof(to)) < 0)
-			return -errno;
-		deadline = util_mono_ms() + (wait_ms > 8000 ? 8000 : wait_ms);
-		while (util_mono_ms() < deadline) {
-			if (poll(&pf, 1, (int)(deadline - util_mono_ms())) <= 0)
-				continue;
-			n = recv(fd, in, sizeof(in), 0);
-			if (n <= 0 ||
-			    dhcp_parse_reply(in, (size_t)n, xid, mac, got))
-				continue;
-			if (got->type == want || got->type == DHCPNAK)
-				return got->type == DHCPNAK ? -ECONNREFUSED : 0;
-		}
+	if (in_subnet(gw, l->client, l->netmask))
+		return 1;
+	for (i = 0; i < l->nroutes; i++) {
+		if (l->routes[i].gw.s_addr)
+			continue;
+		mask = l->routes[i].len
+			       ? htonl(0xffffffffu << (32 - l->routes[i].len))
+			       : 0;
+		if (!((gw.s_addr ^ l->routes[i].dst.s_addr) & mask))
+			return 1;
 	}
-	return -ETIMEDOUT;
+	return 0;
 }
 
-int dhcp_configure(struct ipconfig *ip, char *err, size_t errlen)
+/* The address class's mask (RFC 791), as the kernel's ipconfig does. */
+static struct in_addr class_mask(struct in_addr a)
 {
-	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(68)};
-	struct dhcp_lease offer, ack;
-	struct ipconfig up = *ip;
-	struct ifreq ifr;
-	uint8_t mac[6];
-	uint32_t xid;
-	int fd, one = 1, r, round;
-	int64_t start = util_mono_ms();
+	uint32_t h = ntohl(a.s_addr);
+	struct in_addr m;
 
-	/* the link must be up for anything to be sent */
-	up.client.s_addr = 0;
-	r = rtnl_configure(&up, err, errlen);
-	if (r)
-		return r;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return base_fail(err, errlen, "DHCP socket: %s",
-				 strerror(errno));
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ip->dev);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) ||
-	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ip->dev,
-		       (socklen_t)strlen(ip->dev)) ||
-	    bind(fd, (struct sockaddr *)&me, sizeof(me))) {
-		r = base_fail(err, errlen, "DHCP on %s: %s", ip->dev,
-			      strerror(errno));
-		goto out;
+	m.s_addr = htonl(h < 0x80000000u   ? 0xff000000u
+			 : h < 0xc0000000u ? 0xffff0000u
+					   : 0xffffff00u);
+	return m;
+}
+
+int dhcp_lease_check(struct dhcp_lease *l, char *why, size_t whylen)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	uint32_t h = ntohl(l->client.s_addr), m;
+	int i;
+
+	inet_ntop(AF_INET, &l->client, a, sizeof(a));
+	if (!h)
+		return base_fail(why, whylen, "no address (yiaddr 0.0.0.0)");
+	if (h >> 24 == 0 || h >> 24 == 127 || h >= 0xe0000000u)
+		return base_fail(why, whylen,
+				 "%s is not a host address (broadcast, "
+				 "multicast or loopback)",
+				 a);
+	if (!l->server.s_addr)
+		return base_fail(why, whylen,
+				 "%s comes without a server identifier "
+				 "(option 54)",
+				 a);
+	if (!l->has_lease)
+		return base_fail(why, whylen,
+				 "%s comes without a lease time (option 51)",
+				 a);
+	if (l->lease_s < DHCP_MIN_LEASE)
+		return base_fail(why, whylen,
+				 "a lease of %u s for %s (under %d s)",
+				 l->lease_s, a, DHCP_MIN_LEASE);
+	if (!l->has_mask) {
+		l->netmask = class_mask(l->client);
+		l->defaulted_mask = 1;
 	}
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	memcpy(&xid, mac + 2, 4);
-	xid ^= (uint32_t)start * 2654435761u;
-	for (round = 0; round < 3; round++, xid++) {
-		r = exchange(fd, DHCPDISCOVER, xid, mac, NULL, DHCPOFFER,
-			     &offer, start);
-		if (!r)
-			r = exchange(fd, DHCPREQUEST, xid, mac, &offer, DHCPACK,
-				     &ack, start);
-		if (r != -ECONNREFUSED) /* a NAK: start over */
-			break;
+	m = ntohl(l->netmask.s_addr);
+	if (!m || (~m & (~m + 1)))
+		return base_fail(why, whylen, "subnet mask %s for %s",
+				 inet_ntop(AF_INET, &l->netmask, b, sizeof(b)),
+				 a);
+	/* the host part all ones or all zeros, on a subnet that has both */
+	if (m < 0xfffffffeu && ((h & ~m) == ~m || !(h & ~m)))
+		return base_fail(why, whylen,
+				 "%s is its subnet's broadcast or network "
+				 "address",
+				 a);
+	/* RFC 3442: with classless routes, the router option is ignored */
+	if (!l->has_routes && l->router.s_addr &&
+	    (!in_subnet(l->router, l->client, l->netmask) ||
+	     l->router.s_addr == l->client.s_addr))
+		return base_fail(
+			why, whylen,
+			"router %s is not on the subnet of %s/%d and no "
+			"classless route (option 121) reaches it",
+			inet_ntop(AF_INET, &l->router, b, sizeof(b)), a,
+			__builtin_popcount(m));
+	for (i = 0; i < l->nroutes; i++)
+		if (l->routes[i].gw.s_addr && !on_link(l, l->routes[i].gw))
+			return base_fail(
+				why, whylen,
+				"classless route via %s: not on the link of "
+				"%s",
+				inet_ntop(AF_INET, &l->routes[i].gw, b,
+					  sizeof(b)),
+				a);
+	if (l->lease_s == DHCP_INFINITE) {
+		l->t1_s = l->t2_s = DHCP_INFINITE;
+	} else if (!l->t1_s || !l->t2_s || l->t1_s >= l->t2_s ||
+		   l->t2_s >= l->lease_s) {
+		/* RFC 2131 section 4.4.5's defaults */
+		l->t1_s = l->lease_s / 2;
+		l->t2_s = (uint32_t)((uint64_t)l->lease_s * 7 / 8);
 	}
-	if (r) {
-		r = base_fail(err, errlen, "DHCP on %s: %s", ip->dev,
-			      r == -ETIMEDOUT ? "no answer from a server"
-					      : strerror(-r));
-		goto out;
-	}
-	ip->client = ack.client;
-	ip->netmask = ack.netmask.s_addr ? ack.netmask : offer.netmask;
-	ip->gateway = ack.router.s_addr ? ack.router : offer.router;
-	if (!ip->dns[0].s_addr) {
-		ip->dns[0] = ack.dns[0];
-		ip->dns[1] = ack.dns[1];
-	}
-	ip->lease_s = ack.lease_s;
-	ip->dhcp = 0;
-	r = 0;
-out:
-	close(fd);
-	return r;
+	return 0;
+}
+
+int dhcp_lease_format(char *buf, size_t len, const struct dhcp_lease *l,
+		      const char *dev, const char *state, int64_t obtained)
+{
+	char a[5][INET_ADDRSTRLEN];
+	const struct in_addr *addrs[5] = {&l->client, &l->netmask, &l->router,
+					  &l->server, &l->dns[0]};
+	int i, n;
+
+	for (i = 0; i < 5; i++)
+		inet_ntop(AF_INET, addrs[i], a[i], sizeof(a[i]));
+	n = snprintf(buf, len,
+		     "interface=%s\nstate=%s\naddress=%s\nmask=%s\n"
+		     "prefix=%d\nrouter=%s\nserver=%s\ndns=%s",
+		     dev, state, a[0], a[1],
+		     __builtin_popcount(l->netmask.s_addr),
+		     l->router.s_addr ? a[2] : "", a[3],
+		     l->dns[0].s_addr ? a[4] : "");
+	if (n >= 0 && (size_t)n < len && l->dns[1].s_addr)
+		n += snprintf(
+			buf + n, len - (size_t)n, " %s",
+			inet_ntop(AF_INET, &l->dns[1], a[4], sizeof(a[4])));
+	if (n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "\nlease=%u\nt1=%u\nt2=%u\nobtained=%lld\n"
+			      "expires=%lld\n",
+			      l->lease_s, l->t1_s, l->t2_s, (long long)obtained,
+			      l->lease_s == DHCP_INFINITE
+				      ? -1LL
+				      : (long long)obtained + l->lease_s);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

@@ -2,6 +2,7 @@
 /* resolv.c - the resolver's configuration file (resolv.conf(5)). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "src/net/net.h"
@@ -9,15 +10,28 @@
 int net_resolv_write(const char *path, const struct in_addr *dns, int ndns,
 		     const char (*extra)[64], int nextra)
 {
+	return net_resolv_writeat(AT_FDCWD, path, dns, ndns, extra, nextra);
+}
+
+int net_resolv_writeat(int dirfd, const char *path, const struct in_addr *dns,
+		       int ndns, const char (*extra)[64], int nextra)
+{
 	char tmp[300], addr[INET_ADDRSTRLEN];
 	FILE *f;
-	int i, r = 0;
+	int fd, i, r = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (!f)
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
 		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
 	for (i = 0; i < ndns; i++)
 		if (dns[i].s_addr &&
 		    inet_ntop(AF_INET, &dns[i], addr, sizeof(addr)))
@@ -27,9 +41,9 @@ int net_resolv_write(const char *path, const struct in_addr *dns, int ndns,
 	if (fclose(f))
 		r = -errno;
 	/* readers (every lookup reads it) see the old file or the new one */
-	if (!r && rename(tmp, path))
+	if (!r && renameat(dirfd, tmp, dirfd, path))
 		r = -errno;
 	if (r)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	return r;
 }

@@ -29,11 +29,13 @@
 #define RTM_NEWROUTE 24
 #define IFA_ADDRESS 1
 #define IFA_LOCAL 2
+#define RTA_DST 1
 #define RTA_GATEWAY 5
 #define RTA_OIF 4
 #define RT_TABLE_MAIN 254
 #define RTPROT_BOOT 3
 #define RT_SCOPE_UNIVERSE 0
+#define RT_SCOPE_LINK 253
 #define RTN_UNICAST 1
 
 struct rtnl_msg {
@@ -93,6 +95,27 @@ static int link_up(int fd, int index, uint32_t seq)
 	return transact(fd, &m, seq);
 }
 
+/* dst/len via gw on the device index (on the link when gw is 0.0.0.0). */
+static int add_route(int fd, int index, struct in_addr dst, uint8_t len,
+		     struct in_addr gw, uint32_t seq)
+{
+	uint8_t rtm[12] = {
+		AF_INET,	   len,	       0, 0, RT_TABLE_MAIN, RTPROT_BOOT,
+		RT_SCOPE_UNIVERSE, RTN_UNICAST};
+	struct rtnl_msg m;
+
+	if (!gw.s_addr)
+		rtm[6] = RT_SCOPE_LINK;
+	start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, seq, rtm,
+	      sizeof(rtm));
+	if (len)
+		util_nlb_put(&m.b, RTA_DST, &dst, 4);
+	if (gw.s_addr)
+		util_nlb_put(&m.b, RTA_GATEWAY, &gw, 4);
+	util_nlb_put(&m.b, RTA_OIF, &index, 4);
+	return transact(fd, &m, seq);
+}
+
 static int prefix_len(struct in_addr mask)
 {
 	return __builtin_popcount(mask.s_addr);
@@ -101,12 +124,10 @@ static int prefix_len(struct in_addr mask)
 int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen)
 {
 	struct timeval tv = {5, 0};
+	const struct net_route *rt;
 	struct rtnl_msg m;
 	uint8_t ifa[8] = {AF_INET, 0, 0, RT_SCOPE_UNIVERSE};
-	uint8_t rtm[12] = {
-		AF_INET,	   0,	       0, 0, RT_TABLE_MAIN, RTPROT_BOOT,
-		RT_SCOPE_UNIVERSE, RTN_UNICAST};
-	int fd, index, lo, r;
+	int fd, index, lo, r, pass, i;
 
 	index = (int)if_nametoindex(ip->dev);
 	lo = (int)if_nametoindex("lo");
@@ -138,12 +159,23 @@ int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen)
 			  strerror(-r));
 		goto out;
 	}
-	if (ip->gateway.s_addr) {
-		start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, 4, rtm,
-		      sizeof(rtm));
-		util_nlb_put(&m.b, RTA_GATEWAY, &ip->gateway, 4);
-		util_nlb_put(&m.b, RTA_OIF, &index, 4);
-		r = transact(fd, &m, 4);
+	/* on-link routes first: the others' gateways may need them */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; !r && i < ip->nroutes; i++) {
+			rt = &ip->routes[i];
+			if (!rt->gw.s_addr != !pass)
+				continue;
+			r = add_route(
+				fd, index, rt->dst, rt->len, rt->gw,
+				(uint32_t)(5 + i + pass * NET_MAX_ROUTES));
+			if (r)
+				base_fail(err, errlen, "route %s/%u: %s",
+					  inet_ntoa(rt->dst), rt->len,
+					  strerror(-r));
+		}
+	if (!r && ip->gateway.s_addr) {
+		r = add_route(fd, index, (struct in_addr){0}, 0, ip->gateway,
+			      4);
 		if (r)
 			base_fail(err, errlen, "default route via %s: %s",
 				  inet_ntoa(ip->gateway), strerror(-r));

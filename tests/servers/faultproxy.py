@@ -3,10 +3,12 @@
 faults at a client (standard library only; run it with /usr/bin/python3).
 
   faultproxy.py --upstream http://127.0.0.1:PORT [--port N] [--port-file F]
+                [--listen ADDR]
                 [--log F] [--seed N] [--tls CERT:KEY [--bad-cert CERT:KEY]]
                 [--fault RULE]...
 
-It listens on 127.0.0.1:PORT (0, the default: any free port, printed on
+It listens on 127.0.0.1:PORT (or ADDR:PORT: an address of a network
+namespace a test made; 0, the default: any free port, printed on
 stdout and written to --port-file), keeps client connections alive (one
 upstream connection each) and passes requests and answers through, except
 where a rule strikes. With --tls it speaks TLS to its clients with that
@@ -453,6 +455,7 @@ def main():
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--upstream", required=True, help="http://HOST:PORT")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--port-file")
     ap.add_argument("--log", help="log file (default: stderr)")
     ap.add_argument("--seed", type=int, default=0)
@@ -469,7 +472,7 @@ def main():
     if up.scheme != "http" or not up.port:
         ap.error("--upstream must be http://HOST:PORT")
 
-    srv = Server(("127.0.0.1", a.port), Handler)
+    srv = Server((a.listen, a.port), Handler)
     srv.up_host, srv.up_port, srv.rules = up.hostname, up.port, rules
     srv.tls = srv.bad_tls = None
     for name, spec in (("tls", a.tls), ("bad_tls", a.bad_cert)):
@@ -486,8 +489,8 @@ def main():
     srv.t0 = time.monotonic()
     port = srv.server_address[1]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    srv.log("faultproxy: 127.0.0.1:%d -> %s, rules: %s" % (
-        port, a.upstream, " ".join(r.spec for r in rules) or "none"))
+    srv.log("faultproxy: %s:%d -> %s, rules: %s" % (
+        a.listen, port, a.upstream, " ".join(r.spec for r in rules) or "none"))
     if a.port_file:
         with open(a.port_file + ".tmp", "w") as f:
             f.write("%d\n" % port)

@@ -138,13 +138,15 @@ vm_initramfs() {
 }
 
 # vm_run INITRD LOG SECS [KERNEL ARGS...] ($VM_QEMU_ARGS: more for qemu;
+# $VM_NETDEV: the guest's network, for -netdev (user-mode by default; its
+# id must be n0);
 # $VM_CONSOLE_IN: a file the console reads, typed in at boot; $VM_NETBOOT:
 # a directory with boot.ipxe, which the network card's iPXE fetches by
 # TFTP and runs: no INITRD nor KERNEL ARGS then)
 vm_run() {
 	local initrd=$1 log=$2 secs=$3 in=/dev/null out=$2.qemu con pid n
 	local boot=(-kernel "$VM_VMLINUZ" -initrd "$initrd")
-	local net=user,id=n0
+	local net=${VM_NETDEV:-user,id=n0}
 	shift 3
 	if [ -n "${VM_NETBOOT:-}" ]; then
 		boot=(-boot n)

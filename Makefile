@@ -298,7 +298,10 @@ check: deps-check
 else
 # The whole suite. CI=true turns skips of what `make deps` provides into
 # failures (tests/sh/functions.sh). The VM tests boot the static binary of
-# this build (build/s3root for SAN=1); the fuzz targets do not touch TLS
+# this build; a test's "# suites:" line says in which of the BearSSL,
+# mbedTLS and SAN=1 runs it is worth its time (tests/run.sh); the VM tests
+# are not run under SAN=1, which would boot the BearSSL binary again, and
+# only those over TLS run with mbedTLS; the fuzz targets do not touch TLS
 # and run in the BearSSL build only; the arm64 build's unit tests run under
 # qemu-user beside them.
 # cross_make ARCH,MUSL-TRIPLET: the cross steps of check and check-cross;
@@ -311,7 +314,7 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
 ifeq ($(SAN)$(TLS),0mbedtls)
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
-		tests/run.sh $(BUILD)/unit
+		SUITE=mbedtls tests/run.sh $(BUILD)/unit
 else ifeq ($(SAN),0)
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
 	$(Q)$(call cross_make,arm64,aarch64-linux-musl) all build-arm64/unit
@@ -320,7 +323,7 @@ else ifeq ($(SAN),0)
 		CROSS_UNIT="qemu-aarch64-static build-arm64/unit" \
 		tests/run.sh $(BUILD)/unit
 else
-	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root tests/run.sh $(BUILD)/unit
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root SUITE=san tests/run.sh $(BUILD)/unit
 endif
 endif
 

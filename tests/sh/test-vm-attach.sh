@@ -4,6 +4,7 @@
 # (host loopback = 10.0.2.2) as /dev/nbdN by netlink, mounts it, checks the
 # files' sha256, lists it, survives a killed server with attach --reattach,
 # detaches; then the same over the ioctl interface, and `s3root mount`.
+# suites: bearssl
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd qemu-system-x86_64 busybox cpio \

@@ -14,6 +14,7 @@
 # init. VM_ARCH=arm64 (make check-cross) boots the arm64 build the same way
 # in qemu-system-aarch64 -M virt: kernel, modules and busybox are Debian's
 # for arm64. VM_SECS: the seconds a boot may take.
+# suites: bearssl mbedtls
 set -eu
 . "$(dirname "$0")/functions.sh"
 . "$TOP/tests/vm/vm.sh"

@@ -11,6 +11,7 @@
 # console's renewal and NAK lines, dnsmasq's log (its DHCPREQUEST/DHCPACK
 # and DHCPNAK lines), /run/s3root/lease, the address unchanged.
 # VM_SECS: the seconds the guest may take (default 240).
+# suites: bearssl
 set -eu
 . "$(dirname "$0")/functions.sh"
 . "$TOP/tests/vm/vm.sh"

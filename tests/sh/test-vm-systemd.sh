@@ -10,6 +10,7 @@
 # reads. The host then wants a clean power-off and no sign of a lost root.
 # Prints the boot's figures: kernel start to systemd, to multi-user, and
 # the bytes fetched from S3 against the image's size.
+# suites: bearssl
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd qemu-system-x86_64 cpio mkfs.erofs \

@@ -22,6 +22,7 @@
 #             read of the bad block reboots the machine; with =panic the
 #             kernel panics (panic=-1: it reboots too)
 # The figures (boot time, bytes fetched) of plain and verified are printed.
+# suites: bearssl
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd qemu-system-x86_64 busybox cpio \

@@ -27,6 +27,8 @@ pkgs=(
 	# the VM tests: qemu (TCG), a busybox initramfs, Debian's kernel (fetched
 	# with apt-get download into build/vm-cache)
 	qemu-system-x86 busybox-static cpio kmod
+	# a real DNS server for the VM boots by host name (test-vm-dns.sh)
+	dnsmasq
 	# the systemd boot test: a Debian root made once with debootstrap
 	# (cached in build/vm-cache/debian-root)
 	debootstrap debian-archive-keyring

@@ -78,7 +78,7 @@ struct http_name {
 	char host[URL_MAX_HOST + 1];
 	struct http_addrs good; /* the one that connected first */
 	int unresolved;		/* its last lookup failed: good is in use */
-	int64_t tried;		/* when its last lookup started (ms) */
+	int64_t tried;		/* its last lookup's start, or failure (ms) */
 	int64_t used;		/* when it was last asked for (ms) */
 };
 

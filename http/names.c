@@ -140,6 +140,8 @@ int http_names_get(struct http_names *nm, const char *host, uint16_t port,
 	if (!skip && g)
 		nm->failures++;
 	e = find(nm, host);
+	if (e && !skip && g) /* the pace counts from the failure */
+		e->tried = util_mono_ms();
 	if (!g && e && e->unresolved) {
 		e->unresolved = 0;
 		addrs_str(a, addrs, sizeof(addrs));

@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -48,6 +47,7 @@ struct http_client {
 	char resolve_host[URL_MAX_HOST + 1];
 	char resolve_addr[64];
 	struct tls_ctx *tls;
+	struct http_names names;
 	pthread_mutex_t lock;
 	struct http_conn *idle[POOL_MAX];
 	size_t nidle;
@@ -162,8 +162,14 @@ int http_client_new(struct http_client **cp,
 		return r;
 	}
 	pthread_mutex_init(&c->lock, NULL);
+	http_names_init(&c->names, cfg);
 	*cp = c;
 	return 0;
+}
+
+void http_client_stats(struct http_client *c, struct http_client_stats *st)
+{
+	http_names_stats(&c->names, st);
 }
 
 static void conn_free(struct http_conn *c)
@@ -184,23 +190,24 @@ void http_client_free(struct http_client *c)
 	for (i = 0; i < c->nidle; i++)
 		conn_free(c->idle[i]);
 	tls_backend.ctx_free(c->tls);
+	http_names_destroy(&c->names);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
 /* One address: 0 with c->fd connected, or -errno. */
-static int connect_addr(struct http_conn *c, const struct addrinfo *ai,
-			int64_t deadline)
+static int connect_addr(struct http_conn *c, const struct sockaddr_storage *sa,
+			socklen_t len, int64_t deadline)
 {
 	int fd, r, one = 1, so = 0;
 	socklen_t sl = sizeof(so);
 
-	fd = socket(ai->ai_family,
-		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)sa, len) &&
+	    errno != EINPROGRESS) {
 		r = -errno;
 		goto err_close;
 	}
@@ -219,49 +226,50 @@ err_close:
 	return r;
 }
 
+/* The host's addresses (resolve's, a lookup's or its last good ones),
+ * tried in order until one connects. */
 static int connect_host(struct http_client *cl, struct http_conn *c, char *err,
 			size_t errlen)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res, *ai;
-	int64_t deadline = util_mono_ms() + cl->cfg.connect_timeout_ms;
+	struct http_addrs *a;
+	int64_t deadline;
 	const char *name = c->host;
-	char port[8], addr[INET6_ADDRSTRLEN] = "?";
-	int r, g;
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int r, numeric = 0, last_good;
+	unsigned i;
 
+	a = malloc(sizeof(*a)); /* 2 KiB: not on a fetcher's stack */
+	if (!a)
+		return -ENOMEM;
 	if (cl->resolve_host[0] && !strcasecmp(c->host, cl->resolve_host)) {
 		name = cl->resolve_addr;
-		hints.ai_flags = AI_NUMERICHOST;
+		numeric = 1;
 	}
-	snprintf(port, sizeof(port), "%u", c->port);
-	g = getaddrinfo(name, port, &hints, &res);
-	if (g) {
-		snprintf(err, errlen, "cannot resolve %s: %s", c->host,
-			 g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
-		return -ENOENT;
-	}
+	r = http_names_get(&cl->names, name, c->port, numeric, a, &last_good,
+			   err, errlen);
+	if (r)
+		goto out;
+	/* the lookup's time is not the connection's */
+	deadline = util_mono_ms() + cl->cfg.connect_timeout_ms;
 	r = -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		r = connect_addr(c, ai, deadline);
+	for (i = 0; i < a->n; i++) {
+		r = connect_addr(c, &a->sa[i], a->len[i], deadline);
 		if (!r)
 			break;
 		/* remember the last failure and try the next address */
-		if (ai->ai_family == AF_INET)
-			inet_ntop(
-				AF_INET,
-				&((struct sockaddr_in *)ai->ai_addr)->sin_addr,
-				addr, sizeof(addr));
-		else if (ai->ai_family == AF_INET6)
-			inet_ntop(AF_INET6,
-				  &((struct sockaddr_in6 *)ai->ai_addr)
-					   ->sin6_addr,
-				  addr, sizeof(addr));
+		http_addr_str(&a->sa[i], addr, sizeof(addr));
 	}
-	freeaddrinfo(res);
 	if (r)
-		snprintf(err, errlen, "connect to %s port %u (%s): %s", c->host,
-			 c->port, addr, strerror(-r));
+		snprintf(err, errlen, "connect to %s port %u (%s%s): %s",
+			 c->host, c->port, addr,
+			 last_good ? ", its last good address: the name does "
+				     "not resolve"
+				   : "",
+			 strerror(-r));
+	else if (!numeric)
+		http_names_worked(&cl->names, c->host, a, i, last_good);
+out:
+	free(a);
 	return r;
 }
 

@@ -42,6 +42,12 @@ int url_host_header(const struct url *u, char *out, size_t outlen);
 
 /* ---- clients, connections and their pool (conn.c; TLS: tls_*.c) ---- */
 
+struct addrinfo;
+/* getaddrinfo(3) and freeaddrinfo(3), or a test's stand-ins */
+typedef int http_lookup_fn(const char *host, const char *port,
+			   const struct addrinfo *hints, struct addrinfo **res);
+typedef void http_lookup_free_fn(struct addrinfo *res);
+
 struct http_client_config {
 	int connect_timeout_ms; /* TCP connect and TLS handshake */
 	int io_timeout_ms;	/* each read, and each send as a whole */
@@ -51,6 +57,20 @@ struct http_client_config {
 	int64_t min_time;	/* certificates are checked at max(now, this) */
 	unsigned max_idle;	/* idle connections kept (at most 64) */
 	int idle_timeout_ms;	/* an idle connection older is not reused */
+	/*
+	 * Told (once each) when a host's name stops resolving and its last
+	 * good addresses are used instead, and when it resolves again: msg
+	 * is one line without a newline. Called from the connecting
+	 * thread, no lock held; NULL: not told.
+	 */
+	void (*note)(void *arg, const char *msg);
+	void *note_arg;
+	/* While a name fails, it is looked up again at most once per this
+	 * (0: 5000 ms): with no DNS server answering a lookup takes seconds */
+	int relookup_ms;
+	/* Name lookups: NULL for getaddrinfo(3) and freeaddrinfo(3). */
+	http_lookup_fn *lookup;
+	http_lookup_free_fn *lookup_free;
 };
 
 struct http_client;
@@ -68,6 +88,27 @@ int http_client_new(struct http_client **c,
 		    const struct http_client_config *cfg, char *err,
 		    size_t errlen);
 void http_client_free(struct http_client *c);
+
+/*
+ * Name resolution. Every new connection looks its host's name up again
+ * (addresses move: S3 answers with many and rotates them), except a host
+ * given an address by resolve. When a lookup fails, the addresses of the
+ * host's last lookup that led to a connection are tried instead (the one
+ * that connected first), and the name is looked up again for a later
+ * connection, at most once per relookup_ms while it keeps failing.
+ */
+struct http_client_stats {
+	uint64_t lookups;	     /* name lookups for new connections */
+	uint64_t lookup_failures;    /* of those, failed */
+	uint64_t last_good_connects; /* connections to last good addresses */
+	/* a host whose name does not resolve now, and the first of its
+	 * last good addresses, in use instead ("" and "" when none) */
+	char unresolved[URL_MAX_HOST + 1];
+	char last_good[48];
+};
+
+/* The client's figures so far (a consistent copy; any thread). */
+void http_client_stats(struct http_client *c, struct http_client_stats *st);
 
 /*
  * A connection to u's host and port (TLS for https): an idle one from the

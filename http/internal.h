@@ -6,8 +6,10 @@
 #ifndef S3ROOT_HTTP_INTERNAL_H
 #define S3ROOT_HTTP_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "http/http.h"
 #include "util/util.h"
 
@@ -59,6 +61,63 @@ int tls_bundle_load(const char *ca_file, tls_bundle_parse_fn *parse, void *ctx,
  * certificate blocks that could not be decoded (or none). Returns -EINVAL.
  */
 int tls_bundle_empty(const char *path, int found, char *err, size_t errlen);
+
+/* ---- names (names.c) ---- */
+
+#define HTTP_MAX_ADDRS 16 /* addresses tried for one connection */
+#define HTTP_NAMES 8	  /* hosts whose last good addresses are kept */
+
+struct http_addrs {
+	unsigned n;
+	struct sockaddr_storage sa[HTTP_MAX_ADDRS];
+	socklen_t len[HTTP_MAX_ADDRS];
+};
+
+/* A host and the addresses of its last lookup that led to a connection. */
+struct http_name {
+	char host[URL_MAX_HOST + 1];
+	struct http_addrs good; /* the one that connected first */
+	int unresolved;		/* its last lookup failed: good is in use */
+	int64_t tried;		/* its last lookup's start, or failure (ms) */
+	int64_t used;		/* when it was last asked for (ms) */
+};
+
+/* A client's lookups, its hosts' last good addresses and their figures. */
+struct http_names {
+	pthread_mutex_t lock;
+	http_lookup_fn *lookup;
+	http_lookup_free_fn *lookup_free;
+	void (*note)(void *arg, const char *msg);
+	void *note_arg;
+	int relookup_ms;
+	struct http_name e[HTTP_NAMES];
+	uint64_t lookups, failures, last_good_connects;
+};
+
+void http_names_init(struct http_names *nm,
+		     const struct http_client_config *cfg);
+void http_names_destroy(struct http_names *nm);
+/*
+ * The addresses to try for host:port. A lookup (flags as getaddrinfo's
+ * ai_flags: AI_NUMERICHOST for an address) when numeric is set or the
+ * host resolves; else the host's last good addresses, with *last_good set
+ * (and the host's lookups paced to one per relookup_ms). Returns 0,
+ * or -ENOENT with "cannot resolve HOST: why" in err when there is nothing
+ * to try.
+ */
+int http_names_get(struct http_names *nm, const char *host, uint16_t port,
+		   int numeric, struct http_addrs *a, int *last_good, char *err,
+		   size_t errlen);
+/*
+ * A connection to a->sa[i] worked: unless last_good (a came from the
+ * host's last good addresses), a becomes them, a->sa[i] first.
+ */
+void http_names_worked(struct http_names *nm, const char *host,
+		       const struct http_addrs *a, unsigned i, int last_good);
+/* The figures of http_client_stats. */
+void http_names_stats(struct http_names *nm, struct http_client_stats *st);
+/* An address as text ("?" when it is not IPv4 or IPv6). */
+void http_addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);
 
 struct tls_ctx;
 struct tls_conn;

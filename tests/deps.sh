@@ -27,7 +27,8 @@ pkgs=(
 	# the VM tests: qemu (TCG), a busybox initramfs, Debian's kernel (fetched
 	# with apt-get download into build/vm-cache)
 	qemu-system-x86 busybox-static cpio kmod
-	# the DHCP renewal test's server (tests/sh/test-vm-dhcp.sh)
+	# a real DHCP and DNS server for the VM tests (test-vm-dhcp.sh,
+	# test-vm-dns.sh); the binary only, no system service
 	dnsmasq-base
 	# the systemd boot test: a Debian root made once with debootstrap
 	# (cached in build/vm-cache/debian-root)

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "nbd/nbd.h"
 #include "src/attach/internal.h"
@@ -234,6 +235,8 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 	}
 	if (a->daemon_start)
 		a->daemon_start(a->daemon_arg);
+	if (a->root)
+		attach_enter_run_dir();
 	for (i = 0; i < d.n; i++)
 		pthread_join(d.th[i].th, NULL);
 	attach_state_remove(got);
@@ -241,12 +244,38 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 	exit(0);
 }
 
+/* Copies from to ./to unless ./to exists. */
+static void copy_missing(const char *from, const char *to)
+{
+	char *buf;
+	size_t len;
+	int fd, r;
+
+	if (!access(to, F_OK) || io_read_file(from, 1 << 20, &buf, &len))
+		return;
+	fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	r = fd < 0 ? -errno : util_write_full(fd, buf, len);
+	if (fd >= 0)
+		close(fd);
+	if (r)
+		log_warn("copying %s to " PATH_RUN_ETC ": %s", from,
+			 strerror(-r));
+	free(buf);
+}
+
+/* Whether the root server moves into PATH_RUN_DIR (attach_enter_run_dir). */
+static int run_dir_ready;
+
 /*
- * The root server's credentials, to rotate on the running system: /init
- * copied them to /run/s3root/etc, and that tmpfs moves into the new root.
- * The server's own root stays the deleted initramfs, so it keeps its
- * working directory there (which follows the move) and names the copies
- * relative to it.
+ * The root server's files, to rotate and follow on the running system:
+ * /init copied the credentials to /run/s3root/etc, and that tmpfs moves
+ * into the new root. The server's own root stays the deleted initramfs, so
+ * it keeps its working directory there (which follows the move) and names
+ * the copies relative to it. The resolver's files join them (/init wrote
+ * resolv.conf there; a distribution's initramfs configured its own
+ * /etc/resolv.conf and /etc/hosts: copied), and run/s3root links to ..
+ * so that PATH_RUN_* paths name the same files once the server's root is
+ * PATH_RUN_DIR.
  */
 void attach_follow_run_creds(struct opts *o)
 {
@@ -262,7 +291,7 @@ void attach_follow_run_creds(struct opts *o)
 	char msg[256];
 	size_t i;
 
-	if (chdir(PATH_RUN_DIR "/etc") < 0) {
+	if (chdir(PATH_RUN_ETC) < 0) {
 		if (chdir("/") < 0)
 			log_warn("chdir /: %s", strerror(errno));
 		return;
@@ -272,4 +301,35 @@ void attach_follow_run_creds(struct opts *o)
 		    opts_parse_list(o, files[i].copy, OPT_SRC_ARG, msg,
 				    sizeof(msg)))
 			log_warn("%s", msg);
+	copy_missing("/etc/resolv.conf", "resolv.conf");
+	copy_missing("/etc/hosts", "hosts");
+	mkdir("../run", 0700);
+	if (symlink("..", "../run/s3root") && errno != EEXIST)
+		log_warn("linking " PATH_RUN_DIR "/run/s3root: %s",
+			 strerror(errno));
+	else
+		run_dir_ready = 1;
+}
+
+/*
+ * The root server's root becomes PATH_RUN_DIR, whose etc/ is then its
+ * /etc: getaddrinfo reads resolv.conf and hosts there at every lookup, for
+ * the life of the system (the deleted initramfs has none after
+ * switch_root). Relative to the working directory, PATH_RUN_ETC: it
+ * follows /run's move into the new root, before or after this. Late, once
+ * the server is set up: what it opens by path is open (/dev/kmsg, the
+ * device, the cache file) or written (the state file); the credentials
+ * are named relative to the working directory, the CA bundle is loaded,
+ * the figures' socket is abstract. glibc's getaddrinfo loads its NSS
+ * modules from the root, which this one lacks: a glibc build (SAN=1) stays
+ * where it is.
+ */
+void attach_enter_run_dir(void)
+{
+#ifndef __GLIBC__
+	if (run_dir_ready && chroot(".."))
+		log_warn("chroot " PATH_RUN_DIR ": %s (its resolver files "
+			 "are not followed)",
+			 strerror(errno));
+#endif
 }

@@ -21,7 +21,9 @@ void attach_figures_serve(int index, struct cache *cache);
 int attach_daemon_run(struct object *ob, const struct opts *o,
 		      const struct attach_req *a, int index, int reattach,
 		      int use_ioctl, int fd);
-/* The root server's credentials follow their copies in /run/s3root/etc. */
+/* The root server's credentials follow their copies in /run/s3root/etc,
+ * with the resolver's files. Then, set up, it moves into /run/s3root. */
 void attach_follow_run_creds(struct opts *o);
+void attach_enter_run_dir(void);
 
 #endif

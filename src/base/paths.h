@@ -24,18 +24,20 @@
 #define PATH_RUN_DIR "/run/s3root"
 #define PATH_RUN_BIN PATH_RUN_DIR "/s3root"
 #define PATH_RUN_ETC PATH_RUN_DIR "/etc"
+/*
+ * The root server's resolver files: getaddrinfo reads them at every lookup.
+ * The root server's own root is PATH_RUN_DIR (attach_follow_run_creds), so
+ * they are its /etc/resolv.conf and /etc/hosts, and every PATH_RUN_* path
+ * names the same file inside it (run/s3root is a link to it there). Write
+ * PATH_RUN_RESOLV with net_resolv_write (atomic) when the DNS servers
+ * change; /init's /etc/resolv.conf is a link to it.
+ */
+#define PATH_RUN_RESOLV PATH_RUN_ETC "/resolv.conf"
+#define PATH_RUN_HOSTS PATH_RUN_ETC "/hosts"
 #define PATH_LOWER PATH_RUN_DIR "/lower"
 #define PATH_OVERLAY PATH_RUN_DIR "/overlay"
 /* The DHCP lease, for the running system: key=value lines. */
 #define PATH_RUN_LEASE PATH_RUN_DIR "/lease"
-
-/*
- * The resolver's file: /init writes it (DHCP, ip=, nameserver=) and the
- * root server rewrites it when a lease renewal changes the DNS servers. A
- * path under PATH_RUN_DIR reaches the root server through a handle on
- * that directory, which outlives switch_root.
- */
-#define PATH_RESOLV_CONF "/etc/resolv.conf"
 
 /* Where /init mounts the root before it switches to it. */
 #define PATH_NEWROOT "/sysroot"

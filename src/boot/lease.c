@@ -86,17 +86,17 @@ static void lease_dns(struct boot_lease *bl)
 	if (bl->static_dns || !memcmp(bl->dns, l->dns, sizeof(bl->dns)))
 		return;
 	memcpy(bl->dns, l->dns, sizeof(bl->dns));
-	r = net_resolv_writeat(bl->run_fd, run_rel(PATH_RESOLV_CONF), bl->dns,
-			       2, bl->extra, bl->nextra);
+	r = net_resolv_writeat(bl->run_fd, run_rel(PATH_RUN_RESOLV), bl->dns, 2,
+			       bl->extra, bl->nextra);
 	inet_ntop(AF_INET, &l->dns[0], a[0], sizeof(a[0]));
 	inet_ntop(AF_INET, &l->dns[1], a[1], sizeof(a[1]));
 	if (r)
 		log_warn("DHCP: the DNS servers are now %s %s, but "
-			 "rewriting " PATH_RESOLV_CONF " failed: %s",
+			 "rewriting " PATH_RUN_RESOLV " failed: %s",
 			 a[0], a[1], strerror(-r));
 	else
 		log_info("DHCP: the DNS servers are now %s %s "
-			 "(" PATH_RESOLV_CONF " rewritten)",
+			 "(" PATH_RUN_RESOLV " rewritten)",
 			 a[0], a[1]);
 }
 

@@ -2,6 +2,7 @@
 /* network.c - the network of a boot, from ip= (static or DHCP). */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,10 +99,18 @@ int boot_network(struct boot *b)
 		return -1;
 	}
 	log_info("network: %s up", ip.dev);
-	mkdir("/etc", 0755);
-	r = net_resolv_write(PATH_RESOLV_CONF, ip.dns, 2, b->nameservers,
+	/* where the root server reads it for the life of the system; our
+	 * own lookups until then read the same file */
+	mkdir(PATH_RUN_DIR, 0700);
+	mkdir(PATH_RUN_ETC, 0700);
+	r = net_resolv_write(PATH_RUN_RESOLV, ip.dns, 2, b->nameservers,
 			     b->nns);
 	if (r)
-		log_warn("writing " PATH_RESOLV_CONF ": %s", strerror(-r));
+		log_warn("writing " PATH_RUN_RESOLV ": %s", strerror(-r));
+	mkdir("/etc", 0755);
+	unlink("/etc/resolv.conf");
+	if (!r && symlink(PATH_RUN_RESOLV, "/etc/resolv.conf"))
+		log_warn("linking /etc/resolv.conf to " PATH_RUN_RESOLV ": %s",
+			 strerror(errno));
 	return 0;
 }

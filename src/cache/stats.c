@@ -73,6 +73,7 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 {
 	struct cache_stats s;
+	const struct http_client_stats *nm = &s.object.names;
 	int n;
 
 	cache_stats(c, &s);
@@ -90,12 +91,18 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			", \"gets_in_flight\": %u, \"get_p50_us\": %" PRIu64
 			", \"get_p99_us\": %" PRIu64
 			", \"file_bytes\": %" PRIu64
-			", \"file_reads\": %" PRIu64 "}",
+			", \"file_reads\": %" PRIu64
+			", \"name_lookups\": %" PRIu64
+			", \"name_lookup_failures\": %" PRIu64
+			", \"last_good_connects\": %" PRIu64
+			", \"unresolved\": \"%s\", \"last_good\": \"%s\"}",
 			s.size, s.cached, (uint64_t)c->nslots * c->chunk,
 			s.hits, s.misses, s.readahead, s.ra_used, s.ra_wasted,
 			s.object.bytes, s.object.requests, s.object.retries,
 			s.gets, s.nbd_inflight, s.get_inflight, s.p50_us,
-			s.p99_us, s.file_bytes, s.file_reads);
+			s.p99_us, s.file_bytes, s.file_reads, nm->lookups,
+			nm->lookup_failures, nm->last_good_connects,
+			nm->unresolved, nm->last_good);
 	else
 		n = snprintf(buf, len,
 			     "cache: %" PRIu64 " of %" PRIu64 " KiB, %" PRIu64
@@ -119,5 +126,20 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			      "cache file: %s, %" PRIu64 " of %" PRIu64
 			      " bytes, %" PRIu64 " chunks read from it\n",
 			      c->cfg.file, s.file_bytes, s.size, s.file_reads);
+	/* host names (none for an address or s3.resolve): a name that does
+	 * not resolve now is said until it does */
+	if (n >= 0 && !json && (nm->lookups || nm->last_good_connects) &&
+	    (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "names: %" PRIu64 " lookups, %" PRIu64
+			      " failed, %" PRIu64
+			      " connections to last good addresses\n",
+			      nm->lookups, nm->lookup_failures,
+			      nm->last_good_connects);
+	if (n >= 0 && !json && nm->unresolved[0] && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "names: %s does not resolve: connecting to its "
+			      "last good addresses (%s)\n",
+			      nm->unresolved, nm->last_good);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

@@ -153,6 +153,14 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 	}
 }
 
+/* The HTTP client's word on names that stop (and start again) resolving:
+ * once each, for the log of a server that keeps going on them. */
+static void note_names(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warn("%s", msg);
+}
+
 int object_open(struct object **obp, struct opts *o, const struct source *src,
 		const struct s3_target *t, struct creds *c, char *const *envp,
 		char *err, size_t errlen)
@@ -166,6 +174,7 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 		.min_time = base_build_time,
 		.max_idle = (unsigned)opts_num(o, OPT_CONNECTIONS),
 		.idle_timeout_ms = 20000,
+		.note = note_names,
 	};
 	struct object *ob = calloc(1, sizeof(*ob));
 	int r, status = 0, dstatus = 0;
@@ -248,6 +257,7 @@ void object_stats(struct object *ob, struct object_stats *st)
 	pthread_mutex_lock(&ob->lock);
 	*st = ob->stats;
 	pthread_mutex_unlock(&ob->lock);
+	http_client_stats(ob->http, &st->names);
 }
 
 /* A GET of f's range, checked against the object's size. */

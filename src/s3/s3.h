@@ -160,6 +160,7 @@ struct object_stats {
 	uint64_t requests; /* HTTP requests sent */
 	uint64_t retries;  /* attempts that failed and were retried */
 	uint64_t bytes;	   /* body bytes delivered */
+	struct http_client_stats names; /* lookups; a name that fails now */
 };
 
 /*

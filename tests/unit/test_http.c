@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* test_http.c - response heads, the chunked decoder, CA bundles. */
+/*
+ * test_http.c - response heads, the chunked decoder, CA bundles, and the
+ * last good addresses of a name that stops resolving.
+ */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include "http/http.h"
+#include "util/util.h"
 #include "tests/unit/unit.h"
 
 static struct http_response resp; /* large: not on the stack */
@@ -258,6 +268,200 @@ static void test_ca_bundles(void)
 	}
 }
 
+/*
+ * A stand-in for getaddrinfo: the addresses in fake_addrs (none: the
+ * lookup fails with EAI_AGAIN, as with no DNS server answering), each
+ * with the asked port; numeric hosts as they are. It counts its calls.
+ */
+static const char *fake_addrs[4];
+static unsigned fake_calls;
+static struct addrinfo fake_ai[4];
+static struct sockaddr_in fake_sa[4];
+
+static int fake_lookup(const char *host, const char *port,
+		       const struct addrinfo *hints, struct addrinfo **res)
+{
+	const char *one[2] = {host, NULL};
+	const char *const *list = fake_addrs;
+	unsigned i;
+
+	if (hints->ai_flags & AI_NUMERICHOST)
+		list = one;
+	else
+		fake_calls++;
+	for (i = 0; i < 4 && list[i]; i++) {
+		memset(&fake_sa[i], 0, sizeof(fake_sa[i]));
+		fake_sa[i].sin_family = AF_INET;
+		fake_sa[i].sin_port = htons((uint16_t)atoi(port));
+		if (inet_pton(AF_INET, list[i], &fake_sa[i].sin_addr) != 1)
+			return EAI_NONAME;
+		fake_ai[i] = (struct addrinfo){
+			.ai_family = AF_INET,
+			.ai_socktype = SOCK_STREAM,
+			.ai_addrlen = sizeof(fake_sa[i]),
+			.ai_addr = (struct sockaddr *)&fake_sa[i],
+			.ai_next =
+				i < 3 && list[i + 1] ? &fake_ai[i + 1] : NULL,
+		};
+	}
+	if (!i)
+		return EAI_AGAIN;
+	*res = fake_ai;
+	return 0;
+}
+
+static void fake_free(struct addrinfo *res)
+{
+	(void)res;
+}
+
+static char notes[4][400];
+static unsigned nnotes;
+
+static void note(void *arg, const char *msg)
+{
+	(void)arg;
+	if (nnotes < 4)
+		snprintf(notes[nnotes], sizeof(notes[0]), "%s", msg);
+	nnotes++;
+}
+
+/* A connection to url (closed at once): 0 or -errno, the cause in err. */
+static int connect_once(struct http_client *c, const char *url, char *err,
+			size_t errlen)
+{
+	struct http_conn *conn;
+	struct url u;
+	int r;
+
+	if (url_parse(url, &u))
+		return -EINVAL;
+	err[0] = '\0';
+	r = http_conn_get(c, &u, &conn, err, errlen);
+	if (!r)
+		http_conn_put(c, conn, 0);
+	return r;
+}
+
+/*
+ * Every new connection looks the name up; when the lookup fails, the
+ * addresses of the last lookup that connected are used (said once), the
+ * name is looked up again at most once per relookup_ms, and it is said
+ * when it resolves again. A real listener on 127.0.0.1; nothing listens
+ * on 127.0.0.2.
+ */
+static void test_last_good(void)
+{
+	struct http_client_config cfg = {
+		.connect_timeout_ms = 2000,
+		.io_timeout_ms = 2000,
+		.note = note,
+		.relookup_ms = 400,
+		.lookup = fake_lookup,
+		.lookup_free = fake_free,
+		.resolve = "pinned.test:127.0.0.1",
+	};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	struct http_client_stats st;
+	struct http_client *c;
+	char url[64], other[64], pinned[64], err[600], want[400];
+	struct timespec wait = {0, 500 * 1000000};
+	int64_t t0;
+	int lfd;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!CHECK(lfd >= 0 && !bind(lfd, (struct sockaddr *)&sa, sl) &&
+		   !listen(lfd, 64) &&
+		   !getsockname(lfd, (struct sockaddr *)&sa, &sl)))
+		return;
+	snprintf(url, sizeof(url), "http://s3.test:%u/",
+		 (unsigned)ntohs(sa.sin_port));
+	snprintf(other, sizeof(other), "http://other.test:%u/",
+		 (unsigned)ntohs(sa.sin_port));
+	snprintf(pinned, sizeof(pinned), "http://pinned.test:%u/",
+		 (unsigned)ntohs(sa.sin_port));
+	if (!CHECK_INT(http_client_new(&c, &cfg, err, sizeof(err)), 0))
+		goto out_close;
+	nnotes = fake_calls = 0;
+
+	/* it resolves: each new connection looks it up */
+	fake_addrs[0] = "127.0.0.1";
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), 0);
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), 0);
+	CHECK_INT(fake_calls, 2);
+	/* a name that never resolved has no last good addresses */
+	fake_addrs[0] = NULL;
+	CHECK_INT(connect_once(c, other, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "cannot resolve other.test: %s",
+		 gai_strerror(EAI_AGAIN));
+	CHECK_STR(err, want);
+	/* s3.resolve's host is not looked up */
+	CHECK_INT(connect_once(c, pinned, err, sizeof(err)), 0);
+	CHECK_INT(fake_calls, 3);
+
+	/* it stops resolving: its last good address, said once */
+	t0 = util_mono_ms();
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), 0);
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), 0);
+	/* looked up once, unless the second came after relookup_ms */
+	if (util_mono_ms() - t0 < cfg.relookup_ms)
+		CHECK_INT(fake_calls, 4);
+	CHECK_INT(nnotes, 1);
+	snprintf(want, sizeof(want),
+		 "cannot resolve s3.test: %s; connecting to its last good "
+		 "addresses (127.0.0.1) until it resolves again",
+		 gai_strerror(EAI_AGAIN));
+	CHECK_STR(notes[0], want);
+	http_client_stats(c, &st);
+	CHECK_INT(st.last_good_connects, 2);
+	CHECK_STR(st.unresolved, "s3.test");
+	CHECK_STR(st.last_good, "127.0.0.1");
+	/* looked up again after relookup_ms: still failing, not said again */
+	nanosleep(&wait, NULL);
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), 0);
+	CHECK(fake_calls >= 5);
+	CHECK_INT(nnotes, 1);
+
+	/* it resolves again, to a dead address and the live one: said; the
+	 * one that connected becomes the first last good address */
+	nanosleep(&wait, NULL);
+	fake_addrs[0] = "127.0.0.2";
+	fake_addrs[1] = "127.0.0.1";
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), 0);
+	CHECK_INT(nnotes, 2);
+	CHECK_STR(notes[1], "s3.test resolves again (127.0.0.2 and 1 more)");
+	http_client_stats(c, &st);
+	CHECK_STR(st.unresolved, "");
+	/* a lookup whose addresses do not connect is not a good one */
+	fake_addrs[1] = NULL;
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), -ECONNREFUSED);
+	fake_addrs[0] = NULL;
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), 0);
+	http_client_stats(c, &st);
+	CHECK_STR(st.unresolved, "s3.test");
+	CHECK_STR(st.last_good, "127.0.0.1");
+	CHECK_INT(nnotes, 3);
+	snprintf(want, sizeof(want),
+		 "cannot resolve s3.test: %s; connecting to its last good "
+		 "addresses (127.0.0.1 and 1 more) until it resolves again",
+		 gai_strerror(EAI_AGAIN));
+	CHECK_STR(notes[2], want);
+	/* the last good addresses that fail too: both causes said */
+	close(lfd);
+	lfd = -1;
+	CHECK_INT(connect_once(c, url, err, sizeof(err)), -ECONNREFUSED);
+	CHECK(strstr(err, "its last good address: the name does not resolve"));
+	http_client_stats(c, &st);
+	CHECK(st.lookup_failures >= 4);
+	http_client_free(c);
+out_close:
+	if (lfd >= 0)
+		close(lfd);
+	memset(fake_addrs, 0, sizeof(fake_addrs));
+}
+
 static const struct unit_test tests[] = {
 	{"http_head_good", test_head_good},
 	{"http_head_incomplete", test_head_incomplete},
@@ -265,6 +469,7 @@ static const struct unit_test tests[] = {
 	{"http_chunked", test_chunked},
 	{"http_chunked_bad", test_chunked_bad},
 	{"http_ca_bundles", test_ca_bundles},
+	{"http_last_good", test_last_good},
 };
 
 UNIT_SUITE(http, tests);

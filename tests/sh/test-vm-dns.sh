@@ -11,6 +11,7 @@
 # files: they arrive from the last good addresses, and the log and
 # `list -v` say that the name does not resolve. Over plain HTTP with
 # virtual-host style (bootb.s3.test), then over TLS with path style.
+# suites: bearssl mbedtls
 set -eu
 . "$(dirname "$0")/functions.sh"
 . "$TOP/tests/vm/vm.sh"

@@ -65,8 +65,38 @@ static void serve_usage(FILE *f)
 	opts_print_help(f);
 }
 
-/* unix:PATH, tcp:HOST:PORT or tcp:[V6]:PORT into a listening socket. */
-static int listen_on(const char *spec, char *shown, size_t shownlen)
+/* unix:PATH: a socket file nobody listens on is left from a crash and
+ * goes; one that answers is another server's. The fd, or -1 (logged). */
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("serve: bad socket path '%s'", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		log_err("serve: %s is in use by another server", sa.sun_path);
+		close(fd);
+		return -1;
+	}
+	unlink(sa.sun_path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, 16)) {
+		log_err("serve: listening on %s: %s", sa.sun_path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* HOST:PORT or [V6]:PORT (spec is for messages). The fd, or -1. */
+static int listen_tcp(const char *hostport, const char *spec)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE};
@@ -74,41 +104,12 @@ static int listen_on(const char *spec, char *shown, size_t shownlen)
 	char host[256], *port;
 	int fd = -1, one = 1, g;
 
-	if (!strncmp(spec, "unix:", 5)) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-		if (!spec[5] || strlen(spec + 5) >= sizeof(sa.sun_path)) {
-			log_err("serve: bad socket path '%s'", spec + 5);
-			return -1;
-		}
-		strcpy(sa.sun_path, spec + 5);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		/* a socket file nobody listens on is left from a crash */
-		if (fd >= 0 &&
-		    !connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			log_err("serve: %s is in use by another server",
-				sa.sun_path);
-			close(fd);
-			return -1;
-		}
-		unlink(sa.sun_path);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-		    listen(fd, 16)) {
-			log_err("serve: listening on %s: %s", sa.sun_path,
-				strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		snprintf(shown, shownlen, "%s", spec);
-		return fd;
-	}
-	if (strncmp(spec, "tcp:", 4) || strlen(spec + 4) >= sizeof(host)) {
+	if (strlen(hostport) >= sizeof(host)) {
 		log_err("serve: --listen is unix:PATH, tcp:HOST:PORT or "
 			"tcp:[V6]:PORT");
 		return -1;
 	}
-	strcpy(host, spec + 4);
+	strcpy(host, hostport);
 	port = strrchr(host, ':');
 	if (!port || port == host) {
 		log_err("serve: --listen tcp:HOST:PORT needs a port");
@@ -135,11 +136,28 @@ static int listen_on(const char *spec, char *shown, size_t shownlen)
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd < 0) {
+	if (fd < 0)
 		log_err("serve: listening on %s: %s", spec, strerror(errno));
+	return fd;
+}
+
+/* unix:PATH, tcp:HOST:PORT or tcp:[V6]:PORT into a listening socket; the
+ * address as shown in shown. The fd, or -1 (logged). */
+static int listen_on(const char *spec, char *shown, size_t shownlen)
+{
+	int fd;
+
+	if (!strncmp(spec, "unix:", 5)) {
+		fd = listen_unix(spec + 5);
+	} else if (!strncmp(spec, "tcp:", 4)) {
+		fd = listen_tcp(spec + 4, spec);
+	} else {
+		log_err("serve: --listen is unix:PATH, tcp:HOST:PORT or "
+			"tcp:[V6]:PORT");
 		return -1;
 	}
-	snprintf(shown, shownlen, "%s", spec);
+	if (fd >= 0)
+		snprintf(shown, shownlen, "%s", spec);
 	return fd;
 }
 

@@ -56,6 +56,9 @@ struct attach_req {
 	int nlists;
 	int root;     /* the root filesystem's server (/init, mountroot) */
 	char dev[32]; /* out: what to mount, /dev/nbdN or /dev/dm-N */
+	/* when to give up opening the object (util_mono_ms; 0: as
+	 * s3.io_timeout says) */
+	int64_t open_by;
 	/* attach.c's own: the verity tree's object attached for a data
 	 * device of tree_blocks blocks, and its checked superblock */
 	int tree;
@@ -72,9 +75,10 @@ struct attach_req {
  * or -1 after logging why.
  */
 int attach_run(struct attach_req *a, char **envp, int *index);
-/* attach_run for one source and one -o list (may be NULL), into dev. */
+/* attach_run for one source and one -o list (may be NULL), into dev;
+ * the object opened by open_by (as in struct attach_req). */
 int attach_device(const char *source, const char *list, char **envp, int root,
-		  int *index, char *dev, size_t devlen);
+		  int64_t open_by, int *index, char *dev, size_t devlen);
 
 /*
  * Lets go of /dev/nbd<index> as `s3root detach` does: the dm-verity device

@@ -191,6 +191,13 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		       .max = 1,
 		       .dflt = "0",
 		       .help = "verbose logging"},
+	[OPT_BOOT_TIMEOUT] =
+		{.key = "s3root.boot_timeout",
+		 .kind = KIND_MSEC,
+		 .max = 1000 * HOUR_MS,
+		 .dflt = "300s",
+		 .help = "a boot that cannot open the image by then (from "
+			 "the kernel's start) runs s3root.onfail (0: never)"},
 };
 
 static int check_url(const char *v, char *err, size_t errlen)

@@ -21,6 +21,16 @@ struct kdev_status {
 };
 
 /*
+ * How many sockets a device gets: s3root.nbd_sockets, but one with the
+ * ioctls, and one when the kernel is to have no request timeout
+ * (s3root.nbd_timeout=0, the default): Linux honours "none" only on a
+ * device with one socket (README: "When S3 goes away"). Says so when it
+ * caps, and warns when a kernel timeout will end reads that the server
+ * would retry for ever (s3.io_timeout=0).
+ */
+unsigned kernel_sockets(const struct opts *o, int use_ioctl);
+
+/*
  * Connects /dev/nbd<index> (index -1: any free one, returned in *got) to
  * the kernel ends of n sockets, for an export of size bytes, read-only,
  * by netlink; with use_ioctl by the old ioctls (one socket, NBD_DO_IT on

@@ -147,7 +147,8 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .min = 1,
 		 .max = 16,
 		 .dflt = "4",
-		 .help = "kernel NBD sockets (requests in parallel)"},
+		 .help = "kernel NBD sockets, with an s3root.nbd_timeout "
+			 "(without: one)"},
 	[OPT_NBD_TIMEOUT] =
 		{.key = "s3root.nbd_timeout",
 		 .kind = KIND_MSEC,

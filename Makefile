@@ -34,6 +34,9 @@
 #                        under qemu-user
 #   make check-cross     the armhf unit tests under qemu-user, the arm64 build
 #                        booted from S3 in qemu-system-aarch64
+#   make check-outage    a systemd root through two S3 outages (a black hole,
+#                        then refused) of CHECK_OUTAGE_SECS (600) each; make
+#                        check runs it at OUTAGE_SECS (300; 0: not)
 #   CROSS_COMPILE=PFX    a board toolchain (Buildroot, Yocto; musl) for ARCH=
 #   BEARSSL_DIR=DIR      link BearSSL from a source tree instead of Debian's
 #   MBEDTLS_DIR=DIR      build mbedTLS 2.28 from this source tree instead
@@ -53,6 +56,8 @@ DRACUT_MODULES_DIR ?= /usr/lib/dracut/modules.d
 DRACUT_CONF_DIR ?= /etc/dracut.conf.d
 DEMO_SHELL ?= 0
 SMOKE_TIME ?= 10
+OUTAGE_SECS ?= 300
+CHECK_OUTAGE_SECS ?= 600
 
 ifeq ($(V),1)
 Q :=
@@ -195,7 +200,7 @@ FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] util/*.[ch] \
 	src/*.[ch] src/*/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
-.PHONY: all check check-cross unit fuzz fuzz-bins fmt fmt-check lint-sh deps \
+.PHONY: all check check-cross check-outage unit fuzz fuzz-bins fmt fmt-check lint-sh deps \
 	deps-check demo mbedtls-lib bench bench-tls soak valgrind \
 	initramfs install install-initramfs-tools install-dracut check-distro \
 	clean FORCE
@@ -309,6 +314,12 @@ else
 # sanitizer) must not reach them.
 cross_make = $(MAKE) --no-print-directory ARCH=$(1) BUILD=build-$(1) \
 	CC=$(2)-gcc BEARSSL_DIR= SAN=0 FUZZ=0 GLIBC=0
+# The long outage test (tests/sh/test-vm-outage.sh: two S3 outages of
+# OUTAGE_SECS each under a running systemd root) runs in the BearSSL
+# check only (its "# suites:" line): OUTAGE_SECS=0 leaves it out (CI,
+# which runs check-outage).
+SH_TESTS = $(wildcard tests/sh/test-*.sh)
+SH_TESTS_SHORT = $(filter-out tests/sh/test-vm-outage.sh,$(SH_TESTS))
 check: deps-check
 	$(Q)$(MAKE) --no-print-directory fmt-check lint-sh
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit
@@ -321,11 +332,20 @@ else ifeq ($(SAN),0)
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
 		FUZZ_BUILD=build-fuzz SMOKE_TIME=$(SMOKE_TIME) \
 		CROSS_UNIT="qemu-aarch64-static build-arm64/unit" \
+		S3ROOT_OUTAGE_SECS=$(OUTAGE_SECS) TESTS="$(if $(filter \
+		0,$(OUTAGE_SECS)),$(SH_TESTS_SHORT),$(SH_TESTS))" \
 		tests/run.sh $(BUILD)/unit
 else
 	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root SUITE=san tests/run.sh $(BUILD)/unit
 endif
 endif
+
+# The outage test alone, with outages of CHECK_OUTAGE_SECS (CI: 600).
+check-outage: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)S3ROOT=$(CURDIR)/$(BUILD)/s3root VM_S3ROOT=$(CURDIR)/$(BUILD)/s3root \
+		S3ROOT_OUTAGE_SECS=$(CHECK_OUTAGE_SECS) \
+		bash tests/sh/test-vm-outage.sh
 
 # What check leaves to the cross builds: the armhf build's unit tests
 # under qemu-user, and the arm64 build booted from S3 by Debian's arm64

@@ -16,7 +16,7 @@
 #define EROFS_MAGIC 0xE0F5E1E2u
 #define EROFS_MAGIC_OFF 1024
 
-static int check_erofs(struct object *ob)
+static int check_erofs(struct object *ob, int64_t deadline)
 {
 	uint8_t m[4];
 	char msg[1024];
@@ -28,7 +28,8 @@ static int check_erofs(struct object *ob)
 			object_info(ob)->name);
 		return -1;
 	}
-	if (object_read(ob, m, EROFS_MAGIC_OFF, 4, 0, msg, sizeof(msg))) {
+	if (object_read(ob, m, EROFS_MAGIC_OFF, 4, deadline, msg,
+			sizeof(msg))) {
 		log_err("%s", msg);
 		return -1;
 	}
@@ -93,6 +94,7 @@ static int attach_tree(const struct attach_req *a, const struct opts *o,
 	memset(t, 0, sizeof(*t));
 	t->source = opts_str(o, OPT_VERITY_OBJECT);
 	t->root = a->root;
+	t->open_by = a->open_by;
 	t->tree = 1;
 	t->tree_blocks = data_blocks;
 	if (a->nlists >= ATTACH_MAX_LISTS) {
@@ -196,13 +198,15 @@ static int job_open(struct job *j, char **envp)
 
 	if (s3_setup(&j->o, a->source, envp, &src, &t, &c))
 		return -1;
-	r = object_open(&j->ob, &j->o, &src, &t, &c, envp, msg, sizeof(msg));
+	r = object_open_by(&j->ob, &j->o, &src, &t, &c, envp, a->open_by, msg,
+			   sizeof(msg));
 	creds_free(&c);
 	if (r) {
 		log_err("%s", msg);
 		return -1;
 	}
-	if (!a->tree && !opts_num(&j->o, OPT_ANY_IMAGE) && check_erofs(j->ob))
+	if (!a->tree && !opts_num(&j->o, OPT_ANY_IMAGE) &&
+	    check_erofs(j->ob, a->open_by))
 		return -1;
 	j->verity = opts_isset(&j->o, OPT_VERITY) && !j->reattach && !a->tree;
 	if (a->tree && !j->reattach)
@@ -314,17 +318,4 @@ out:
 	opts_free(&j->o);
 	free(j);
 	return r;
-}
-
-int attach_device(const char *source, const char *list, char **envp, int root,
-		  int *index, char *dev, size_t devlen)
-{
-	struct attach_req a = {.source = source, .root = root};
-
-	if (list && *list)
-		a.lists[a.nlists++] = list;
-	if (attach_run(&a, envp, index))
-		return -1;
-	snprintf(dev, devlen, "%s", a.dev);
-	return 0;
 }

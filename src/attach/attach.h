@@ -21,6 +21,16 @@ struct kdev_status {
 };
 
 /*
+ * How many sockets a device gets: s3root.nbd_sockets, but one with the
+ * ioctls, and one when the kernel is to have no request timeout
+ * (s3root.nbd_timeout=0, the default): Linux honours "none" only on a
+ * device with one socket (README: "When S3 goes away"). Says so when it
+ * caps, and warns when a kernel timeout will end reads that the server
+ * would retry for ever (s3.io_timeout=0).
+ */
+unsigned kernel_sockets(const struct opts *o, int use_ioctl);
+
+/*
  * Connects /dev/nbd<index> (index -1: any free one, returned in *got) to
  * the kernel ends of n sockets, for an export of size bytes, read-only,
  * by netlink; with use_ioctl by the old ioctls (one socket, NBD_DO_IT on
@@ -63,6 +73,9 @@ struct attach_req {
 	void (*daemon_start)(void *arg);
 	void *daemon_arg;
 	char dev[32]; /* out: what to mount, /dev/nbdN or /dev/dm-N */
+	/* when to give up opening the object (util_mono_ms; 0: as
+	 * s3.io_timeout says) */
+	int64_t open_by;
 	/* attach.c's own: the verity tree's object attached for a data
 	 * device of tree_blocks blocks, and its checked superblock */
 	int tree;
@@ -79,9 +92,6 @@ struct attach_req {
  * or -1 after logging why.
  */
 int attach_run(struct attach_req *a, char **envp, int *index);
-/* attach_run for one source and one -o list (may be NULL), into dev. */
-int attach_device(const char *source, const char *list, char **envp, int root,
-		  int *index, char *dev, size_t devlen);
 
 /*
  * Lets go of /dev/nbd<index> as `s3root detach` does: the dm-verity device

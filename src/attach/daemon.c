@@ -210,8 +210,8 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 			    .reattach = reattach,
 			    .use_ioctl = use_ioctl,
 			    .report_fd = fd};
-	d.n = use_ioctl ? 1 : (unsigned)opts_num(o, OPT_NBD_SOCKETS);
 	daemon_settle(a);
+	d.n = kernel_sockets(o, use_ioctl);
 	if (daemon_start(&d, ob))
 		return 1;
 	got = daemon_connect(&d);

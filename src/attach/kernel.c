@@ -32,6 +32,41 @@ static void config_of(struct nbd_nl_config *cfg, const struct opts *o,
 		(uint32_t)(opts_num(o, OPT_NBD_DEAD_TIMEOUT) / 1000);
 }
 
+/*
+ * Linux's nbd (drivers/block/nbd.c, nbd_xmit_timeout and
+ * nbd_set_cmd_timeout; measured on 6.1) keeps a configured timeout of 0
+ * only as "no timeout" for one socket: the queue still gets the block
+ * layer's 30 s, and at each expiry a device with several sockets marks
+ * the request's socket dead and requeues the request, until no socket is
+ * left and, dead_conn_timeout later, every request fails with EIO. With
+ * one socket and no timeout the driver only logs "Possible stuck request"
+ * and re-arms the timer: a read waits for as long as the server does. One
+ * socket carries many requests at once (the server answers them out of
+ * order, by handle), so little is lost.
+ */
+unsigned kernel_sockets(const struct opts *o, int use_ioctl)
+{
+	unsigned n = (unsigned)opts_num(o, OPT_NBD_SOCKETS);
+	uint64_t timeout = opts_num(o, OPT_NBD_TIMEOUT);
+
+	if (timeout && !opts_num(o, OPT_IO_TIMEOUT))
+		log_warn("s3root.nbd_timeout=%s: the kernel fails reads that "
+			 "wait longer (and s3root.nbd_dead_timeout more), "
+			 "although s3.io_timeout=0 would wait for S3 for ever",
+			 opts_str(o, OPT_NBD_TIMEOUT));
+	if (use_ioctl)
+		return 1;
+	if (!timeout && n > 1) {
+		log_info("one NBD socket, not s3root.nbd_sockets=%u: with "
+			 "several, Linux times requests out after 30 s even "
+			 "with s3root.nbd_timeout=0, and drops the device in "
+			 "an outage",
+			 n);
+		n = 1;
+	}
+	return n;
+}
+
 /* Says what failed, in the kernel's words when it gave some. */
 static int nl_fail(struct nbd_nl *nl, enum nbd_nl_op op, int r, char *err,
 		   size_t errlen)

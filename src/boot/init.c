@@ -9,7 +9,38 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <time.h>
 #include "src/boot/internal.h"
+#include "util/util.h"
+
+/*
+ * When the image must be open by (util_mono_ms; 0: no limit), from
+ * s3root.boot_timeout: counted from the kernel's start for the first try
+ * (CLOCK_BOOTTIME: the time the kernel and the network took counts), from
+ * now for a try after s3root.onfail's action. The root server itself stays
+ * hard: the deadline bounds only the opening (shared/DESIGN.md).
+ */
+static int64_t open_deadline(const struct opts *o, int first)
+{
+	int64_t left = (int64_t)opts_num(o, OPT_BOOT_TIMEOUT);
+	struct timespec up;
+
+	if (!left)
+		return 0;
+	if (first && !clock_gettime(CLOCK_BOOTTIME, &up))
+		left -= (int64_t)up.tv_sec * 1000 + up.tv_nsec / 1000000;
+	return util_mono_ms() + (left > 0 ? left : 1);
+}
+
+/* After a failed attach: says so when it was the deadline that ended it
+ * (the cause that kept failing is in the line before). */
+static void say_deadline(const struct boot *b, int64_t by)
+{
+	if (by && util_mono_ms() >= by)
+		log_err("root=%s: not opened within s3root.boot_timeout=%s "
+			"(the cause is above)",
+			b->source, opts_str(&b->o, OPT_BOOT_TIMEOUT));
+}
 
 /* Attaches and mounts b->source on dir until it works; the attached
  * device in dev. Each failure runs s3root.onfail. */
@@ -18,11 +49,14 @@ static void attach_root(struct boot *b, char **envp, const char *dir, char *dev,
 {
 	int onfail = (int)opts_num(&b->o, OPT_ONFAIL),
 	    overlay = opts_num(&b->o, OPT_OVERLAY) == OVERLAY_TMPFS, index;
+	int64_t by = open_deadline(&b->o, 1);
 	char msg[768];
 
 	for (;;) {
-		if (boot_attach(b, envp, &index, dev, devlen)) {
+		if (boot_attach(b, envp, by, &index, dev, devlen)) {
+			say_deadline(b, by);
 			boot_on_failure(onfail);
+			by = open_deadline(&b->o, 0);
 			continue;
 		}
 		if (!boot_unverified(&b->o, dev) &&
@@ -33,6 +67,7 @@ static void attach_root(struct boot *b, char **envp, const char *dir, char *dev,
 		if (detach_device(index, msg, sizeof(msg)))
 			log_warn("%s", msg);
 		boot_on_failure(onfail);
+		by = open_deadline(&b->o, 0);
 	}
 }
 
@@ -77,6 +112,7 @@ int boot_mountroot(const struct boot_mount_req *r, char **envp)
 	struct boot b = {0};
 	char msg[768], dev[32];
 	int index, ret = 1;
+	int64_t by;
 
 	if (boot_options(&b, r->lists, r->nlists, r->source))
 		goto out;
@@ -94,8 +130,11 @@ int boot_mountroot(const struct boot_mount_req *r, char **envp)
 		log_warn("mountroot: " PATH_RUN_DIR " is incomplete: list, "
 			 "detach and --reattach may not work on the running "
 			 "system");
-	if (boot_attach(&b, envp, &index, dev, sizeof(dev)))
+	by = open_deadline(&b.o, 1);
+	if (boot_attach(&b, envp, by, &index, dev, sizeof(dev))) {
+		say_deadline(&b, by);
 		goto out;
+	}
 	if (boot_unverified(&b.o, dev) ||
 	    boot_mount_root(dev, opts_num(&b.o, OPT_OVERLAY) == OVERLAY_TMPFS,
 			    r->dir)) {

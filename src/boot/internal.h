@@ -57,10 +57,11 @@ struct dhcp_client;
  */
 int boot_lease_keep(struct boot *b, const struct ipconfig *ip,
 		    const struct dhcp_client *c, int fd, int static_dns);
-/* attach_device for the root: b->source with b->list, its server renewing
- * b->lease. 0, or -1 after logging why. */
-int boot_attach(struct boot *b, char **envp, int *index, char *dev,
-		size_t devlen);
+/* The root's attach: b->source with b->list, opened by open_by
+ * (util_mono_ms; 0: as s3.io_timeout says), its server renewing b->lease.
+ * 0 with the device's index and node, or -1 after logging why. */
+int boot_attach(struct boot *b, char **envp, int64_t open_by, int *index,
+		char *dev, size_t devlen);
 
 /* root.c: with s3root.verity, a root that is not /dev/dm-N is refused
  * (1 after logging it), else 0. */

@@ -213,10 +213,11 @@ int boot_lease_keep(struct boot *b, const struct ipconfig *ip,
 	return 0;
 }
 
-int boot_attach(struct boot *b, char **envp, int *index, char *dev,
-		size_t devlen)
+int boot_attach(struct boot *b, char **envp, int64_t open_by, int *index,
+		char *dev, size_t devlen)
 {
-	struct attach_req a = {.source = b->source, .root = 1};
+	struct attach_req a = {
+		.source = b->source, .root = 1, .open_by = open_by};
 
 	if (b->list[0])
 		a.lists[a.nlists++] = b->list;

@@ -49,6 +49,7 @@ enum opt_id {
 	OPT_VERITY_ONERROR,
 	OPT_DEBUG,
 	OPT_DHCP,
+	OPT_BOOT_TIMEOUT,
 	OPT__COUNT
 };
 

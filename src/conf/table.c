@@ -147,7 +147,8 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .min = 1,
 		 .max = 16,
 		 .dflt = "4",
-		 .help = "kernel NBD sockets (requests in parallel)"},
+		 .help = "kernel NBD sockets, with an s3root.nbd_timeout "
+			 "(without: one)"},
 	[OPT_NBD_TIMEOUT] =
 		{.key = "s3root.nbd_timeout",
 		 .kind = KIND_MSEC,
@@ -198,6 +199,13 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		      .help = "a DHCP lease of ip=dhcp: renewed by the root "
 			      "server, or taken once (the system's own "
 			      "client takes over)"},
+	[OPT_BOOT_TIMEOUT] =
+		{.key = "s3root.boot_timeout",
+		 .kind = KIND_MSEC,
+		 .max = 1000 * HOUR_MS,
+		 .dflt = "300s",
+		 .help = "a boot that cannot open the image by then (from "
+			 "the kernel's start) runs s3root.onfail (0: never)"},
 };
 
 static int check_url(const char *v, char *err, size_t errlen)

@@ -20,6 +20,8 @@ struct object {
 	struct object_info info;
 	int weak_etag; /* pin by Last-Modified instead */
 	int opened;    /* the HEAD went through: the configuration is sound */
+	/* object_open_by's deadline (util_mono_ms), or 0 */
+	int64_t open_by;
 
 	pthread_mutex_t lock; /* everything below */
 	struct s3_target t;

@@ -106,13 +106,16 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 {
 	int64_t limit = (int64_t)opts_num(ob->o, OPT_IO_TIMEOUT);
 	int64_t start = util_mono_ms(), wait, spent;
+	int64_t deadline = f ? f->deadline : ob->open_by;
 	struct fixes fixed = {0};
-	int st;
+	int st, by_deadline = 0;
 	unsigned again = 0, retries = 0;
 	struct attempt a;
 
-	if (f && f->deadline && (!limit || f->deadline - start < limit))
-		limit = f->deadline > start ? f->deadline - start : 1;
+	if (deadline && (!limit || deadline - start < limit)) {
+		limit = deadline > start ? deadline - start : 1;
+		by_deadline = 1;
+	}
 
 	for (;;) {
 		memset(&a, 0, sizeof(a));
@@ -139,9 +142,11 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 		if (limit && spent >= limit) {
 			snprintf(err, errlen,
 				 "%s %s: %s (gave up after %u attempts in "
-				 "%" PRId64 " s; s3.io_timeout)",
+				 "%" PRId64 " s; %s)",
 				 method, ob->info.name, a.why, retries,
-				 spent / 1000);
+				 spent / 1000,
+				 by_deadline ? "the deadline"
+					     : "s3.io_timeout");
 			return -EIO;
 		}
 		if (limit && spent + wait > limit)
@@ -161,11 +166,14 @@ static void note_names(void *arg, const char *msg)
 	log_warn("%s", msg);
 }
 
-int object_open(struct object **obp, struct opts *o, const struct source *src,
-		const struct s3_target *t, struct creds *c, char *const *envp,
-		char *err, size_t errlen)
+/* The HTTP client's settings from the options; with a deadline (not 0),
+ * no wait beyond it. */
+static void client_config(struct http_client_config *hc, struct opts *o,
+			  char *const *envp, int64_t deadline)
 {
-	struct http_client_config hc = {
+	int64_t left = deadline - util_mono_ms();
+
+	*hc = (struct http_client_config){
 		.connect_timeout_ms = (int)opts_num(o, OPT_CONNECT_TIMEOUT),
 		.io_timeout_ms = (int)opts_num(o, OPT_REQUEST_TIMEOUT),
 		.resolve = opts_str(o, OPT_RESOLVE),
@@ -176,19 +184,44 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 		.idle_timeout_ms = 20000,
 		.note = note_names,
 	};
+	if (!hc->ca_file)
+		hc->ca_file = opts_env_get(envp, "SSL_CERT_FILE");
+	if (!deadline)
+		return;
+	if (left < 1)
+		left = 1;
+	if (hc->connect_timeout_ms > left)
+		hc->connect_timeout_ms = (int)left;
+	if (hc->io_timeout_ms > left)
+		hc->io_timeout_ms = (int)left;
+}
+
+int object_open(struct object **obp, struct opts *o, const struct source *src,
+		const struct s3_target *t, struct creds *c, char *const *envp,
+		char *err, size_t errlen)
+{
+	return object_open_by(obp, o, src, t, c, envp, 0, err, errlen);
+}
+
+int object_open_by(struct object **obp, struct opts *o,
+		   const struct source *src, const struct s3_target *t,
+		   struct creds *c, char *const *envp, int64_t deadline_ms,
+		   char *err, size_t errlen)
+{
+	struct http_client_config hc;
 	struct object *ob = calloc(1, sizeof(*ob));
 	int r, status = 0, dstatus = 0;
 
 	if (!ob)
 		return -ENOMEM;
-	if (!hc.ca_file)
-		hc.ca_file = opts_env_get(envp, "SSL_CERT_FILE");
+	client_config(&hc, o, envp, deadline_ms);
 	if (hc.insecure)
 		log_warn("s3.insecure: TLS certificates are NOT verified; "
 			 "anyone "
 			 "on the path can serve a different image");
 	ob->o = o;
 	ob->envp = envp;
+	ob->open_by = deadline_ms;
 	ob->src = *src;
 	ob->t = *t;
 	ob->creds = *c;
@@ -212,7 +245,7 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 	if (r && status >= 400 && status < 500 && status != 412) {
 		/* a HEAD answer has no body to say why: ask again with a GET
 		 * of one byte, whose error body names the cause */
-		struct fetch f = {0, 1, NULL, NULL, 1, 0};
+		struct fetch f = {0, 1, NULL, NULL, 1, deadline_ms};
 		char why[1024];
 		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
 
@@ -225,8 +258,21 @@ int object_open(struct object **obp, struct opts *o, const struct source *src,
 			r = run(ob, "HEAD", NULL, &status, err, errlen);
 		}
 	}
+	if (r == -EIO && deadline_ms && util_mono_ms() >= deadline_ms)
+		r = -ETIMEDOUT;
 	if (r)
 		goto err_free;
+	if (deadline_ms) {
+		/* the waits of the open were cut to its deadline: from now
+		 * on, the options' own */
+		http_client_free(ob->http);
+		ob->http = NULL;
+		ob->open_by = 0;
+		client_config(&hc, o, envp, 0);
+		r = http_client_new(&ob->http, &hc, err, errlen);
+		if (r)
+			goto err_free;
+	}
 	ob->opened = 1;
 	snprintf(ob->info.region, sizeof(ob->info.region), "%s", ob->region);
 	*obp = ob;

@@ -173,6 +173,16 @@ struct object_stats {
 int object_open(struct object **ob, struct opts *o, const struct source *src,
 		const struct s3_target *t, struct creds *c, char *const *envp,
 		char *err, size_t errlen);
+/*
+ * object_open that gives up by deadline_ms (util_mono_ms; 0: as
+ * object_open) whatever s3.io_timeout says: each attempt's waits are
+ * bounded by what is left, and the last attempt's cause is in err with
+ * -ETIMEDOUT. The open object then retries as s3.io_timeout says.
+ */
+int object_open_by(struct object **ob, struct opts *o, const struct source *src,
+		   const struct s3_target *t, struct creds *c,
+		   char *const *envp, int64_t deadline_ms, char *err,
+		   size_t errlen);
 /* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
 /* What the HEAD pinned; valid while the object is open, never changes. */

@@ -47,6 +47,14 @@ strikes; every applicable rule counts it.
                         naming it, later 400 AuthorizationHeaderMalformed;
                         with :400 always the 400 (as AWS answers a HEAD)
 
+SIGUSR1 makes it a black hole until SIGUSR2: connections are still
+accepted, and no request on any connection, new or kept alive, gets an
+answer; at SIGUSR2 those connections are reset (RST) unanswered and
+requests pass again. Each switch is logged ("faultproxy: black hole on",
+"faultproxy: black hole off, N requests dropped"); a request that falls
+in has a line when it does ("#SEQ +SECS conn=C METHOD PATH range=R: black
+hole") and one with fault=blackhole when it is dropped.
+
 One log line a request when it ends, to stderr or --log: "#SEQ +SECS
 conn=C METHOD PATH range=R fault=KIND status=S start=+SECS" (fault=pass
 when none struck; SECS since the proxy started: at the end, and at the
@@ -246,6 +254,8 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else None
         start = time.monotonic() - srv.t0
+        if not srv.passing.is_set():
+            return self.black_hole(start)
         with srv.lock:
             srv.seq += 1
             seq = self.seq = srv.seq
@@ -273,6 +283,27 @@ class Handler(BaseHTTPRequestHandler):
                         self.status, start))
 
     do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_any
+
+    def black_hole(self, start):
+        """Says nothing until the black hole ends, then resets."""
+        srv = self.server
+        with srv.lock:
+            srv.seq += 1
+            seq = srv.seq
+            srv.held += 1
+        srv.log("#%d %+.3fs conn=%d %s %s range=%s: black hole" % (
+            seq, time.monotonic() - srv.t0, self.conn_id, self.command,
+            self.path, self.headers.get("Range", "-")))
+        srv.passing.wait()
+        try:
+            self.reset()
+        except OSError:
+            pass  # the client gave up first
+        srv.log("#%d %+.3fs conn=%d %s %s range=%s fault=blackhole "
+                "status=reset start=%+.3fs" % (
+                    seq, time.monotonic() - srv.t0, self.conn_id,
+                    self.command, self.path, self.headers.get("Range", "-"),
+                    start))
 
     def serve(self, rule, body):
         """Answers the request, noting in self.fault what it did."""
@@ -489,6 +520,22 @@ def main():
     srv.t0 = time.monotonic()
     port = srv.server_address[1]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    srv.passing, srv.held = threading.Event(), 0
+    srv.passing.set()
+
+    def hole(on):
+        if on == srv.passing.is_set():
+            with srv.lock:
+                held, srv.held = srv.held, 0
+            if on:
+                srv.passing.clear()
+                srv.log("faultproxy: black hole on")
+            else:
+                srv.log("faultproxy: black hole off, %d requests dropped"
+                        % held)
+                srv.passing.set()
+    signal.signal(signal.SIGUSR1, lambda *_: hole(True))
+    signal.signal(signal.SIGUSR2, lambda *_: hole(False))
     srv.log("faultproxy: %s:%d -> %s, rules: %s" % (
         a.listen, port, a.upstream, " ".join(r.spec for r in rules) or "none"))
     if a.port_file:

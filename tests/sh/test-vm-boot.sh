@@ -8,7 +8,9 @@
 # on the running system; TLS through nginx with an STS session token and
 # the guest clock in 2001, rotated to a second token on the running system;
 # the ioctl interface; the README's iPXE script (amd64), the kernel and
-# the initramfs over HTTP; a missing object with s3root.onfail=reboot, and
+# the initramfs over HTTP; a missing object with s3root.onfail=reboot, an
+# endpoint that never answers and one that refuses with
+# s3root.boot_timeout=20s and s3root.onfail=reboot, and
 # with s3root.onfail=shell (a --with-shell initramfs; commands typed in). Each
 # boot shows the time from the kernel's start to /init starting the root's
 # init. VM_ARCH=arm64 (make check-cross) boots the arm64 build the same way
@@ -241,6 +243,53 @@ grep -aq "404 NoSuchKey (no object s3://bootb/missing)" "$T/missing.console" ||
 	fail "missing: no NoSuchKey message"
 grep -aq "rebooting in 10 s (s3root.onfail=reboot)" "$T/missing.console" ||
 	fail "missing: onfail=reboot not honoured"
+
+# an endpoint that never answers (the fault proxy as a black hole), then
+# one that refuses connections: each attempt fails or hangs, and at
+# s3root.boot_timeout (20 s from the kernel's start) the console names the
+# cause that kept failing and s3root.onfail=reboot reboots (qemu exits)
+# (on this machine's architecture only: nothing in the deadline depends
+# on it, and another architecture's guest costs CI minutes)
+if [ "$VM_ARCH" = "$VM_HOST_ARCH" ]; then
+	free_port() {
+		"$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	}
+	hport=$(free_port)
+	"$PY3" "$TOP/tests/servers/faultproxy.py" --upstream "$RGW_ENDPOINT" \
+		--port "$hport" --log "$T/deadline.proxy.log" >/dev/null 2>&1 &
+	hole_pid=$!
+	at_exit "kill $hole_pid 2>/dev/null"
+	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$hport/" ||
+		fail "deadline: proxy did not start"
+	kill -USR1 "$hole_pid"
+	wait_for 10 grep -q "black hole on" "$T/deadline.proxy.log" ||
+		fail "deadline: the proxy did not become a black hole"
+	rport=$(free_port) # nothing listens there
+	for d in "hole $hport Operation timed out" "refused $rport Connection refused"; do
+		read -r kind port cause <<<"$d"
+		vm_run "$T/initrd" "$T/deadline-$kind.console" $((secs / 2)) \
+			root=s3:bootb/root.erofs $static "s3.endpoint=http://10.0.2.2:$port" \
+			s3root.boot_timeout=20s s3root.onfail=reboot ||
+			{ tr -d '\033' <"$T/deadline-$kind.console" | tail -n 20
+			  fail "deadline ($kind): no reboot"; }
+		tr -d '\r\033' <"$T/deadline-$kind.console" | grep -a '^s3root: ' |
+			grep -v 'warning:' | tail -n 3
+		grep -aq "HEAD s3://bootb/root.erofs: .*$cause (gave up after [0-9]* attempts in [0-9]* s; the deadline)" \
+			"$T/deadline-$kind.console" || fail "deadline ($kind): no cause"
+		# the kernel's clock when the boot gave up: the deadline, give or
+		# take an attempt's end, the console and the clocks (the kernel's
+		# log stamps are not CLOCK_BOOTTIME: 19.95 s was seen)
+		at=$(tr -d '\r' <"$T/deadline-$kind.console" | sed -n \
+			's/^\[ *\([0-9]*\)\.[0-9]*\] s3root: root=s3:bootb\/root.erofs: not opened within s3root.boot_timeout=20s (the cause is above)$/\1/p')
+		[ -n "$at" ] && [ "$at" -ge 19 ] && [ "$at" -le 30 ] ||
+			fail "deadline ($kind): gave up at ${at:-no} s, not at 20 s"
+		grep -aq "rebooting in 10 s (s3root.onfail=reboot)" \
+			"$T/deadline-$kind.console" || fail "deadline ($kind): no reboot line"
+	done
+	grep -q ": black hole$" "$T/deadline.proxy.log" ||
+		fail "deadline: nothing reached the black hole"
+	kill "$hole_pid"
+fi
 
 # the same with s3root.onfail=shell and a --with-shell initramfs: a shell
 # on the console, typed into through a FIFO once it is up; leaving it tries

@@ -91,6 +91,9 @@ static void test_defaults(void)
 	CHECK_INT(opts_num(&o, OPT_SIG), SIG_V4);
 	CHECK_INT(opts_num(&o, OPT_CONNECTIONS), 16);
 	CHECK(!opts_isset(&o, OPT_REGION));
+	/* a boot gives up opening its image after five minutes */
+	CHECK_INT(opts_num(&o, OPT_BOOT_TIMEOUT), 300000);
+	CHECK(!opts_isset(&o, OPT_BOOT_TIMEOUT));
 	opts_free(&o);
 
 	/* an IP endpoint defaults to path style; region feeds the endpoint */
@@ -318,10 +321,47 @@ static const struct {
 	 "s3root.verity_offset=4K+1: expected a size (bytes, or with K, M or "
 	 "G)|",
 	 0},
+	{"s3root.boot_timeout=5min",
+	 "s3root.boot_timeout=5min: expected a duration (seconds, or with s "
+	 "or ms)|",
+	 0},
+	{"s3root.boot_timeout=-1", "s3root.boot_timeout=-1: expected a number|",
+	 0},
+	{"s3root.boot_timeout=3600001s",
+	 "s3root.boot_timeout=3600001s: out of range (0s to 3600000s)|", 0},
 	{"s3root.verity_onerror=ignore",
 	 "s3root.verity_onerror=ignore: expected one of eio|panic|restart|", 0},
 	{"S3.REGION=x =s3.region s3region=x \"\" \t\n", "", 0},
 };
+
+/* s3root.boot_timeout: a duration, from the kernel command line too; 0 is
+ * "for ever" and stays 0 after the defaults */
+static void test_boot_timeout(void)
+{
+	struct kc_seen seen = {"", ""};
+	struct opts o = {0};
+	char err[256] = "";
+
+	CHECK_INT(opts_parse_list(&o, "s3root.boot_timeout=20s", OPT_SRC_ARG,
+				  err, sizeof(err)),
+		  0);
+	CHECK_INT(opts_num(&o, OPT_BOOT_TIMEOUT), 20000);
+	CHECK_STR(opts_str(&o, OPT_BOOT_TIMEOUT), "20s");
+	opts_free(&o);
+	CHECK_INT(opts_parse_kcmdline(&o, "s3root.boot_timeout=0 quiet",
+				      kc_other, kc_warn, &seen),
+		  0);
+	CHECK_STR(seen.warnings, "");
+	CHECK_INT(opts_finish(&o, err, sizeof(err)), 0);
+	CHECK(opts_isset(&o, OPT_BOOT_TIMEOUT));
+	CHECK_INT(opts_num(&o, OPT_BOOT_TIMEOUT), 0);
+	opts_free(&o);
+	CHECK_INT(opts_parse_list(&o, "s3root.boot_timeout=1500ms", OPT_SRC_ARG,
+				  err, sizeof(err)),
+		  0);
+	CHECK_INT(opts_num(&o, OPT_BOOT_TIMEOUT), 1500);
+	opts_free(&o);
+}
 
 /* the verity options: alone they are fine, together they must agree */
 static void test_verity_options(void)
@@ -446,6 +486,7 @@ static const struct unit_test tests[] = {
 	{"options_to_list", test_to_list},
 	{"options_hostile_kcmdline", test_hostile_kcmdline},
 	{"options_verity", test_verity_options},
+	{"options_boot_timeout", test_boot_timeout},
 };
 
 UNIT_SUITE(options, tests);

@@ -200,6 +200,7 @@ struct server {
 	struct object *ob;
 	struct cache *cache;
 	struct nbd_pool *pool;
+	struct source src; /* the export's name points into it */
 	struct nbd_export ex;
 	sigset_t waiting; /* the signal mask inside ppoll */
 };
@@ -250,7 +251,6 @@ static void block_signals(struct server *s)
 static int serve_open(struct server *s, char **envp)
 {
 	struct cache_config cc;
-	struct source src;
 	struct s3_target t;
 	struct creds c;
 	char msg[1024];
@@ -260,7 +260,7 @@ static int serve_open(struct server *s, char **envp)
 		log_err("serve: --listen ADDRESS is required");
 		return -1;
 	}
-	if (s3_setup(&s->o, s->source, envp, &src, &t, &c))
+	if (s3_setup(&s->o, s->source, envp, &s->src, &t, &c))
 		return -1;
 	/* a bad address or one in use is known before any network I/O;
 	 * clients that come early wait in the backlog */
@@ -271,7 +271,7 @@ static int serve_open(struct server *s, char **envp)
 	}
 	if (!opts_num(&s->o, OPT_DEBUG))
 		log_set_level(LOG_INFO); /* a server says what it does */
-	r = object_open(&s->ob, &s->o, &src, &t, &c, envp, msg, sizeof(msg));
+	r = object_open(&s->ob, &s->o, &s->src, &t, &c, envp, msg, sizeof(msg));
 	creds_free(&c);
 	if (r) {
 		log_err("%s", msg);
@@ -283,7 +283,7 @@ static int serve_open(struct server *s, char **envp)
 		log_err("%s", msg);
 		return -1;
 	}
-	cache_export(s->cache, export_name(&src), &s->ex);
+	cache_export(s->cache, export_name(&s->src), &s->ex);
 	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS));
 	if (r) {
 		log_err("serve: starting workers: %s", strerror(-r));

@@ -120,7 +120,7 @@ static void test_routes_hostile(void)
 	static const uint8_t empty[] = {121, 0};
 	/* the destination's bits past its width are dropped: 10.0.255/20 */
 	static const uint8_t wide[] = {121, 8, 20, 10, 0, 255, 0, 0, 0, 0};
-	uint8_t p[600], many[2 + 9 * 5];
+	uint8_t p[600], many[2 + 9 * 9];
 	struct dhcp_lease l;
 	char a[16];
 	size_t n, i;

@@ -125,7 +125,8 @@ static int daemon_start(struct daemon *d, struct object *ob)
 		return -1;
 	}
 	cache_export(d->cache, object_info(ob)->name, &d->ex);
-	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS));
+	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS),
+			 (unsigned)opts_num(d->o, OPT_CONNECTIONS_MAX));
 	if (r) {
 		report(d->report_fd, "starting workers: %s", strerror(-r));
 		return -1;

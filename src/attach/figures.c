@@ -38,7 +38,7 @@ static void *stats_thread(void *arg)
 {
 	struct stats_server *ss = arg;
 	struct timeval tv = {2, 0};
-	char buf[2048], how;
+	char buf[4096], how;
 	int fd, n;
 
 	for (;;) {

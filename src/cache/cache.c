@@ -17,6 +17,7 @@ void cache_config_from(const struct opts *o, struct cache_config *cfg)
 	cfg->chunk = opts_num(o, OPT_CHUNK);
 	cfg->budget = opts_num(o, OPT_CACHE);
 	cfg->fetchers = (unsigned)opts_num(o, OPT_CONNECTIONS);
+	cfg->fetchers_max = (unsigned)opts_num(o, OPT_CONNECTIONS_MAX);
 	cfg->prefetch_all = !strcmp(opts_str(o, OPT_PREFETCH), "all");
 	cfg->prefetch_rate = opts_num(o, OPT_PREFETCH_RATE);
 	cfg->file = opts_str(o, OPT_CACHE_FILE);
@@ -46,11 +47,17 @@ static void ob_stats(void *arg, struct object_stats *st)
 	object_stats(arg, st);
 }
 
+static void ob_idle(void *arg)
+{
+	object_idle(arg);
+}
+
 static const struct cache_source_ops object_ops = {
 	.describe = ob_describe,
 	.fetch = ob_fetch,
 	.read = ob_read,
 	.stats = ob_stats,
+	.idle = ob_idle,
 };
 
 int cache_new(struct cache **cp, struct object *ob,
@@ -102,8 +109,8 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->ready, &ca);
 	pthread_cond_init(&c->wake, &ca);
+	pthread_cond_init(&c->work, &ca);
 	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&c->work, NULL);
 	*cp = c;
 	if (!c->nslots)
 		return 0; /* every read goes to the object */
@@ -112,8 +119,10 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 	c->hmask = h - 1;
 	c->hash = calloc(h, sizeof(*c->hash));
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
-	c->threads =
-		calloc(cfg->fetchers ? cfg->fetchers : 1, sizeof(*c->threads));
+	c->max_fetchers = cfg->fetchers ? cfg->fetchers : 1;
+	if (cfg->fetchers_max > c->max_fetchers)
+		c->max_fetchers = cfg->fetchers_max;
+	c->threads = calloc(c->max_fetchers, sizeof(*c->threads));
 	if (!c->hash || !c->slots || !c->threads) {
 		snprintf(err, errlen, "cache: out of memory");
 		goto err_free;
@@ -127,15 +136,19 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 		if (r)
 			goto err_free;
 	}
-	while (c->nthreads < (cfg->fetchers ? cfg->fetchers : 1)) {
+	r = 0;
+	pthread_mutex_lock(&c->lock); /* fetchers start under it */
+	while (!r && c->nthreads < (cfg->fetchers ? cfg->fetchers : 1)) {
 		r = -pthread_create(&c->threads[c->nthreads], NULL,
 				    cache_fetcher, c);
-		if (r) {
-			snprintf(err, errlen, "cache: starting fetchers: %s",
-				 strerror(-r));
-			goto err_free;
-		}
-		c->nthreads++;
+		if (!r)
+			c->nthreads++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (r) {
+		snprintf(err, errlen, "cache: starting fetchers: %s",
+			 strerror(-r));
+		goto err_free;
 	}
 	/* warm start: the superblock and the metadata after it, before
 	 * the kernel asks */

@@ -27,6 +27,7 @@ struct cache_config {
 	uint64_t prefetch_rate; /* bytes per second for that */
 	const char *file;	/* cache file or partition, or NULL */
 	uint64_t io_timeout_ms; /* a read fails (EIO) after this; 0: never */
+	unsigned fetchers_max;	/* more while demand queues (_max) */
 };
 
 struct cache_stats {
@@ -39,6 +40,7 @@ struct cache_stats {
 	uint64_t file_reads;	     /* chunks read from it */
 	unsigned nbd_inflight;	     /* reads being served */
 	unsigned get_inflight;	     /* ranged GETs under way */
+	unsigned fetchers;	     /* fetcher threads started so far */
 	uint64_t gets;		     /* ranged GETs completed */
 	uint64_t p50_us, p99_us;     /* their latency (bucket bounds) */
 	struct object_stats object;  /* requests, retries, bytes */
@@ -74,6 +76,11 @@ struct cache_source_ops {
 		    int64_t deadline_ms, char *err, size_t errlen);
 	/* The source's own figures (NULL: none, reported as zeros). */
 	void (*stats)(void *arg, struct object_stats *st);
+	/*
+	 * Called every CACHE_IDLE_MS while no fetch is queued, for the
+	 * source to close what it no longer needs open (NULL: nothing).
+	 */
+	void (*idle)(void *arg);
 };
 
 struct cache_source {

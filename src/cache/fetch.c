@@ -120,23 +120,51 @@ void cache_fetch_run(struct cache *c, uint64_t first, uint32_t n)
 	}
 }
 
+/*
+ * Waits for work. The first fetcher wakes every CACHE_IDLE_MS meanwhile
+ * to let the source close what it no longer needs (connections opened
+ * for a burst of reads).
+ */
+static void wait_work_locked(struct cache *c, unsigned me)
+{
+	struct timespec ts;
+	int64_t at;
+
+	if (me || !c->src.ops->idle) {
+		pthread_cond_wait(&c->work, &c->lock);
+		return;
+	}
+	at = util_mono_us() + CACHE_IDLE_MS * 1000;
+	ts.tv_sec = at / 1000000;
+	ts.tv_nsec = at % 1000000 * 1000;
+	if (pthread_cond_timedwait(&c->work, &c->lock, &ts) != ETIMEDOUT)
+		return;
+	pthread_mutex_unlock(&c->lock);
+	c->src.ops->idle(c->src.arg);
+	pthread_mutex_lock(&c->lock);
+}
+
 void *cache_fetcher(void *arg)
 {
 	struct cache *c = arg;
 	struct slot *run;
+	unsigned me;
 
 	pthread_mutex_lock(&c->lock);
+	me = c->fetcher_ids++;
 	for (;;) {
 		while (!c->stopping && !c->queue[0] && !c->queue[1])
-			pthread_cond_wait(&c->work, &c->lock);
+			wait_work_locked(c, me);
 		if (c->stopping)
 			break;
 		run = cache_dequeue_locked(c);
 		c->get_inflight++;
+		c->busy++;
 		pthread_mutex_unlock(&c->lock);
 		cache_fetch_run(c, run->idx, run->run);
 		pthread_mutex_lock(&c->lock);
 		c->get_inflight--;
+		c->busy--;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;

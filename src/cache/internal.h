@@ -30,6 +30,7 @@
 #define SYNC_MS 10000  /* the cache file's map is saved this often */
 #define FILE_HEAD 8192 /* holds the longest name, ETag and version */
 #define LAT_BUCKETS 100
+#define CACHE_IDLE_MS 5000 /* the source's idle() is called this often */
 
 enum { S_FETCHING = 1, S_READY, S_FAILED };
 
@@ -71,7 +72,9 @@ struct stream {
  *
  * Fixed from cache_new to cache_free, read without a lock: src, info, cfg,
  * size, chunk, nchunks, max_run, nslots, the slots array, hash, hmask, fd,
- * data_off, bits_len, ra_cap, threads, nthreads, bg, bg_started.
+ * data_off, bits_len, ra_cap, max_fetchers, bg, bg_started. threads and
+ * nthreads grow under the lock (a demand run queued with every fetcher
+ * busy starts another, up to max_fetchers; none stops before cache_free).
  *
  * A slot's data:
  * - FETCHING: claimed and off the LRU, so never evicted. Its data belongs
@@ -114,8 +117,11 @@ struct cache {
 	struct slot *free_list;
 	struct slot lru; /* sentinel: lru.next is the oldest */
 	struct slot *queue[2], **qtail[2]; /* demand runs, readahead runs */
-	pthread_t *threads;
-	unsigned nthreads;
+	pthread_t *threads;		   /* room for max_fetchers */
+	unsigned nthreads, max_fetchers;
+	unsigned fetcher_ids; /* handed out as fetchers start */
+	unsigned busy;	      /* fetchers fetching a run */
+	unsigned nqueued;     /* demand runs queued */
 	pthread_t bg;
 	int bg_started, stopping;
 	int bg_waits_idle; /* for the reads to end and the queue to empty */
@@ -153,7 +159,14 @@ void cache_lru_push_locked(struct cache *c, struct slot *s);
 struct slot *cache_claim_locked(struct cache *c, uint64_t idx, int ra,
 				int free_only);
 
-/* queue.c: the fetch queue */
+/* queue.c: the fetch queue and the fetchers it needs */
+/*
+ * How many fetchers to start, with threads running (busy of them in a
+ * fetch) and queued demand runs waiting: enough for every queued run to
+ * have one, within max. A pure function.
+ */
+unsigned cache_fetchers_wanted(unsigned threads, unsigned busy, unsigned queued,
+			       unsigned max);
 void cache_enqueue_locked(struct cache *c, struct slot *first, uint32_t run,
 			  int ra);
 struct slot *cache_dequeue_locked(struct cache *c);

@@ -62,6 +62,7 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->file_reads = c->file_reads;
 	st->nbd_inflight = c->nbd_inflight;
 	st->get_inflight = c->get_inflight;
+	st->fetchers = c->nthreads;
 	st->gets = c->gets;
 	st->p50_us = lat_percentile(c->lat, 50);
 	st->p99_us = lat_percentile(c->lat, 99);
@@ -95,14 +96,21 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			", \"name_lookups\": %" PRIu64
 			", \"name_lookup_failures\": %" PRIu64
 			", \"last_good_connects\": %" PRIu64
-			", \"unresolved\": \"%s\", \"last_good\": \"%s\"}",
+			", \"unresolved\": \"%s\", \"last_good\": \"%s\""
+			", \"fetchers\": %u, \"connections_open\": %u"
+			", \"connections_idle\": %u"
+			", \"connections_made\": %" PRIu64
+			", \"hedges\": %" PRIu64 ", \"hedges_won\": %" PRIu64
+			", \"hedge_after_ms\": %" PRIu64 "}",
 			s.size, s.cached, (uint64_t)c->nslots * c->chunk,
 			s.hits, s.misses, s.readahead, s.ra_used, s.ra_wasted,
 			s.object.bytes, s.object.requests, s.object.retries,
 			s.gets, s.nbd_inflight, s.get_inflight, s.p50_us,
 			s.p99_us, s.file_bytes, s.file_reads, nm->lookups,
 			nm->lookup_failures, nm->last_good_connects,
-			nm->unresolved, nm->last_good);
+			nm->unresolved, nm->last_good, s.fetchers, nm->open,
+			nm->idle, nm->opened, s.object.hedges,
+			s.object.hedges_won, s.object.hedge_ms);
 	else
 		n = snprintf(buf, len,
 			     "cache: %" PRIu64 " of %" PRIu64 " KiB, %" PRIu64
@@ -121,6 +129,15 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			     s.object.retries, s.nbd_inflight, s.get_inflight,
 			     (double)s.p50_us / 1000, (double)s.p99_us / 1000,
 			     s.gets);
+	if (n >= 0 && !json && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "connections: %u open, %u idle, %" PRIu64
+			      " made; %u fetchers (s3.connections %u to %u)\n"
+			      "hedged GETs: %" PRIu64 " sent, %" PRIu64
+			      " won; one goes after %" PRIu64 " ms\n",
+			      nm->open, nm->idle, nm->opened, s.fetchers,
+			      c->cfg.fetchers, c->max_fetchers, s.object.hedges,
+			      s.object.hedges_won, s.object.hedge_ms);
 	if (n >= 0 && !json && c->fd >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n,
 			      "cache file: %s, %" PRIu64 " of %" PRIu64

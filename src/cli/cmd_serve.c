@@ -48,7 +48,7 @@ static void on_usr1(int sig)
 /* The cache's figures on stderr, on SIGUSR1 and at exit. */
 static void print_figures(struct cache *cache)
 {
-	char buf[2048];
+	char buf[4096];
 
 	if (cache_format_stats(cache, 0, buf, sizeof(buf)) > 0)
 		fprintf(stderr, "%s", buf);
@@ -284,7 +284,8 @@ static int serve_open(struct server *s, char **envp)
 		return -1;
 	}
 	cache_export(s->cache, export_name(&s->src), &s->ex);
-	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS));
+	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS),
+			 (unsigned)opts_num(&s->o, OPT_CONNECTIONS_MAX));
 	if (r) {
 		log_err("serve: starting workers: %s", strerror(-r));
 		return -1;

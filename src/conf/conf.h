@@ -27,6 +27,7 @@ enum opt_id {
 	OPT_INSECURE,
 	OPT_RESOLVE,
 	OPT_CONNECTIONS,
+	OPT_CONNECTIONS_MAX,
 	OPT_CACHE,
 	OPT_CHUNK,
 	OPT_PREFETCH,
@@ -35,6 +36,7 @@ enum opt_id {
 	OPT_CONNECT_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_IO_TIMEOUT,
+	OPT_HEDGE,
 	OPT_OVERLAY,
 	OPT_NBD,
 	OPT_ANY_IMAGE,
@@ -43,6 +45,8 @@ enum opt_id {
 	OPT_NBD_SOCKETS,
 	OPT_NBD_TIMEOUT,
 	OPT_NBD_DEAD_TIMEOUT,
+	OPT_READ_AHEAD_KB,
+	OPT_MAX_SECTORS_KB,
 	OPT_VERITY,
 	OPT_VERITY_OFFSET,
 	OPT_VERITY_OBJECT,
@@ -137,6 +141,11 @@ void opts_free(struct opts *o);
 const char *opts_str(const struct opts *o, enum opt_id id);
 uint64_t opts_num(const struct opts *o, enum opt_id id);
 int opts_isset(const struct opts *o, enum opt_id id);
+/*
+ * A duration as options write it ("250ms", "2s", "2": seconds), from 1 ms
+ * to an hour, into *ms. 0 or -EINVAL.
+ */
+int opts_duration(const char *s, uint64_t *ms);
 /* Prints the table (key, kind, default, help) for --help. */
 void opts_print_help(FILE *f);
 

@@ -60,6 +60,23 @@ static int parse_enum(const char *choices, const char *s, uint64_t *v)
 	}
 }
 
+int opts_duration(const char *s, uint64_t *ms)
+{
+	const char *end;
+	uint64_t n, mul = 1000;
+
+	if (parse_u64(s, &n, &end))
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		mul = 1, end += 2;
+	else if (*end == 's')
+		end++;
+	if (*end || __builtin_mul_overflow(n, mul, &n) || !n || n > HOUR_MS)
+		return -EINVAL;
+	*ms = n;
+	return 0;
+}
+
 /* A bound as the option's kind is written: "64M", "3600s", "1500ms". */
 static void format_bound(char *out, size_t len, enum opt_kind kind, uint64_t v)
 {

@@ -11,6 +11,7 @@
 #include "src/conf/internal.h"
 
 static int check_url(const char *v, char *err, size_t errlen);
+static int check_hedge(const char *v, char *err, size_t errlen);
 static int check_region(const char *v, char *err, size_t errlen);
 static int check_resolve(const char *v, char *err, size_t errlen);
 static int check_roothash(const char *v, char *err, size_t errlen);
@@ -67,7 +68,16 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 			     .min = 1,
 			     .max = 256,
 			     .dflt = "16",
-			     .help = "parallel HTTP connections"},
+			     .help = "HTTP connections kept open (GETs at once "
+				     "when the kernel asks for few)"},
+	[OPT_CONNECTIONS_MAX] =
+		{.key = "s3.connections_max",
+		 .kind = KIND_UINT,
+		 .min = 1,
+		 .max = 256,
+		 .dflt = "64",
+		 .help = "more connections while reads queue for one, "
+			 "closed again when idle"},
 	[OPT_CACHE] = {.key = "s3.cache",
 		       .kind = KIND_SIZE,
 		       .max = 64 * GIB,
@@ -116,6 +126,14 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .max = 1000 * HOUR_MS,
 		 .help = "fail a read after this long (0 = retry forever;"
 			 " default 0, 120s for stat/get)"},
+	[OPT_HEDGE] = {.key = "s3.hedge",
+		       .kind = KIND_STR,
+		       .dflt = "auto",
+		       .check = check_hedge,
+		       .help = "send a GET again on another connection when "
+			       "its first byte is this late (auto: 4x the "
+			       "recent median, at least 200ms; off; or a "
+			       "duration)"},
 	[OPT_OVERLAY] = {.key = "s3root.overlay",
 			 .kind = KIND_ENUM,
 			 .choices = "tmpfs|none",
@@ -162,6 +180,18 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "120s",
 		 .help = "kernel wait for a restarted server (attach "
 			 "--reattach) before failing reads"},
+	[OPT_READ_AHEAD_KB] = {.key = "s3root.read_ahead_kb",
+			       .kind = KIND_UINT,
+			       .max = 65536,
+			       .dflt = "128",
+			       .help = "the NBD device's read_ahead_kb at "
+				       "attach (0: the kernel's)"},
+	[OPT_MAX_SECTORS_KB] = {.key = "s3root.max_sectors_kb",
+				.kind = KIND_UINT,
+				.max = 65536,
+				.dflt = "128",
+				.help = "the NBD device's max_sectors_kb at "
+					"attach (0: the kernel's)"},
 	[OPT_VERITY] =
 		{.key = "s3root.verity",
 		 .kind = KIND_STR,
@@ -207,6 +237,16 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .help = "a boot that cannot open the image by then (from "
 			 "the kernel's start) runs s3root.onfail (0: never)"},
 };
+
+static int check_hedge(const char *v, char *err, size_t errlen)
+{
+	uint64_t ms;
+
+	if (!strcmp(v, "auto") || !strcmp(v, "off") || !opts_duration(v, &ms))
+		return 0;
+	return base_fail(err, errlen,
+			 "expected auto, off or a duration (1 ms to 1 hour)");
+}
 
 static int check_url(const char *v, char *err, size_t errlen)
 {

@@ -245,6 +245,8 @@ int object_attempt(struct object *ob, const char *method, struct fetch *f,
 	object_stat_add(ob, &ob->stats.requests, 1);
 	sent_at = time(NULL);
 	e = http_send(c, head, strlen(head));
+	if (!e && f && !f->diagnose)
+		e = object_await_first(ob, &c, &url, head);
 	if (!e)
 		e = http_read_head(c, r, !strcmp(method, "HEAD"));
 	if (e) {

@@ -20,6 +20,13 @@
 #define BACKOFF_BASE_MS 100
 #define BACKOFF_CAP_MS 10000
 #define CREDS_RECHECK 2 /* seconds between looks at credential files */
+/*
+ * Connections beyond s3.connections close after this long idle: long
+ * enough to carry a boot's bursts of reads (a second or two of the
+ * guest's own work between them), short enough to hand back the memory
+ * and the server's sockets soon after.
+ */
+#define TRIM_MS 10000
 
 void object_stat_add(struct object *ob, uint64_t *field, uint64_t n)
 {
@@ -158,6 +165,19 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 	}
 }
 
+/* s3.hedge: -1 auto, 0 off, or the lateness in ms (checked by conf). */
+static int64_t hedge_option(const struct opts *o)
+{
+	const char *v = opts_str(o, OPT_HEDGE);
+	uint64_t ms = 0;
+
+	if (!v || !strcmp(v, "auto"))
+		return -1;
+	if (!strcmp(v, "off") || opts_duration(v, &ms))
+		return 0;
+	return (int64_t)ms;
+}
+
 /* The HTTP client's word on names that stop (and start again) resolving:
  * once each, for the log of a server that keeps going on them. */
 static void note_names(void *arg, const char *msg)
@@ -180,10 +200,14 @@ static void client_config(struct http_client_config *hc, struct opts *o,
 		.ca_file = opts_str(o, OPT_CA),
 		.insecure = (int)opts_num(o, OPT_INSECURE),
 		.min_time = base_build_time,
-		.max_idle = (unsigned)opts_num(o, OPT_CONNECTIONS),
+		.max_idle = (unsigned)opts_num(o, OPT_CONNECTIONS_MAX),
 		.idle_timeout_ms = 20000,
+		.keep_idle = (unsigned)opts_num(o, OPT_CONNECTIONS),
+		.trim_ms = TRIM_MS,
 		.note = note_names,
 	};
+	if (hc->max_idle < hc->keep_idle)
+		hc->max_idle = hc->keep_idle;
 	if (!hc->ca_file)
 		hc->ca_file = opts_env_get(envp, "SSL_CERT_FILE");
 	if (!deadline)
@@ -235,6 +259,7 @@ int object_open_by(struct object **obp, struct opts *o,
 	ob->rand = (uint64_t)util_mono_ms() * 0x9E3779B97F4A7C15ULL ^
 		   (uint64_t)getpid();
 	ob->creds_checked = time(NULL);
+	ob->hedge = hedge_option(o);
 	object_mtime_of(opts_str(o, OPT_PASSWD_FILE), &ob->pw_mtime);
 	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
 	pthread_mutex_init(&ob->lock, NULL);
@@ -280,6 +305,11 @@ int object_open_by(struct object **obp, struct opts *o,
 err_free:
 	object_close(ob);
 	return r;
+}
+
+void object_idle(struct object *ob)
+{
+	http_client_trim(ob->http);
 }
 
 void object_close(struct object *ob)

@@ -157,9 +157,12 @@ struct object_info {
 };
 
 struct object_stats {
-	uint64_t requests; /* HTTP requests sent */
-	uint64_t retries;  /* attempts that failed and were retried */
-	uint64_t bytes;	   /* body bytes delivered */
+	uint64_t requests;   /* HTTP requests sent */
+	uint64_t retries;    /* attempts that failed and were retried */
+	uint64_t bytes;	     /* body bytes delivered */
+	uint64_t hedges;     /* GETs sent again: the first byte was late */
+	uint64_t hedges_won; /* of those, the second answered first */
+	uint64_t hedge_ms;   /* the lateness that sends one now (0: none) */
 	struct http_client_stats names; /* lookups; a name that fails now */
 };
 
@@ -185,6 +188,23 @@ int object_open_by(struct object **ob, struct opts *o, const struct source *src,
 		   size_t errlen);
 /* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
+/*
+ * Closes the connections opened for a burst that have been idle for a
+ * while (beyond s3.connections). For an idle caller, now and then.
+ */
+void object_idle(struct object *ob);
+
+/*
+ * Hedged GETs (s3.hedge): when a GET's first byte is later than this, the
+ * same request goes out again on another connection and the first answer
+ * wins. From the times to the first byte of the last n GETs (ms, any
+ * order; sorted in place): 4 times their median, at least
+ * S3_HEDGE_FLOOR_MS; 0 (no hedging yet) with fewer than S3_HEDGE_SAMPLES.
+ */
+#define S3_HEDGE_SAMPLES 8
+#define S3_HEDGE_WINDOW 64 /* the last GETs it learns from */
+#define S3_HEDGE_FLOOR_MS 200
+uint32_t s3_hedge_after_ms(uint32_t *ms, unsigned n);
 /* What the HEAD pinned; valid while the object is open, never changes. */
 const struct object_info *object_info(const struct object *ob);
 /* The figures so far (a consistent copy; any thread). */

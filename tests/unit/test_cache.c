@@ -216,8 +216,8 @@ static struct cache *start(struct fake *f, uint64_t chunk, uint64_t budget,
 			   unsigned fetchers, const char *file,
 			   uint64_t io_timeout_ms)
 {
-	struct cache_config cfg = {chunk, budget, fetchers,	0,
-				   0,	  file,	  io_timeout_ms};
+	struct cache_config cfg = {chunk, budget, fetchers,	 0,
+				   0,	  file,	  io_timeout_ms, fetchers};
 	struct cache_source src = {&fake_ops, f};
 	struct cache *c = NULL;
 	char err[256];
@@ -966,6 +966,75 @@ out:
 	fake_free(f);
 }
 
+/* How many fetchers to start: the pure rule. */
+static void test_fetchers_wanted(void)
+{
+	static const struct {
+		unsigned threads, busy, queued, max, want;
+	} t[] = {
+		{16, 0, 1, 64, 0},  /* idle fetchers take it */
+		{16, 15, 1, 64, 0}, /* one is free */
+		{16, 16, 1, 64, 1}, /* all busy: one more */
+		{16, 16, 10, 64, 10}, {16, 16, 100, 64, 48}, /* up to max */
+		{64, 64, 5, 64, 0},			     /* at max */
+		{16, 10, 10, 64, 4},  {4, 0, 0, 16, 0},
+		{16, 16, 8, 8, 0}, /* max under s3.connections: none */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!CHECK_INT(cache_fetchers_wanted(t[i].threads, t[i].busy,
+						     t[i].queued, t[i].max),
+			       t[i].want))
+			fprintf(stderr, "    case %zu\n", i);
+}
+
+static unsigned fetchers(struct cache *c)
+{
+	struct cache_stats st;
+
+	cache_stats(c, &st);
+	return st.fetchers;
+}
+
+/*
+ * The fetchers grow while demand runs wait for one, up to
+ * fetchers_max, and the reads all complete with the right bytes.
+ */
+static void test_fetchers_grow(void)
+{
+	const uint64_t size = 400 * CHUNK;
+	struct fake *f = fake_new(size, 23, "\"g\"");
+	struct cache_config cfg = {CHUNK, 64 * CHUNK, 2, 0, 0, NULL, 0, 6};
+	struct cache_source src = {&fake_ops, f};
+	struct cache *c = NULL;
+	struct reader rd[10];
+	char err[256];
+	unsigned i;
+
+	if (!CHECK_INT(cache_new_source(&c, &src, &cfg, err, sizeof(err)), 0))
+		goto out;
+	WAIT_UNTIL(idle(c));
+	CHECK_INT(fetchers(c), 2);
+	fake_gate(f, 1);
+	/* chunks far apart: ten runs, never merged into one GET */
+	for (i = 0; i < 10; i++)
+		reader_start(&rd[i], c, size, (100 + 20 * i) * CHUNK, CHUNK);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 6);
+	nap_ms(20);
+	CHECK_INT(fake_count(f, &f->waiting), 6); /* no more than max */
+	CHECK_INT(fetchers(c), 6);
+	fake_gate(f, 0);
+	for (i = 0; i < 10; i++) {
+		pthread_join(rd[i].th, NULL);
+		CHECK_INT(rd[i].r, 0);
+	}
+	CHECK_INT(fetchers(c), 6); /* they stay (connections shrink) */
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
 static const struct unit_test tests[] = {
 	{"cache_queue_merge", test_queue_merge},
 	{"cache_merge_gets", test_merge_gets},
@@ -978,6 +1047,8 @@ static const struct unit_test tests[] = {
 	{"cache_failed_readahead", test_failed_readahead},
 	{"cache_io_timeout", test_io_timeout},
 	{"cache_stats", test_stats},
+	{"cache_fetchers_wanted", test_fetchers_wanted},
+	{"cache_fetchers_grow", test_fetchers_grow},
 };
 
 UNIT_SUITE(cache, tests);

@@ -34,7 +34,9 @@ unsigned kernel_sockets(const struct opts *o, int use_ioctl);
  * Connects /dev/nbd<index> (index -1: any free one, returned in *got) to
  * the kernel ends of n sockets, for an export of size bytes, read-only,
  * by netlink; with use_ioctl by the old ioctls (one socket, NBD_DO_IT on
- * a thread of its own). Timeouts from the s3root.nbd_* options.
+ * a thread of its own). Timeouts from the s3root.nbd_* options; then
+ * the queue's read_ahead_kb and max_sectors_kb from s3root.*_kb (a
+ * refusal is a warning).
  */
 int kernel_connect(int use_ioctl, int index, const int *fds, unsigned n,
 		   uint64_t size, const struct opts *o, int *got, char *err,

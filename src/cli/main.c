@@ -4,6 +4,7 @@
  * table of {name, function, help}, as in wireguard-tools' wg.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "src/cli/cli.h"
@@ -40,10 +41,35 @@ static void usage(FILE *f)
 	fprintf(f, "\n  --version  print the version\n");
 }
 
+/*
+ * A presigned URL's query is a bearer secret, and /proc/PID/cmdline is
+ * readable by every user: each argument that holds one is copied for
+ * ours, and the query is blanked where ps and others read it.
+ */
+static void hide_presigned(int argc, char **argv)
+{
+	char shown[512], *copy, *q;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strstr(argv[i], "://") ||
+		    !strcmp(source_redact(argv[i], shown, sizeof(shown)),
+			    argv[i]))
+			continue;
+		copy = strdup(argv[i]);
+		if (!copy)
+			continue;
+		for (q = strchr(argv[i], '?'); q && *q; q++)
+			*q = *q == ',' ? ',' : 'x';
+		argv[i] = copy;
+	}
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	size_t i;
 
+	hide_presigned(argc, argv);
 	base_argv = argv;
 	/* the kernel starts us as /init in an initramfs */
 	if (getpid() == 1)

@@ -159,15 +159,38 @@ int opts_load_config(struct opts *o, char *const *envp, char *err,
 
 struct source {
 	int plain; /* an http(s) URL: no S3, no signing */
+	/* a presigned URL (SigV4 X-Amz-Signature or SigV2 Signature in the
+	 * query): signed for one method, its query a bearer secret */
+	int presigned;
+	int64_t expires; /* a presigned URL's end (UTC seconds), 0: unknown */
 	char bucket[S3_MAX_BUCKET + 1];
 	char key[S3_MAX_KEY + 1];     /* raw bytes, not encoded */
-	char url[URL_MAX_PATH + 300]; /* the plain URL */
+	char url[URL_MAX_PATH + 300]; /* the plain URL, query byte-exact */
+	/* what messages, files and exports may show: s3://bucket/key, or
+	 * the URL with a presigned query as "?<presigned>" */
+	char shown[URL_MAX_PATH + 300];
 };
 
 /*
  * Parses s3://bucket/key, s3:bucket/key, bucket/key or http(s)://URL.
- * Returns 0 or -EINVAL with a message in err.
+ * Returns 0 or -EINVAL with a message in err (which never holds a
+ * presigned query).
  */
 int source_parse(const char *s, struct source *src, char *err, size_t errlen);
+
+/*
+ * Whether a URL query (len bytes, without the '?') carries a signature or
+ * a credential (X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token,
+ * SigV2's Signature or AWSAccessKeyId): a secret never to be shown.
+ */
+int source_query_secret(const char *q, size_t len);
+
+/*
+ * Copies text to out (always NUL-terminated, cut at len - 1) with the
+ * query of every http(s) URL in it that source_query_secret finds replaced
+ * by "<presigned>" (a URL's query ends at a space, a comma or a quote).
+ * For messages, state files and option lists. Returns out.
+ */
+char *source_redact(const char *text, char *out, size_t len);
 
 #endif

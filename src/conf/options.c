@@ -158,7 +158,7 @@ int opts_set(struct opts *o, const char *key, const char *value,
 	struct opt_val *v;
 	enum opt_id id;
 	uint64_t num = 0;
-	char why[160];
+	char why[160], shown[80];
 	const char *p;
 	char *copy;
 
@@ -186,7 +186,8 @@ int opts_set(struct opts *o, const char *key, const char *value,
 				"value",
 				key, (unsigned char)*p);
 	if (opt_convert(d, value, &num, why, sizeof(why)))
-		return base_fail(err, errlen, "%s=%.64s%s: %s", key, value,
+		return base_fail(err, errlen, "%s=%.64s%s: %s", key,
+				 source_redact(value, shown, sizeof(shown)),
 				 strlen(value) > 64 ? "..." : "", why);
 	v = &o->v[id];
 	if (src < v->src)

@@ -65,7 +65,8 @@ struct fetch {
 	uint64_t off, len; /* still to deliver */
 	object_sink sink;
 	void *arg;
-	int diagnose;	  /* only to learn why a HEAD failed: any 2xx will do */
+	int diagnose; /* only to learn why a HEAD failed: any 2xx will do */
+	int probe; /* the open without HEAD: a GET of byte 0 learns the size */
 	int64_t deadline; /* util_mono_ms() at which to give up, 0: io_timeout
 			   */
 };

@@ -25,6 +25,7 @@ static const struct {
 	{"mountroot", cmd_mountroot,
 	 "mount root=s3:... on a directory (initramfs-tools, dracut)"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
+	{"presign", cmd_presign, "print a presigned URL for an object"},
 	{"verity-format", cmd_verity_format,
 	 "write the dm-verity hash tree of an image"},
 };

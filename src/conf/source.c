@@ -52,11 +52,11 @@ char *source_redact(const char *text, char *out, size_t len)
 	if (!len)
 		return out;
 	for (; *text && o + 1 < len; text++) {
+		/* any '?' after a URL's start may begin its query: a URL
+		 * cut by a space is still redacted */
 		if (!strncasecmp(text, "http://", 7) ||
 		    !strncasecmp(text, "https://", 8))
 			in_url = 1;
-		else if (strchr(" \t\r\n,\"'", *text))
-			in_url = 0;
 		if (in_url && *text == '?') {
 			q = url_span(text + 1);
 			if (source_query_secret(text + 1, q)) {
@@ -65,7 +65,6 @@ char *source_redact(const char *text, char *out, size_t len)
 				if (o >= len)
 					o = len - 1;
 				text += q;
-				in_url = 0;
 				continue;
 			}
 		}
@@ -124,12 +123,14 @@ static int64_t presigned_expiry(const char *q)
 	if (v && n == 16) {
 		memcpy(date, v, 16);
 		date[16] = '\0';
-		secs = query_number(query_value(q, "X-Amz-Expires", &n), n);
+		v = query_value(q, "X-Amz-Expires", &n);
+		secs = query_number(v, n);
 		if (!sig_parse_amz_date(date, &t) && secs >= 0)
 			return t + secs;
 		return 0;
 	}
-	t = query_number(query_value(q, "Expires", &n), n);
+	v = query_value(q, "Expires", &n);
+	t = query_number(v, n);
 	return t > 0 ? t : 0;
 }
 

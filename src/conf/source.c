@@ -181,8 +181,11 @@ int source_parse(const char *s, struct source *src, char *err, size_t errlen)
 		source_redact(s, src->shown, sizeof(src->shown));
 		q = strchr(s, '?');
 		if (q && source_query_secret(q + 1, strlen(q + 1))) {
+			/* the whole query goes, whatever is in it */
 			src->presigned = 1;
 			src->expires = presigned_expiry(q + 1);
+			snprintf(src->shown, sizeof(src->shown),
+				 "%.*s?<presigned>", (int)(q - s), s);
 		}
 		return 0;
 	}

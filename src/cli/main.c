@@ -83,6 +83,14 @@ int main(int argc, char **argv, char **envp)
 		usage(stdout);
 		return 0;
 	}
+	/* not listed: what the manual page's option list is made from */
+	if (!strcmp(argv[1], "help-options")) {
+		if (argc > 2 && !strcmp(argv[2], "--man"))
+			opts_print_man(stdout);
+		else
+			opts_print_help(stdout);
+		return fflush(stdout) ? 1 : 0;
+	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("s3root %s\n", base_version);
 		return 0;

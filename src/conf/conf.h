@@ -139,6 +139,8 @@ uint64_t opts_num(const struct opts *o, enum opt_id id);
 int opts_isset(const struct opts *o, enum opt_id id);
 /* Prints the table (key, kind, default, help) for --help. */
 void opts_print_help(FILE *f);
+/* The same table as roff .TP paragraphs, the OPTIONS list of s3root(8). */
+void opts_print_man(FILE *f);
 
 /* Reads NAME=... from envp; NULL when unset. */
 const char *opts_env_get(char *const *envp, const char *name);

@@ -3,7 +3,8 @@
 # signatures: URLs made by botocore (generate_presigned_url) and by
 # `s3root presign` (path and virtual-host style, with a session token),
 # read by `get` (bytes exact) and `serve` + nbdcopy; such a URL allows GET
-# only (HEAD is refused), an expired one says when it expired, and its
+# only (HEAD is refused), an expired one says when it expired (and
+# s3.prefetch=all keeps serving past it), and its
 # signature appears in no message, output or export name. Any URL whose
 # HEAD is refused (403, 405) opens with a GET of byte 0 instead.
 set -eu
@@ -108,6 +109,24 @@ nowhere "$(sig_of "$bad")" "$T/err"
 expect_fail "bad URL .*<presigned>" "$S3ROOT" stat "${url_boto/http:/http:\/\/x y}"
 nowhere "$(sig_of "$url_boto")" "$T/err"
 echo "expired and refused URLs: clear messages, no secret"
+
+# a root that outlives its URL (the README's advice): s3.prefetch=all
+# pulls the whole image into the cache while the URL is valid; after it
+# has expired, every read is answered from memory
+url_short=$(AWS_ACCESS_KEY_ID=$RGW_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_SECRET \
+	"$S3ROOT" presign 's3://bkt/dir/root img+1.erofs' --expires 12 \
+	-o "s3.endpoint=$RGW_ENDPOINT")
+ends=$(($(date +%s) + 12))
+serve_start "$url_short" s3.prefetch=all,s3.prefetch_rate=0,s3.cache=16M
+wait_for 10 grep -q ' chunks are local (s3.prefetch=all)' \
+	"$T/serve.log" || fail "prefetch: not pulled: $(cat "$T/serve.log")"
+while [ "$(date +%s)" -le $((ends + 1)) ]; do sleep 1; done
+expect_fail "the presigned URL expired at" "$S3ROOT" get "$url_short"
+nbdcopy "nbd+unix:///?socket=$T/s.sock" "$T/copy"
+cmp <(head -c $((3 * 1024 * 1024 + 777)) "$T/copy") "$T/img" ||
+	fail "prefetch: wrong bytes after the URL expired"
+serve_stop
+echo "s3.prefetch=all: read byte-exact after the URL expired"
 
 # any URL whose HEAD is refused (403 or 405) opens with a GET of byte 0
 port=$("$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

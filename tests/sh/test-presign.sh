@@ -108,6 +108,14 @@ nowhere "$(sig_of "$bad")" "$T/err"
 # a bad URL is named without its query
 expect_fail "bad URL .*<presigned>" "$S3ROOT" stat "${url_boto/http:/http:\/\/x y}"
 nowhere "$(sig_of "$url_boto")" "$T/err"
+# and so for other failing commands that name it
+expect_fail "one SOURCE only .*<presigned>" "$S3ROOT" stat "$url_boto" "$url_boto"
+nowhere "$(sig_of "$url_boto")" "$T/err"
+expect_fail "<presigned>' is not /dev/nbdN" "$S3ROOT" detach "$url_boto"
+nowhere "$(sig_of "$url_boto")" "$T/err"
+expect_fail "s3root.verity_object=.*[?]<presig" "$S3ROOT" stat s3://bkt/x \
+	-o "s3root.verity_object=${url_boto/http:/http:\/\/x y}"
+nowhere "$(sig_of "$url_boto")" "$T/err"
 echo "expired and refused URLs: clear messages, no secret"
 
 # a root that outlives its URL (the README's advice): s3.prefetch=all

@@ -102,14 +102,17 @@ static int presign_arg(void *ctx, int id, const char *arg)
 
 /* The URL on stdout. 0 or -1 (logged). */
 static int presign_print(struct presign_args *a, const struct s3_target *t,
-			 const struct creds *c)
+			 const struct creds *c, const char *version_id)
 {
 	struct sigv4_signer signer = {0};
 	struct sig_creds sc = {c->access_key, c->secret_key, c->session_token};
+	struct sig_param vid = {"versionId", version_id};
 	struct sigv4_request r = {
 		.method = a->method,
 		.host = t->host_header,
 		.path = t->url.path,
+		.params = *version_id ? &vid : NULL,
+		.nparams = *version_id ? 1 : 0,
 		.payload_hash = SIGV4_UNSIGNED_PAYLOAD,
 		.region = opts_str(&a->o, OPT_REGION),
 		.service = "s3",
@@ -155,6 +158,8 @@ int cmd_presign(int argc, char **argv, char **envp)
 	struct source src;
 	struct s3_target t;
 	struct creds c = {0};
+	struct s3_extra x = {0};
+	char msg[512];
 	int r;
 
 	r = cli_scan(argc, argv, &presign_spec, presign_arg, &a);
@@ -179,8 +184,21 @@ int cmd_presign(int argc, char **argv, char **envp)
 		log_err("presign: makes SigV4 URLs only (drop s3.sig=2)");
 		r = -1;
 	}
+	if (!r && s3_extra_load(&x, &a.o, &src, &t, msg, sizeof(msg))) {
+		log_err("%s", msg);
+		r = -1;
+	}
+	/* a URL carries its query alone: headers its reader would have to
+	 * send (and s3root, reading a URL, does not) cannot be part of it */
+	if (!r && (x.request_payer || x.expected_owner[0] || x.ssec_key[0])) {
+		log_err("presign: s3.request_payer, s3.expected_owner and "
+			"s3.sse_c_key_file are headers a presigned URL cannot "
+			"carry; only s3.version_id goes into it");
+		r = -1;
+	}
 	if (!r)
-		r = presign_print(&a, &t, &c);
+		r = presign_print(&a, &t, &c, x.version_id);
+	s3_extra_wipe(&x);
 	creds_free(&c);
 	opts_free(&a.o);
 	return r < 0 ? 1 : 0;

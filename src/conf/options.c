@@ -447,6 +447,14 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 			"s3root.verity needs s3root.verity_offset (the "
 			"hash offset verity-format printed) or "
 			"s3root.verity_object (the tree's object)");
+	/* the tree's object gets the image's options: a version of the
+	 * image is no version of the tree */
+	if (o->v[OPT_VERSION_ID].str && o->v[OPT_VERITY_OBJECT].str)
+		return base_fail(
+			err, errlen,
+			"s3.version_id names a version of the image, not of "
+			"s3root.verity_object: append the tree to the image "
+			"(s3root.verity_offset) to boot an old version");
 	if (o->v[OPT_VERITY_OFFSET].str && o->v[OPT_VERITY_OFFSET].num % 4096)
 		return base_fail(
 			err, errlen,

@@ -15,6 +15,7 @@ static int check_region(const char *v, char *err, size_t errlen);
 static int check_resolve(const char *v, char *err, size_t errlen);
 static int check_roothash(const char *v, char *err, size_t errlen);
 static int check_source(const char *v, char *err, size_t errlen);
+static int check_token(const char *v, char *err, size_t errlen);
 
 const struct opt_def opts_defs[OPT__COUNT] = {
 	[OPT_ENDPOINT] = {.key = "s3.endpoint",
@@ -116,6 +117,30 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .max = 1000 * HOUR_MS,
 		 .help = "fail a read after this long (0 = retry forever;"
 			 " default 0, 120s for stat/get)"},
+	[OPT_VERSION_ID] =
+		{.key = "s3.version_id",
+		 .kind = KIND_STR,
+		 .check = check_token,
+		 .help = "this version of the object (a versioned bucket), "
+			 "not the latest"},
+	[OPT_REQUEST_PAYER] =
+		{.key = "s3.request_payer",
+		 .kind = KIND_BOOL,
+		 .max = 1,
+		 .dflt = "0",
+		 .help = "x-amz-request-payer: requester (a Requester Pays "
+			 "bucket: we pay)"},
+	[OPT_EXPECTED_OWNER] =
+		{.key = "s3.expected_owner",
+		 .kind = KIND_STR,
+		 .check = check_token,
+		 .help = "the bucket owner's account (x-amz-expected-bucket-"
+			 "owner): refused if another owns it"},
+	[OPT_SSE_C_KEY_FILE] =
+		{.key = "s3.sse_c_key_file",
+		 .kind = KIND_STR,
+		 .help = "SSE-C: a 0600 file with the object's 256-bit key "
+			 "in base64 (https only)"},
 	[OPT_OVERLAY] = {.key = "s3root.overlay",
 			 .kind = KIND_ENUM,
 			 .choices = "tmpfs|none",
@@ -283,6 +308,21 @@ static int check_source(const char *v, char *err, size_t errlen)
 			err, errlen,
 			"not s3://BUCKET/KEY, BUCKET/KEY or an http(s) "
 			"URL");
+	return 0;
+}
+
+/* A version id or an account: printable ASCII, no spaces, at most 1024. */
+static int check_token(const char *v, char *err, size_t errlen)
+{
+	size_t n;
+
+	for (n = 0; v[n]; n++)
+		if ((unsigned char)v[n] <= ' ' || (unsigned char)v[n] >= 0x7f)
+			return base_fail(err, errlen,
+					 "spaces or non-ASCII characters are "
+					 "not allowed");
+	if (n > 1024)
+		return base_fail(err, errlen, "longer than 1024 characters");
 	return 0;
 }
 

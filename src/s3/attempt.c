@@ -47,9 +47,23 @@ static int take_meta(struct object *ob, struct http_response *r,
 	snprintf(ob->info.last_modified, sizeof(ob->info.last_modified), "%s",
 		 v ? v : "");
 	v = http_header(r, "x-amz-version-id");
-	/* "null" is the version of an object written before versioning */
-	snprintf(ob->info.version_id, sizeof(ob->info.version_id), "%s",
-		 v && strcmp(v, "null") ? v : "");
+	if (ob->extra.version_id[0]) {
+		/* s3.version_id: the one asked for, "null" included */
+		if (v && strcmp(v, ob->extra.version_id)) {
+			snprintf(a->why, sizeof(a->why),
+				 "asked for version %.80s, the answer is "
+				 "version %.80s",
+				 ob->extra.version_id, v);
+			return A_FATAL;
+		}
+		v = ob->extra.version_id;
+	} else if (v && !strcmp(v, "null")) {
+		/* the version of an object written before versioning */
+		v = NULL;
+	}
+	/* at most what fits: one too long is refused below */
+	snprintf(ob->info.version_id, sizeof(ob->info.version_id), "%.*s",
+		 (int)sizeof(ob->info.version_id) - 1, v ? v : "");
 	v = http_header(r, "content-type");
 	snprintf(ob->info.content_type, sizeof(ob->info.content_type), "%s",
 		 v ? v : "");
@@ -218,7 +232,8 @@ static int build_head(struct object *ob, const char *method,
 		      const struct range *rg, char *out, size_t outlen,
 		      struct url *url, char *err, size_t errlen)
 {
-	const char *names[3], *values[3];
+	const char *names[3 + S3_EXTRA_MAX_HEADERS];
+	const char *values[3 + S3_EXTRA_MAX_HEADERS];
 	char range[64];
 	struct sig_param vid = {"versionId", ob->info.version_id};
 	struct s3_req_in in = {.method = method};
@@ -240,6 +255,7 @@ static int build_head(struct object *ob, const char *method,
 		names[n] = "If-Unmodified-Since";
 		values[n++] = ob->info.last_modified;
 	}
+	n += s3_extra_headers(&ob->extra, names + n, values + n);
 	pthread_mutex_lock(&ob->lock);
 	object_creds_refresh(ob, 0);
 	in.target = &ob->t;

@@ -175,6 +175,21 @@ static const char *error_hint(struct object *ob, const struct s3_error *se,
 	else if (!strcmp(se->code, "NoSuchBucket"))
 		snprintf(buf, len, "no bucket '%.63s' at %.120s",
 			 ob->src.bucket, ob->t.host_header);
+	else if (ob->extra.ssec_key[0] && status == 400)
+		snprintf(buf, len,
+			 "the SSE-C key from s3.sse_c_key_file is not the "
+			 "object's%s%.150s",
+			 se->message[0] ? ": " : "", se->message);
+	else if (status == 400 && strcasestr(se->message, "encryption"))
+		snprintf(buf, len,
+			 "the object is encrypted with a customer key (SSE-C): "
+			 "give it in s3.sse_c_key_file");
+	else if (ob->extra.version_id[0] &&
+		 (!strcmp(se->code, "NoSuchVersion") || status == 404))
+		snprintf(buf, len,
+			 "no version %.60s of %.150s (s3.version_id; 'aws "
+			 "s3api list-object-versions' lists them)",
+			 ob->extra.version_id, ob->info.name);
 	else if (!strcmp(se->code, "NoSuchKey") || status == 404)
 		snprintf(buf, len, "no object %.250s", ob->info.name);
 	else if (!strcmp(se->code, "ExpiredToken") ||
@@ -192,11 +207,14 @@ static const char *error_hint(struct object *ob, const struct s3_error *se,
 	else if (status == 403)
 		snprintf(buf, len,
 			 "check the credentials from %s%s and the "
-			 "bucket policy",
+			 "bucket policy%s",
 			 ob->creds.origin ? ob->creds.origin : "?",
 			 ob->creds.session_token ? " (and that the session "
 						   "token has not expired)"
-						 : "");
+						 : "",
+			 ob->extra.ssec_key[0] ? ", or whether the SSE-C key "
+						 "is the object's"
+					       : "");
 	else
 		snprintf(buf, len, "%s", se->message);
 	return buf;

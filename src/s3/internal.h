@@ -22,6 +22,7 @@ struct object {
 	int opened;    /* the HEAD went through: the configuration is sound */
 	/* object_open_by's deadline (util_mono_ms), or 0 */
 	int64_t open_by;
+	struct s3_extra extra; /* s3.version_id, SSE-C ...: fixed at open */
 
 	pthread_mutex_t lock; /* everything below */
 	struct s3_target t;

@@ -282,6 +282,12 @@ int object_open_by(struct object **obp, struct opts *o,
 	object_mtime_of(opts_str(o, OPT_PASSWD_FILE), &ob->pw_mtime);
 	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
 	pthread_mutex_init(&ob->lock, NULL);
+	r = s3_extra_load(&ob->extra, o, src, t, err, errlen);
+	if (r)
+		goto err_free;
+	/* s3.version_id pins that version from the HEAD on */
+	snprintf(ob->info.version_id, sizeof(ob->info.version_id), "%s",
+		 ob->extra.version_id);
 	r = http_client_new(&ob->http, &hc, err, errlen);
 	if (r)
 		goto err_free;
@@ -316,6 +322,7 @@ void object_close(struct object *ob)
 		return;
 	http_client_free(ob->http);
 	creds_free(&ob->creds);
+	s3_extra_wipe(&ob->extra);
 	sigv4_signer_wipe(&ob->signer);
 	pthread_mutex_destroy(&ob->lock);
 	free(ob);

@@ -178,8 +178,9 @@ static void tune_queue(int index, const struct opts *o)
 		{"read_ahead_kb", OPT_READ_AHEAD_KB},
 		{"max_sectors_kb", OPT_MAX_SECTORS_KB},
 	};
-	char path[64], val[24];
+	char path[64], val[24], was[24];
 	uint64_t kb;
+	ssize_t n;
 	size_t i;
 	int r, fd;
 
@@ -190,11 +191,18 @@ static void tune_queue(int index, const struct opts *o)
 		snprintf(path, sizeof(path), "/sys/block/nbd%d/queue/%s", index,
 			 knobs[i].file);
 		snprintf(val, sizeof(val), "%llu\n", (unsigned long long)kb);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		r = fd < 0 ? -errno : util_write_full(fd, val, strlen(val));
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		r = fd < 0 ? -errno : 0;
+		n = r ? -1 : pread(fd, was, sizeof(was) - 1, 0);
+		was[n > 0 ? n - 1 : 0] = '\0'; /* without its newline */
+		if (!r)
+			r = util_write_full(fd, val, strlen(val));
 		if (fd >= 0)
 			close(fd);
-		if (r)
+		if (!r)
+			log_debug("/dev/nbd%d: %s %s -> %llu", index,
+				  knobs[i].file, was, (unsigned long long)kb);
+		else
 			log_warn("%s: cannot write %llu (%s); keeping the "
 				 "kernel's value",
 				 path, (unsigned long long)kb, strerror(-r));

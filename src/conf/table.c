@@ -208,13 +208,13 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 	[OPT_READ_AHEAD_KB] = {.key = "s3root.read_ahead_kb",
 			       .kind = KIND_UINT,
 			       .max = 65536,
-			       .dflt = "128",
+			       .dflt = "1024",
 			       .help = "the NBD device's read_ahead_kb at "
-				       "attach (0: the kernel's)"},
+				       "attach (0: the kernel's, 128)"},
 	[OPT_MAX_SECTORS_KB] = {.key = "s3root.max_sectors_kb",
 				.kind = KIND_UINT,
 				.max = 65536,
-				.dflt = "128",
+				.dflt = "1024",
 				.help = "the NBD device's max_sectors_kb at "
 					"attach (0: the kernel's)"},
 	[OPT_VERITY] =

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The kernel path in a VM: Debian's stock kernel (qemu TCG) boots a busybox
 # initramfs with s3root, which attaches an EROFS image from the suite's RGW
-# (host loopback = 10.0.2.2) as /dev/nbdN by netlink (its queue set to s3root.read_ahead_kb and
-# max_sectors_kb), mounts it, checks the
-# files' sha256, lists it, survives a killed server with attach --reattach,
+# (host loopback = 10.0.2.2) as /dev/nbdN by netlink (its queue set by
+# s3root.read_ahead_kb and max_sectors_kb), mounts it, checks the files'
+# sha256, lists it, survives a killed server with attach --reattach,
 # detaches; then the same over the ioctl interface, and `s3root mount`.
 # suites: bearssl
 set -eu

@@ -103,26 +103,32 @@ static struct http_conn *hedge_send(struct object *ob, const struct url *url,
 int object_await_first(struct object *ob, struct http_conn **c,
 		       const struct url *url, const char *head)
 {
-	int64_t t0 = util_mono_ms(), after = hedge_after(ob), t1;
+	int64_t t0 = util_mono_ms(), after = hedge_after(ob), t1, waited, step;
 	int64_t limit = (int64_t)opts_num(ob->o, OPT_REQUEST_TIMEOUT);
 	struct http_conn *pair[2] = {*c, NULL};
 	int r;
 
 	if (!after || after >= limit) /* no hedge: just learn */
 		after = limit;
-	r = http_conns_wait(pair, 1, (int)after);
-	if (r != -ETIMEDOUT || after == limit) {
-		if (r >= 0)
-			learn(ob, util_mono_ms() - t0);
-		return r < 0 ? r : 0;
+	/* late by after: a hedge, when one of HEDGES_AT_ONCE is free (else
+	 * wait as long again and ask again) */
+	for (waited = 0; waited < limit; waited += step) {
+		step = after < limit - waited ? after : limit - waited;
+		r = http_conns_wait(pair, 1, (int)step);
+		if (r != -ETIMEDOUT) {
+			if (r >= 0)
+				learn(ob, util_mono_ms() - t0);
+			return r < 0 ? r : 0;
+		}
+		if (after < limit && waited + step < limit && hedge_take(ob))
+			break;
 	}
-	if (!hedge_take(ob))
-		return http_conns_wait(pair, 1, (int)(limit - after)) < 0
-			       ? -ETIMEDOUT
-			       : 0;
+	if (waited >= limit)
+		return -ETIMEDOUT;
+	waited += step;
 	pair[1] = hedge_send(ob, url, head);
 	t1 = util_mono_ms();
-	r = http_conns_wait(pair, 2, (int)(limit - after));
+	r = http_conns_wait(pair, 2, (int)(limit - waited));
 	if (r == 1) {
 		/* the hedge won: the late one is closed, never read */
 		http_conn_put(ob->http, pair[0], 0);

@@ -1120,14 +1120,17 @@ static void test_replay_order(void)
 
 	if (!c)
 		goto out;
+	/* a chunk cached already is not fetched again */
+	CHECK_INT(read_check(c, RP_SIZE, idx[2] * CHUNK, CHUNK, 0, NULL), 0);
+	fake_reset(f);
 	CHECK_INT(replay_chunks(c, idx, 7), 0);
 	WAIT_UNTIL(stats_of(c).replay_done);
-	CHECK_INT(f->fetches, 7);
-	for (i = 0; i < 7; i++)
-		if (!CHECK_INT(f->log[i].off, idx[i] * CHUNK) ||
+	CHECK_INT(f->fetches, 6);
+	for (i = 0; i < 6; i++)
+		if (!CHECK_INT(f->log[i].off, idx[i + (i >= 2)] * CHUNK) ||
 		    !CHECK_INT(f->log[i].len, CHUNK))
 			fprintf(stderr, "    fetch %zu\n", i);
-	CHECK_INT(stats_of(c).replay_fetched, 7);
+	CHECK_INT(stats_of(c).replay_fetched, 6);
 out:
 	cache_free(c);
 	fake_free(f);

@@ -408,6 +408,13 @@ static void test_queue_merge(void)
 		{4, {{2, 1, 0}, {0, 1, 1}, {3, 1, 0}, {1, 1, 1}}, 1, {{0, 4}}},
 		/* exactly max_run, then the rest */
 		{3, {{0, 2, 0}, {2, 2, 1}, {4, 1, 0}}, 2, {{0, 4}, {4, 1}}},
+		/* demand, then a replay's, then readahead */
+		{3,
+		 {{10, 1, Q_AHEAD}, {20, 1, Q_REPLAY}, {30, 1, Q_DEMAND}},
+		 3,
+		 {{30, 1}, {20, 1}, {10, 1}}},
+		/* a replay's run joins a demand run next to it */
+		{2, {{6, 1, Q_REPLAY}, {5, 1, Q_DEMAND}}, 1, {{5, 2}}},
 	};
 	struct slot slots[64];
 	struct cache c;
@@ -420,8 +427,8 @@ static void test_queue_merge(void)
 		pthread_cond_init(&c.work, NULL);
 		pthread_cond_init(&c.wake, NULL);
 		c.max_run = 4;
-		c.qtail[0] = &c.queue[0];
-		c.qtail[1] = &c.queue[1];
+		for (k = 0; k < NQUEUES; k++)
+			c.qtail[k] = &c.queue[k];
 		for (k = 0; k < cases[i].nq; k++) {
 			struct slot *s = &slots[cases[i].q[k].idx];
 
@@ -432,15 +439,16 @@ static void test_queue_merge(void)
 		for (k = 0; k < cases[i].nout; k++) {
 			struct slot *s;
 
-			if (!CHECK(c.queue[0] || c.queue[1]))
+			if (!CHECK(cache_queued_locked(&c)))
 				break;
 			s = cache_dequeue_locked(&c);
 			if (!CHECK_INT(s->idx, cases[i].out[k].idx) ||
 			    !CHECK_INT(s->run, cases[i].out[k].run))
 				fprintf(stderr, "    case %zu, GET %u\n", i, k);
 		}
-		CHECK(!c.queue[0] && !c.queue[1]);
-		CHECK(c.qtail[0] == &c.queue[0] && c.qtail[1] == &c.queue[1]);
+		CHECK(!cache_queued_locked(&c));
+		for (k = 0; k < NQUEUES; k++)
+			CHECK(c.qtail[k] == &c.queue[k]);
 		pthread_cond_destroy(&c.work);
 		pthread_cond_destroy(&c.wake);
 	}
@@ -1284,7 +1292,7 @@ static void test_replay_wasted(void)
 	static const uint64_t idx[] = {100, 110, 120, 130, 140,
 				       150, 160, 170, 180, 190};
 	struct fake *f = fake_new(RP_SIZE, 27, "\"e\"");
-	struct cache *c = start_replay(f, 4, 2, 1024, 300);
+	struct cache *c = start_replay(f, 4, 2, 1024, 1000);
 	struct cache_stats st;
 	size_t i;
 

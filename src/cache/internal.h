@@ -73,6 +73,7 @@ enum { RP_NONE, RP_RUNNING, RP_DONE, RP_ENDED };
 /* A replay (replay.c), under c->lock. */
 struct replay {
 	int state;
+	int all;		   /* every run was fetched (RP_DONE once) */
 	struct replay_run *runs;   /* in the trace's order */
 	struct replay_run *sorted; /* the same, by first chunk */
 	size_t nruns, next;	   /* next: the run to claim next... */

@@ -1396,6 +1396,20 @@ static void test_read_hook(void)
 		if (!CHECK_INT(h.r[i].off, want[i].off) ||
 		    !CHECK_INT(h.r[i].len, want[i].len))
 			fprintf(stderr, "    read %zu\n", i);
+	/* with no RAM cache: the hook still, but no replay */
+	cache_free(c);
+	c = start(f, CHUNK, 0, 1, NULL, 0);
+	if (!c)
+		goto out;
+	h.n = 0;
+	cache_set_read_hook(c, hook_fn, &h);
+	CHECK_INT(read_check(c, size, 7, 70, 0, NULL), 0);
+	CHECK_INT(h.n, 1);
+	CHECK_INT(h.r[0].off, 7);
+	CHECK_INT(h.r[0].len, 70);
+	CHECK_INT(
+		cache_replay_start(c, (struct cache_replay_range[]){{0, 1}}, 1),
+		-EOPNOTSUPP);
 out:
 	cache_free(c);
 	fake_free(f);

@@ -1323,6 +1323,30 @@ out:
 	fake_free(f);
 }
 
+/* A replay held back by its lead ends when the clients go quiet. */
+static void test_replay_stalled(void)
+{
+	static const uint64_t idx[] = {100, 110, 120, 130, 140,
+				       150, 160, 170, 180, 190};
+	struct fake *f = fake_new(RP_SIZE, 31, "\"e\"");
+	struct cache *c = start_replay(f, 4, 2, 4, 300);
+	struct cache_stats st;
+
+	if (!c)
+		goto out;
+	CHECK_INT(replay_chunks(c, idx, 10), 0);
+	WAIT_UNTIL(replay_ended(c));
+	st = stats_of(c);
+	CHECK_INT(st.replay_fetched, 4);
+	CHECK_INT(st.replay_wasted, 4);
+	CHECK_INT(st.replay_done, 0);
+	CHECK(in_use(c) <= 4);
+	CHECK_INT(f->fetches, 4);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
 /* A failed replay fetch is no one's error: the client's read fetches. */
 static void test_replay_failure(void)
 {
@@ -1466,6 +1490,7 @@ static const struct unit_test tests[] = {
 	{"cache_replay_lead", test_replay_lead},
 	{"cache_replay_kept", test_replay_kept},
 	{"cache_replay_wasted", test_replay_wasted},
+	{"cache_replay_stalled", test_replay_stalled},
 	{"cache_replay_failure", test_replay_failure},
 	{"cache_read_hook", test_read_hook},
 	{"cache_replay_stats", test_replay_stats},

@@ -1175,6 +1175,33 @@ out:
 	fake_free(f);
 }
 
+/* A replay uses 3/4 of the connections: a client's read finds one free. */
+static void test_replay_spread(void)
+{
+	static const uint64_t idx[] = {100, 110, 120, 130, 140, 150, 160, 170};
+	struct fake *f = fake_new(RP_SIZE, 32, "\"e\"");
+	struct cache *c = start_replay(f, 64, 4, 1024, 0);
+	struct reader rd;
+
+	if (!c)
+		goto out;
+	fake_gate(f, 1);
+	CHECK_INT(replay_chunks(c, idx, 8), 0);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 3);
+	nap_ms(50);
+	CHECK_INT(fake_count(f, &f->waiting), 3);
+	reader_start(&rd, c, RP_SIZE, 900 * CHUNK, CHUNK);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 4); /* at once */
+	fake_gate(f, 0);
+	pthread_join(rd.th, NULL);
+	CHECK_INT(rd.r, 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 9);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
 /* A queued replay chunk a client asks for moves up, fetched once. */
 static void test_replay_promote(void)
 {
@@ -1486,6 +1513,7 @@ static const struct unit_test tests[] = {
 	{"cache_replay_plan", test_replay_plan},
 	{"cache_replay_order", test_replay_order},
 	{"cache_replay_priority", test_replay_priority},
+	{"cache_replay_spread", test_replay_spread},
 	{"cache_replay_promote", test_replay_promote},
 	{"cache_replay_lead", test_replay_lead},
 	{"cache_replay_kept", test_replay_kept},

@@ -104,6 +104,13 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "4M",
 		 .help = "bytes per second for s3.prefetch=all (0: no "
 			 "limit)"},
+	[OPT_REPLAY_AHEAD] =
+		{.key = "s3.replay_ahead",
+		 .kind = KIND_SIZE,
+		 .min = 4 * KIB,
+		 .max = 64 * GIB,
+		 .dflt = "32M",
+		 .help = "how far a trace's replay may run ahead of the reads"},
 	[OPT_CACHE_FILE] =
 		{.key = "s3.cache_file",
 		 .kind = KIND_STR,
@@ -257,7 +264,8 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 	[OPT_BOOT_TIMEOUT] =
 		{.key = "s3root.boot_timeout",
 		 .kind = KIND_MSEC,
-		 .max = 1000 * HOUR_MS,
+		 .max =
+			 1000 * HOUR_MS,
 		 .dflt = "300s",
 		 .help = "a boot that cannot open the image by then (from "
 			 "the kernel's start) runs s3root.onfail (0: never)"},

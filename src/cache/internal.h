@@ -30,8 +30,14 @@
 #define SYNC_MS 10000  /* the cache file's map is saved this often */
 #define FILE_HEAD 8192 /* holds the longest name, ETag and version */
 #define LAT_BUCKETS 100
+#define REPLAY_AHEAD (32 * 1024 * 1024) /* s3.replay_ahead's default */
+#define REPLAY_IDLE_MS 10000		/* a replay ends after this quiet */
 
 enum { S_FETCHING = 1, S_READY, S_FAILED };
+/* the fetch queues, taken in the order demand, replay, readahead */
+enum { Q_DEMAND, Q_AHEAD, Q_REPLAY, NQUEUES };
+/* who claims a slot (cache_claim_locked) */
+enum { CLAIM_READ, CLAIM_AHEAD, CLAIM_REPLAY };
 
 struct slot {
 	uint64_t idx;
@@ -42,7 +48,38 @@ struct slot {
 	uint32_t refs;		   /* readers holding it */
 	uint32_t run;		   /* queued: chunks in this run */
 	uint8_t state, ra, on_lru; /* ra: prefetched, not read yet */
-	int err;		   /* S_FAILED: -errno */
+	uint8_t rp;	   /* replayed, not read yet: kept off the LRU */
+	uint8_t rf, rtail; /* fetching for a replay; its run's last */
+	int err;	   /* S_FAILED: -errno */
+};
+
+/* One run of a replay's plan: chunks [first, first + n) at trace byte pos. */
+struct replay_run {
+	uint64_t first, pos;
+	uint32_t n;
+};
+
+/* Extra slots a replay added beyond the budget (kept till cache_free). */
+struct slot_block {
+	struct slot_block *next;
+	size_t n;
+	struct slot s[];
+};
+
+enum { RP_NONE, RP_RUNNING, RP_DONE, RP_ENDED };
+
+/* A replay (replay.c), under c->lock. */
+struct replay {
+	int state;
+	struct replay_run *runs;   /* in the trace's order */
+	struct replay_run *sorted; /* the same, by first chunk */
+	size_t nruns, next;	   /* next: the run to claim next... */
+	uint32_t next_k;	   /* ...from this chunk of it */
+	uint64_t ranges, bytes, ahead, progress, idle_ms;
+	uint64_t cap, kept; /* chunks it may keep, keeps (rp) */
+	uint64_t fetched, used, wasted;
+	unsigned out, max_out;	   /* runs queued or in flight; limit */
+	int64_t start_ms, last_ms; /* started; last replay fetch ended */
 };
 
 struct stream {
@@ -113,7 +150,7 @@ struct cache {
 	size_t hmask;
 	struct slot *free_list;
 	struct slot lru; /* sentinel: lru.next is the oldest */
-	struct slot *queue[2], **qtail[2]; /* demand runs, readahead runs */
+	struct slot *queue[NQUEUES], **qtail[NQUEUES]; /* runs, by Q_* */
 	pthread_t *threads;
 	unsigned nthreads;
 	pthread_t bg;
@@ -126,6 +163,11 @@ struct cache {
 	uint64_t hits, misses, readahead, ra_used, ra_wasted, gets, file_reads;
 	uint64_t cached, lat[LAT_BUCKETS];
 	unsigned nbd_inflight, get_inflight;
+	size_t in_use, nextra;	  /* slots off the free list; added */
+	struct slot_block *extra; /* slots a replay added */
+	struct replay rp;
+	void (*hook)(void *arg, uint64_t off, uint32_t len); /* read hook */
+	void *hook_arg;
 
 	int fd; /* the cache file, or -1 */
 	uint8_t *bits;
@@ -150,13 +192,36 @@ static inline uint64_t chunk_len(const struct cache *c, uint64_t idx)
 struct slot *cache_lookup_locked(struct cache *c, uint64_t idx);
 void cache_lru_unlink_locked(struct slot *s);
 void cache_lru_push_locked(struct cache *c, struct slot *s);
-struct slot *cache_claim_locked(struct cache *c, uint64_t idx, int ra,
+/* To the old end: the first to go. */
+void cache_lru_push_old_locked(struct cache *c, struct slot *s);
+/* how: CLAIM_*; free_only: no eviction (and no growth past the budget) */
+struct slot *cache_claim_locked(struct cache *c, uint64_t idx, int how,
 				int free_only);
+/* Evicts unpinned LRU slots while more are in use than the budget and
+ * the replay's kept chunks need, looking at most at `look` of them. */
+void cache_shrink_locked(struct cache *c, size_t look);
 
-/* queue.c: the fetch queue */
+/* queue.c: the fetch queues */
 void cache_enqueue_locked(struct cache *c, struct slot *first, uint32_t run,
-			  int ra);
+			  int q);
 struct slot *cache_dequeue_locked(struct cache *c);
+/* Anything queued at all? */
+int cache_queued_locked(const struct cache *c);
+/* Moves the queued replay run holding chunk idx to the demand queue. */
+void cache_promote_locked(struct cache *c, uint64_t idx);
+
+/* replay.c: the replay of a trace */
+/* A client's read touches chunk idx (slot s, or NULL); after pinning. */
+void cache_replay_touch_locked(struct cache *c, uint64_t idx, struct slot *s);
+/* Claims and queues what the replay may fetch now. */
+void cache_replay_pump_locked(struct cache *c);
+/* A fetch of replay slot s ended (err: -errno or 0), before it is done. */
+void cache_replay_slot_done_locked(struct cache *c, struct slot *s, int err);
+/* Ends the replay when its time came; returns when to look again (ms of
+ * util_mono_us() / 1000), 0 for never. */
+int64_t cache_replay_tick_locked(struct cache *c);
+/* A fetcher with nothing queued waits on c->work, and ticks the replay. */
+void cache_replay_wait_locked(struct cache *c);
 
 /* fetch.c: the fetcher threads */
 /* Fills the claimed (FETCHING) chunks [first, first + n); no lock held. */

@@ -94,6 +94,13 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "4M",
 		 .help = "bytes per second for s3.prefetch=all (0: no "
 			 "limit)"},
+	[OPT_REPLAY_AHEAD] =
+		{.key = "s3.replay_ahead",
+		 .kind = KIND_SIZE,
+		 .min = 4 * KIB,
+		 .max = 64 * GIB,
+		 .dflt = "32M",
+		 .help = "how far a trace's replay may run ahead of the reads"},
 	[OPT_CACHE_FILE] =
 		{.key = "s3.cache_file",
 		 .kind = KIND_STR,

@@ -35,7 +35,7 @@ static int fetch_bytes(struct opts *o, const char *source, char **envp,
 				   sizeof(msg));
 	creds_free(&c);
 	if (r) {
-		log_warn("trace %s: %s (booting without it)", source, msg);
+		log_warn("trace %s: %s (going on without it)", source, msg);
 		goto out;
 	}
 	size = object_info(ob)->size;
@@ -52,10 +52,10 @@ static int fetch_bytes(struct opts *o, const char *source, char **envp,
 		r = object_read(ob, *buf, 0, (size_t)size, deadline_ms, msg,
 				sizeof(msg));
 	if (r == -ENOMEM)
-		log_warn("trace %s: out of memory (booting without it)",
+		log_warn("trace %s: out of memory (going on without it)",
 			 source);
 	else if (r)
-		log_warn("trace %s: %s (booting without it)", source, msg);
+		log_warn("trace %s: %s (going on without it)", source, msg);
 	*len = (size_t)size;
 out:
 	if (r) {

@@ -102,7 +102,10 @@ static void daemon_replay(struct daemon *d)
 		r[i] = (struct cache_replay_range){t->r[i].off, t->r[i].len};
 	e = cache_replay_start(d->cache, r, t->n);
 	if (e)
-		log_warn("replaying the trace: %s", strerror(-e));
+		log_warn("replaying the trace: %s",
+			 e == -EOPNOTSUPP ? "it needs a RAM cache (s3.cache "
+					    "of 4 chunks or more)"
+					  : strerror(-e));
 	free(r);
 }
 

@@ -283,7 +283,10 @@ static void serve_replay(struct server *s, const char *source, char **envp)
 	if (!r && t.n)
 		r = cache_replay_start(s->cache, rr, t.n);
 	if (r)
-		log_warn("serve: replaying the trace: %s", strerror(-r));
+		log_warn("serve: replaying the trace: %s",
+			 r == -EOPNOTSUPP ? "it needs a RAM cache (s3.cache "
+					    "of 4 chunks or more)"
+					  : strerror(-r));
 	free(rr);
 	trace_free(&t);
 }

@@ -108,6 +108,12 @@ serve_stop
 echo "replay: $(grep '^replay: [0-9]' "$T/serve.log" | tail -n 1)"
 echo "replay: the workload's reads took no GET ($before before, cold $cold)"
 
+# without a RAM cache to replay into, a warning says what it needs
+start "s3.cache=0,s3root.trace=s3://boot/image.trace"
+serve_stop
+grep -q "^s3root: warning: serve: replaying the trace: it needs a RAM cache" \
+	"$T/serve.log" || fail "s3.cache=0: $(grep trace "$T/serve.log")"
+
 # 3. what is not a trace for this image is ignored with one message, and
 # the server serves regardless: another image's, a missing one, hostile
 # ones (cut short, a read past the end, overlapping time, too large)

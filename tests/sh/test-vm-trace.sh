@@ -2,14 +2,15 @@
 # Boot traces on a real boot, two boots of the systemd root of
 # test-vm-systemd.sh (tests/vm/debian-check.prepare, with s3test_trace):
 #  1. s3root.trace=record: at multi-user the guest saves the trace
-#     (`s3root trace save /dev/nbd0`) and prints it base64 on the console;
+#     (`s3root trace stop`, then `trace save /dev/nbd0`, which another user
+#     may not) and prints it base64 on the console;
 #     the host checks it (`trace show`: this image's size and ETag, as many
 #     reads as the kernel made) and publishes it beside the image;
 #  2. s3root.trace=s3:boot/debian.erofs.trace: the root server replays it
 #     before the kernel asks (`list -v` in the guest: the replay ran and its
 #     chunks were used); in the same boot the guest attaches the image again
 #     with a trace of another ETag, which is ignored with a warning while
-#     the device works.
+#     the device works, and `trace save` says the root is not recording.
 # Each boot must pass the systemd test's own checks. Prints both boots'
 # times to multi-user and the GETs each made.
 # suites: bearssl
@@ -108,6 +109,10 @@ kreads=$(grep -a "S3ROOT-TEST: multi-user.target reached" "$con" |
 # until the save (a few more): not fewer than half of the kernel's
 [ "$reads" -ge 100 ] && [ $((reads * 2)) -ge "$kreads" ] ||
 	fail "the trace has $reads reads for the kernel's $kreads"
+grep -aq "S3ROOT-TRACE-STOP: /dev/nbd0: stopped: $reads reads" "$con" ||
+	fail "trace stop: $(grep -a 'TRACE-STOP' "$con") (the trace has $reads reads)"
+grep -aq "S3ROOT-TRACE-USER: s3root: trace: /dev/nbd0: only root or the server's user may do that" "$con" ||
+	fail "another user's trace save: $(grep -a 'TRACE-USER' "$con")"
 grep -aq "S3ROOT-TRACE-LIST: .*trace: stopped, $reads reads" "$con" ||
 	fail "list -v: no stopped recording of $reads reads: $(grep -a 'TRACE-LIST' "$con")"
 echo "record: $reads reads ($(sed -n 's/^bytes: //p' "$T/show") bytes) for" \
@@ -127,6 +132,8 @@ grep -aq "S3ROOT-TRACE-WRONG: s3root: warning: trace s3://boot/wrong.trace is fo
 	fail "another image's trace: $(grep -a 'TRACE-WRONG' "$con")"
 grep -aq "S3ROOT-TRACE-WRONG: attached /dev/nbd[0-9]* and read it" "$con" ||
 	fail "attach with another image's trace failed"
+grep -aq "S3ROOT-TRACE-NOREC: s3root: trace: /dev/nbd0: not recording" "$con" ||
+	fail "trace save without a recording: $(grep -a 'TRACE-NOREC' "$con")"
 replay_check "$con" "$reads"
 echo "boot to multi-user: $(multi_user "$T/record.console") s recording," \
 	"$(multi_user "$con") s replaying"

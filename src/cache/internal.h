@@ -10,8 +10,10 @@
  * READY (on the LRU list) or FAILED (the error stays for those who
  * waited). Readers pin the slots they need (refs) and copy out without
  * the lock; the lock is never held across network or file I/O. Fetchers
- * take demand runs before readahead runs and merge adjacent queued runs
- * into one GET of at most MAX_RUN_BYTES.
+ * take demand runs before a replay's runs before readahead runs and merge
+ * adjacent queued runs into one GET of at most MAX_RUN_BYTES. A chunk a
+ * replay fetched is kept off the LRU (rp) until read or the replay ends,
+ * in slots added beyond the budget (replay.c).
  */
 #ifndef S3ROOT_CACHE_INTERNAL_H
 #define S3ROOT_CACHE_INTERNAL_H
@@ -71,6 +73,7 @@ enum { RP_NONE, RP_RUNNING, RP_DONE, RP_ENDED };
 /* A replay (replay.c), under c->lock. */
 struct replay {
 	int state;
+	int all;		   /* every run was fetched (RP_DONE once) */
 	struct replay_run *runs;   /* in the trace's order */
 	struct replay_run *sorted; /* the same, by first chunk */
 	size_t nruns, next;	   /* next: the run to claim next... */
@@ -93,11 +96,14 @@ struct stream {
 /*
  * LOCKING
  *
- * c->lock, a mutex, protects the slot hash, the LRU and free lists, every
- * slot's fields but data, the fetch queues, the streams and readahead
- * state, the figures, stopping, and the cache file's map (bits,
- * file_chunks, bits_dirty, synced_ms). It is held for bookkeeping only:
- * never across the source's calls, file I/O or a malloc of a bounce
+ * c->lock, a mutex, protects the slot hash (hash and hmask, which a
+ * replay's start rebuilds larger), the LRU and free lists, in_use, the
+ * added slots (extra, nextra), every slot's fields but data, the fetch
+ * queues, the streams and readahead state, the replay (rp), the read hook
+ * (hook, hook_arg; hook is also read atomically without it, to skip the
+ * lock when there is none), the figures, stopping, and the cache file's
+ * map (bits, file_chunks, bits_dirty, synced_ms). It is held for bookkeeping
+ * only: never across the source's calls, file I/O or a malloc of a bounce
  * buffer. Helpers named *_locked are called with it held and never drop
  * it; the others that touch the state above take it themselves and are
  * called without it.
@@ -107,8 +113,8 @@ struct stream {
  * holding lock.
  *
  * Fixed from cache_new to cache_free, read without a lock: src, info, cfg,
- * size, chunk, nchunks, max_run, nslots, the slots array, hash, hmask, fd,
- * data_off, bits_len, ra_cap, threads, nthreads, bg, bg_started.
+ * size, chunk, nchunks, max_run, nslots, the slots array, fd, data_off,
+ * bits_len, ra_cap, threads, nthreads, bg, bg_started.
  *
  * A slot's data:
  * - FETCHING: claimed and off the LRU, so never evicted. Its data belongs
@@ -122,13 +128,18 @@ struct stream {
  *   skips slots with refs. So a reader that pinned a READY slot (refs++
  *   under the lock) reads data without the lock until cache_release drops
  *   refs under the lock.
+ * - READY and kept by a replay (rp): as READY, but off the LRU, so never
+ *   evicted, until a read or the replay's end clears rp and puts it on.
+ *   Data may be freed (cache_shrink_locked) only for a slot taken off the
+ *   LRU and the hash, unpinned, onto the free list.
  * - FAILED: data means nothing; err is for the readers that waited. The
  *   next read of the chunk sets it FETCHING again and queues it (a failure
  *   is not remembered); an unpinned FAILED slot may be evicted.
  *
- * Condition variables, all with c->lock: ready (a fetch ended; readers
- * wait on it with their deadline, CLOCK_MONOTONIC), work (a run was
- * queued, or stopping; fetchers), wake (the background thread; see
+ * Condition variables, all with c->lock and CLOCK_MONOTONIC: ready (a
+ * fetch ended; readers wait on it with their deadline), work (a run was
+ * queued, or stopping; fetchers, which wait with the replay's next
+ * tick as deadline), wake (the background thread; see
  * cache_background). Threads: the fetchers and the background thread run
  * from cache_new to cache_free, which sets stopping, broadcasts work and
  * wake, and joins them; a fetcher finishes the run it is fetching first.

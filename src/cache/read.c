@@ -196,7 +196,7 @@ void cache_set_read_hook(struct cache *c,
 			 void *arg)
 {
 	pthread_mutex_lock(&c->lock);
-	c->hook = fn;
+	__atomic_store_n(&c->hook, fn, __ATOMIC_RELAXED); /* see call_hook */
 	c->hook_arg = arg;
 	pthread_mutex_unlock(&c->lock);
 }

@@ -329,8 +329,10 @@ void cache_replay_pump_locked(struct cache *c)
 		rp->next++;
 		rp->next_k = 0;
 	}
-	if (rp->state == RP_RUNNING && rp->next == rp->nruns && !rp->out)
+	if (rp->state == RP_RUNNING && rp->next == rp->nruns && !rp->out) {
 		rp->state = RP_DONE;
+		rp->all = 1;
+	}
 }
 
 void cache_replay_slot_done_locked(struct cache *c, struct slot *s, int err)
@@ -476,6 +478,8 @@ int cache_replay_start(struct cache *c, const struct cache_replay_range *r,
 
 	if (!c->nslots)
 		return -EOPNOTSUPP;
+	if (n > SIZE_MAX / 4 / sizeof(struct span))
+		return -ENOMEM;
 	ret = plan_build(c, r, n, &plan);
 	if (ret)
 		return ret;

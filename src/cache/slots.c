@@ -86,8 +86,9 @@ void cache_lru_push_old_locked(struct cache *c, struct slot *s)
 }
 
 /*
- * A slot for a new chunk: a free one while fewer than the budget's are in
- * use (or, for a replay, while it keeps fewer chunks than it may), else
+ * A slot for a new chunk: a free one while the slots in use, but those a
+ * replay keeps, are fewer than the budget's (for a replay: while it keeps
+ * fewer chunks than it may), else
  * the oldest unpinned one on the LRU. Readahead and a replay look at the
  * 8 oldest only and never evict prefetched chunks; a client's read takes
  * a free slot past the budget rather than go without. free_only takes
@@ -95,8 +96,9 @@ void cache_lru_push_old_locked(struct cache *c, struct slot *s)
  */
 static struct slot *slot_take(struct cache *c, int how, int free_only)
 {
-	int grow = c->in_use < c->nslots ||
-		   (how == CLAIM_REPLAY && c->rp.kept < c->rp.cap);
+	/* the budget holds what the replay does not keep */
+	int grow = how == CLAIM_REPLAY ? c->rp.kept < c->rp.cap
+				       : c->in_use < c->nslots + c->rp.kept;
 	struct slot *s = NULL;
 
 	if (c->free_list && grow)

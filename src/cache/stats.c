@@ -73,7 +73,7 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->replay_used = c->rp.used;
 	st->replay_wasted = c->rp.wasted;
 	st->replay_inflight = c->rp.out;
-	st->replay_done = c->rp.state == RP_DONE || c->rp.state == RP_ENDED;
+	st->replay_done = c->rp.all;
 	st->replay_ended = c->rp.state == RP_ENDED;
 	if (st->replay_done)
 		st->replay_ms = (uint64_t)(c->rp.last_ms - c->rp.start_ms);
@@ -159,11 +159,11 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			      s.replay_ranges, s.replay_runs, s.replay_bytes,
 			      s.replay_fetched, s.replay_used, s.replay_wasted,
 			      s.replay_inflight,
-			      !s.replay_done ? "running" : "done");
+			      s.replay_ended ? "ended" : "running");
 	if (n >= 0 && !json && s.replay_done && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n,
-			      "replay: fetched in %" PRIu64 " ms%s\n",
-			      s.replay_ms, s.replay_ended ? ", ended" : "");
+			      "replay: every run fetched in %" PRIu64 " ms\n",
+			      s.replay_ms);
 	/* host names (none for an address or s3.resolve): a name that does
 	 * not resolve now is said until it does */
 	if (n >= 0 && !json && (nm->lookups || nm->last_good_connects) &&

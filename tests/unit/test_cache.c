@@ -408,6 +408,13 @@ static void test_queue_merge(void)
 		{4, {{2, 1, 0}, {0, 1, 1}, {3, 1, 0}, {1, 1, 1}}, 1, {{0, 4}}},
 		/* exactly max_run, then the rest */
 		{3, {{0, 2, 0}, {2, 2, 1}, {4, 1, 0}}, 2, {{0, 4}, {4, 1}}},
+		/* demand, then a replay's, then readahead */
+		{3,
+		 {{10, 1, Q_AHEAD}, {20, 1, Q_REPLAY}, {30, 1, Q_DEMAND}},
+		 3,
+		 {{30, 1}, {20, 1}, {10, 1}}},
+		/* a replay's run joins a demand run next to it */
+		{2, {{6, 1, Q_REPLAY}, {5, 1, Q_DEMAND}}, 1, {{5, 2}}},
 	};
 	struct slot slots[64];
 	struct cache c;
@@ -420,8 +427,8 @@ static void test_queue_merge(void)
 		pthread_cond_init(&c.work, NULL);
 		pthread_cond_init(&c.wake, NULL);
 		c.max_run = 4;
-		c.qtail[0] = &c.queue[0];
-		c.qtail[1] = &c.queue[1];
+		for (k = 0; k < NQUEUES; k++)
+			c.qtail[k] = &c.queue[k];
 		for (k = 0; k < cases[i].nq; k++) {
 			struct slot *s = &slots[cases[i].q[k].idx];
 
@@ -432,15 +439,16 @@ static void test_queue_merge(void)
 		for (k = 0; k < cases[i].nout; k++) {
 			struct slot *s;
 
-			if (!CHECK(c.queue[0] || c.queue[1]))
+			if (!CHECK(cache_queued_locked(&c)))
 				break;
 			s = cache_dequeue_locked(&c);
 			if (!CHECK_INT(s->idx, cases[i].out[k].idx) ||
 			    !CHECK_INT(s->run, cases[i].out[k].run))
 				fprintf(stderr, "    case %zu, GET %u\n", i, k);
 		}
-		CHECK(!c.queue[0] && !c.queue[1]);
-		CHECK(c.qtail[0] == &c.queue[0] && c.qtail[1] == &c.queue[1]);
+		CHECK(!cache_queued_locked(&c));
+		for (k = 0; k < NQUEUES; k++)
+			CHECK(c.qtail[k] == &c.queue[k]);
 		pthread_cond_destroy(&c.work);
 		pthread_cond_destroy(&c.wake);
 	}
@@ -1284,7 +1292,7 @@ static void test_replay_wasted(void)
 	static const uint64_t idx[] = {100, 110, 120, 130, 140,
 				       150, 160, 170, 180, 190};
 	struct fake *f = fake_new(RP_SIZE, 27, "\"e\"");
-	struct cache *c = start_replay(f, 4, 2, 1024, 300);
+	struct cache *c = start_replay(f, 4, 2, 1024, 1000);
 	struct cache_stats st;
 	size_t i;
 
@@ -1310,6 +1318,30 @@ static void test_replay_wasted(void)
 	CHECK_INT(stats_of(c).replay_used, 6);
 	/* another replay may start now */
 	CHECK_INT(replay_chunks(c, idx, 2), 0);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* A replay held back by its lead ends when the clients go quiet. */
+static void test_replay_stalled(void)
+{
+	static const uint64_t idx[] = {100, 110, 120, 130, 140,
+				       150, 160, 170, 180, 190};
+	struct fake *f = fake_new(RP_SIZE, 31, "\"e\"");
+	struct cache *c = start_replay(f, 4, 2, 4, 300);
+	struct cache_stats st;
+
+	if (!c)
+		goto out;
+	CHECK_INT(replay_chunks(c, idx, 10), 0);
+	WAIT_UNTIL(replay_ended(c));
+	st = stats_of(c);
+	CHECK_INT(st.replay_fetched, 4);
+	CHECK_INT(st.replay_wasted, 4);
+	CHECK_INT(st.replay_done, 0);
+	CHECK(in_use(c) <= 4);
+	CHECK_INT(f->fetches, 4);
 out:
 	cache_free(c);
 	fake_free(f);
@@ -1388,6 +1420,20 @@ static void test_read_hook(void)
 		if (!CHECK_INT(h.r[i].off, want[i].off) ||
 		    !CHECK_INT(h.r[i].len, want[i].len))
 			fprintf(stderr, "    read %zu\n", i);
+	/* with no RAM cache: the hook still, but no replay */
+	cache_free(c);
+	c = start(f, CHUNK, 0, 1, NULL, 0);
+	if (!c)
+		goto out;
+	h.n = 0;
+	cache_set_read_hook(c, hook_fn, &h);
+	CHECK_INT(read_check(c, size, 7, 70, 0, NULL), 0);
+	CHECK_INT(h.n, 1);
+	CHECK_INT(h.r[0].off, 7);
+	CHECK_INT(h.r[0].len, 70);
+	CHECK_INT(
+		cache_replay_start(c, (struct cache_replay_range[]){{0, 1}}, 1),
+		-EOPNOTSUPP);
 out:
 	cache_free(c);
 	fake_free(f);
@@ -1411,9 +1457,9 @@ static void test_replay_stats(void)
 	CHECK(cache_format_stats(c, 0, buf, sizeof(buf)) > 0);
 	if (!CHECK(strstr(buf, "replay: 3 ranges in 2 runs, 12288 bytes; "
 			       "3 chunks fetched, 1 used, 0 wasted, 0 runs "
-			       "in flight; done\n") != NULL))
+			       "in flight; running\n") != NULL))
 		fprintf(stderr, "%s", buf);
-	CHECK(strstr(buf, "replay: fetched in ") != NULL);
+	CHECK(strstr(buf, "replay: every run fetched in ") != NULL);
 	CHECK(cache_format_stats(c, 1, buf, sizeof(buf)) > 0);
 	CHECK(strstr(buf, "\"replay_ranges\": 3, \"replay_runs\": 2, "
 			  "\"replay_bytes\": 12288, \"replay_fetched\": 3, "
@@ -1444,6 +1490,7 @@ static const struct unit_test tests[] = {
 	{"cache_replay_lead", test_replay_lead},
 	{"cache_replay_kept", test_replay_kept},
 	{"cache_replay_wasted", test_replay_wasted},
+	{"cache_replay_stalled", test_replay_stalled},
 	{"cache_replay_failure", test_replay_failure},
 	{"cache_read_hook", test_read_hook},
 	{"cache_replay_stats", test_replay_stats},

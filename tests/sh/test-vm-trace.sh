@@ -78,9 +78,11 @@ replay_check() {
 	local line fetched used
 	line=$(tr -d '\r' <"$1" | sed -n 's/^S3ROOT-TRACE-LIST: *replay: \([0-9]\)/\1/p' | head -n 1)
 	case $line in
-	"$2 ranges in "*"; done") ;;
-	*) fail "list -v: no finished replay of $2 ranges: $(grep -a 'TRACE-LIST' "$1")" ;;
+	"$2 ranges in "*) ;;
+	*) fail "list -v: no replay of $2 ranges: $(grep -a 'TRACE-LIST' "$1")" ;;
 	esac
+	grep -aq "S3ROOT-TRACE-LIST: *replay: every run fetched in" "$1" ||
+		fail "list -v: the replay did not fetch every run: $(grep -a 'TRACE-LIST' "$1")"
 	fetched=$(sed -n 's/.* \([0-9]*\) chunks fetched.*/\1/p' <<<"$line")
 	used=$(sed -n 's/.* chunks fetched, \([0-9]*\) used.*/\1/p' <<<"$line")
 	[ "${used:-0}" -gt 0 ] && [ $((used * 2)) -ge "${fetched:-0}" ] ||

@@ -60,6 +60,7 @@ int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
 /* What to attach; borrowed strings, which must outlive attach_run. For a
  * reattach, attach_run points source and lists into the state file it
  * read: they are not valid after it returns. */
+struct trace;
 struct attach_req {
 	const char *source;   /* SOURCE (not for a reattach) */
 	const char *device;   /* /dev/nbdN to use, or NULL: any free one */
@@ -83,6 +84,8 @@ struct attach_req {
 	int tree;
 	uint64_t tree_blocks, hash_start;
 	struct verity_sb vsb;
+	/* the published trace to replay (s3root.trace=SOURCE), or NULL */
+	const struct trace *replay;
 };
 
 /*
@@ -133,5 +136,14 @@ int attach_state_read(int index, struct attach_state *st);
  * JSON object) into buf (NUL-terminated). 0, or -1 if it is silent.
  */
 int attach_figures_fetch(int index, int json, char *buf, size_t len);
+/*
+ * Asks /dev/nbd<index>'s server one of the figures socket's questions
+ * (figures.c: 'S' stop the trace recording, 'T' stop it and send the
+ * trace) and reads the whole answer, at most max bytes, into a malloc'd
+ * NUL-terminated *out of *len bytes. 0, -ECONNREFUSED (no server
+ * answers), -EFBIG or -errno.
+ */
+int attach_figures_ask(int index, char what, size_t max, char **out,
+		       size_t *len);
 
 #endif

@@ -94,5 +94,6 @@ int cmd_list(int argc, char **argv, char **envp);
 int cmd_init(int argc, char **argv, char **envp);
 int cmd_mountroot(int argc, char **argv, char **envp);
 int cmd_verity_format(int argc, char **argv, char **envp);
+int cmd_trace(int argc, char **argv, char **envp);
 
 #endif

@@ -213,7 +213,7 @@ struct list_item {
 	int verity, tree; /* a dm-verity device over it; its tree's index */
 	char dm[32], name[32];
 	int live;	    /* figures came */
-	char figures[2048]; /* text lines, or a JSON object */
+	char figures[4096]; /* text lines, or a JSON object */
 };
 
 static void list_gather(struct list_item *it, int index, int verbose, int json)

@@ -26,6 +26,7 @@ static const struct {
 	 "mount root=s3:... on a directory (initramfs-tools, dracut)"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
 	{"presign", cmd_presign, "print a presigned URL for an object"},
+	{"trace", cmd_trace, "stop, save or check a boot trace"},
 	{"verity-format", cmd_verity_format,
 	 "write the dm-verity hash tree of an image"},
 };

@@ -60,6 +60,8 @@ enum opt_id {
 	OPT_DEBUG,
 	OPT_DHCP,
 	OPT_BOOT_TIMEOUT,
+	OPT_TRACE,
+	OPT_TRACE_IDLE,
 	OPT__COUNT
 };
 

@@ -17,6 +17,7 @@ static int check_resolve(const char *v, char *err, size_t errlen);
 static int check_roothash(const char *v, char *err, size_t errlen);
 static int check_source(const char *v, char *err, size_t errlen);
 static int check_token(const char *v, char *err, size_t errlen);
+static int check_trace(const char *v, char *err, size_t errlen);
 
 const struct opt_def opts_defs[OPT__COUNT] = {
 	[OPT_ENDPOINT] = {.key = "s3.endpoint",
@@ -269,6 +270,17 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "300s",
 		 .help = "a boot that cannot open the image by then (from "
 			 "the kernel's start) runs s3root.onfail (0: never)"},
+	[OPT_TRACE] = {.key = "s3root.trace",
+		       .kind = KIND_STR,
+		       .check = check_trace,
+		       .help = "record: record the reads (s3root trace save); "
+			       "a SOURCE: replay that trace at attach"},
+	[OPT_TRACE_IDLE] = {.key = "s3root.trace_idle",
+			    .kind = KIND_MSEC,
+			    .max = 1000 * HOUR_MS,
+			    .dflt = "10s",
+			    .help = "a recording stops after no read for this "
+				    "long (0: only when told)"},
 };
 
 static int check_hedge(const char *v, char *err, size_t errlen)
@@ -371,6 +383,19 @@ static int check_token(const char *v, char *err, size_t errlen)
 					 "not allowed");
 	if (n > 1024)
 		return base_fail(err, errlen, "longer than 1024 characters");
+	return 0;
+}
+
+/* record, or a trace's SOURCE */
+static int check_trace(const char *v, char *err, size_t errlen)
+{
+	struct source src;
+	char why[200];
+
+	if (strcmp(v, "record") && source_parse(v, &src, why, sizeof(why)))
+		return base_fail(err, errlen,
+				 "'record' or a trace's s3://BUCKET/KEY, "
+				 "BUCKET/KEY or http(s) URL");
 	return 0;
 }
 

@@ -199,7 +199,8 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
-	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) $(BUILD)/bench/tls_handshake.o
+	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) $(BUILD)/bench/tls_handshake.o \
+	$(BUILD)/bench/nbd_attach.o
 
 FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] util/*.[ch] \
 	src/*.[ch] src/*/*.[ch] \
@@ -280,6 +281,13 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libs3root.a \
 
 # bench/tls.sh's handshake timer (any TLS backend).
 $(BUILD)/tls_handshake: $(BUILD)/bench/tls_handshake.o $(BUILD)/libs3root.a \
+		$(filter %.a,$(TLS_LIB))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+# bench/boot.sh's guest NBD client (static, like s3root: an initramfs has
+# no libc).
+$(BUILD)/nbd_attach: $(BUILD)/bench/nbd_attach.o $(BUILD)/libs3root.a \
 		$(filter %.a,$(TLS_LIB))
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
@@ -480,8 +488,10 @@ $(BUILD)/bench/shaper: bench/shaper.c
 # s3root against its peers through a latency and bandwidth shaper; minutes,
 # not part of check (bench/README.md: BENCH_DELAYS, BENCH_TIME, BENCH_QUICK).
 bench: deps-check
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/shaper
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/shaper \
+		$(BUILD)/nbd_attach
 	$(Q)BUILD=$(BUILD) bench/run.sh
+	$(Q)BUILD=$(BUILD) bench/boot.sh
 
 clean:
 	rm -rf build build-san build-fuzz build-mbedtls build-san-mbedtls \

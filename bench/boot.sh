@@ -276,7 +276,8 @@ s3root_figures() {
 	S3_FETCHED=${S3_FETCHED:--}
 }
 
-# record CONFIG DELAY REP DL_S: one line of results.tsv.
+# record CONFIG DELAY REP DL_S: one line of results.tsv; the boot's
+# console and request log go to build/bench/boot-logs/$name.*
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" \
 		"$BOOT_S" "$4" "$WALL_S" "$FETCHED" "$GETS" "$NBD_READS" \
@@ -285,13 +286,16 @@ record() {
 		"fetched $FETCHED bytes in $GETS requests; the boot read" \
 		"$NBD_BYTES bytes in $NBD_READS reads"
 	mkdir -p "$CACHE/boot-logs"
-	cp "$T/con/$1-$2-$3" "$CACHE/boot-logs/$1-$2-$3.console" 2>/dev/null || :
-	cp "$T/shaper.log" "$CACHE/boot-logs/$1-$2-$3.shaper" 2>/dev/null || :
+	cp "$T/con/$name" "$CACHE/boot-logs/$name.console" 2>/dev/null || :
+	cp "$T/shaper.log" "$CACHE/boot-logs/$name.shaper" 2>/dev/null || :
+	rm -f "$T/shaper.log"
 }
 
 # run CONFIG DELAY REP: one boot of CONFIG at DELAY ms.
 run() {
-	local cfg=$1 d=$2 rep=$3 name=$1-$2-$3 port dl='' t0 opts=''
+	local cfg=$1 d=$2 rep=$3 port dl='' t0 opts=''
+	# qemu's -chardev path=... ends at a comma
+	name=$(echo "$1-$2-$3" | tr ',' '+')
 	S3_FETCHED=-
 	FETCHED=- GETS=-
 	case $cfg in

@@ -6,6 +6,8 @@
 # sizes; a sequential reader is served by readahead; s3.prefetch=all pulls
 # the whole image into RAM, or into a cache file that a restarted server
 # reads instead of the network, and that another object does not trust.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd nbdcopy fio

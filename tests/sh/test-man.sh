@@ -4,6 +4,8 @@
 # writes it, so the page and --help cannot drift); every command of
 # `s3root --help` and every option of mkinitramfs-s3root has an entry;
 # groff -ww finds nothing to warn about and man -l renders both.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires groff man

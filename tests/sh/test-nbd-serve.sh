@@ -4,6 +4,8 @@
 # boundary), fio --ioengine=nbd random reads at 32 in flight, libnbd random
 # reads checked block by block, and hostile traffic (tests/sh/nbd_raw.py);
 # for an EROFS image and for a random 64 MiB object.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd nbdinfo nbdcopy fio mkfs.erofs

@@ -7,6 +7,8 @@
 # s3.prefetch=all keeps serving past it), and its
 # signature appears in no message, output or export name. Any URL whose
 # HEAD is refused (403, 405) opens with a GET of byte 0 instead.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd curl nbdinfo nbdcopy

@@ -13,6 +13,8 @@
 #   in flight), no read slower than 4 s (a busy proxy makes some slow), the figures count the hedges sent
 #   and won, and no connection is left over. With s3.hedge=off the same
 #   stalls show (the slowest read waits them out).
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd fio

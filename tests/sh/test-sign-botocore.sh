@@ -3,6 +3,8 @@
 # over a few hundred generated requests, and the AWS documentation example;
 # `s3root presign` against botocore's generate_presigned_url over the same
 # requests, and the documentation's presigned URL.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires_py botocore

@@ -6,6 +6,8 @@
 # reads cost no GET; the bytes stay right. A trace for another object, a
 # missing one and hostile ones are ignored with one message each, and the
 # server serves regardless.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd nbdcopy fio

@@ -30,6 +30,8 @@ struct object {
 	struct creds creds;
 	int64_t clock_offset; /* server time - our time, seconds */
 	time_t creds_checked;
+	time_t creds_next;    /* temporary credentials: when to replace them */
+	unsigned creds_fails; /* failed attempts in a row */
 	struct timespec pw_mtime, tok_mtime;
 	uint64_t rand;
 	struct object_stats stats;

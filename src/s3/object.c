@@ -43,6 +43,73 @@ static int ts_eq(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+static void utc(time_t t, char out[24])
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 24, "?");
+}
+
+/* When to try again after n failures in a row: 1 s doubling to a minute. */
+static time_t creds_backoff(unsigned n)
+{
+	time_t w = (time_t)1 << (n < 6 ? n : 6);
+
+	return w < 60 ? w : 60;
+}
+
+/* Schedules the next replacement of temporary credentials. */
+static void creds_schedule(struct object *ob, time_t now)
+{
+	time_t at = (time_t)creds_refresh_at(&ob->creds, now);
+
+	ob->creds_next = at > now ? at : now + creds_backoff(ob->creds_fails);
+	ob->stats.creds_expires = ob->creds.expires;
+}
+
+/*
+ * Replaces temporary credentials (the instance's) before they expire: on
+ * failure the old ones stay (they may still be good) and the next try
+ * backs off. Called with ob->lock held: the requests wait for it.
+ */
+static void creds_replace(struct object *ob, time_t now)
+{
+	char msg[512], a[24], b[24];
+	struct creds fresh;
+	int r;
+
+	ob->creds_checked = now;
+	r = creds_load(&fresh, ob->o, ob->envp, ob->src.bucket, msg,
+		       sizeof(msg));
+	if (!r && !fresh.access_key)
+		snprintf(msg, sizeof(msg), "none found");
+	if (r || !fresh.access_key) {
+		creds_free(&fresh);
+		ob->stats.creds_failures++;
+		ob->creds_next = now + creds_backoff(++ob->creds_fails);
+		utc((time_t)ob->creds.expires, a);
+		log_warn("refreshing credentials: %s (keeping the old ones, "
+			 "%s %s; trying again in %d s)",
+			 msg,
+			 ob->creds.expires > now ? "valid until" : "expired at",
+			 a, (int)(ob->creds_next - now));
+		return;
+	}
+	creds_free(&ob->creds);
+	ob->creds = fresh;
+	ob->creds_fails = 0;
+	ob->stats.creds_refreshes++;
+	creds_schedule(ob, now);
+	utc((time_t)fresh.expires, a);
+	utc(ob->creds_next, b);
+	log_info("credentials refreshed from %s%s%s (key %.8s..., valid until "
+		 "%s; next refresh at %s)",
+		 fresh.origin ? fresh.origin : "nowhere",
+		 fresh.role[0] ? ", role " : "", fresh.role, fresh.access_key,
+		 fresh.expires ? a : "-", fresh.expires ? b : "-");
+}
+
 void object_creds_refresh(struct object *ob, int force)
 {
 	struct timespec pw = {0}, tok = {0};
@@ -50,8 +117,15 @@ void object_creds_refresh(struct object *ob, int force)
 	char msg[256];
 	time_t now = time(NULL);
 
-	if (ob->src.plain ||
-	    (!force && now - ob->creds_checked < CREDS_RECHECK))
+	if (ob->src.plain)
+		return;
+	if (ob->creds.expires) {
+		/* due, or refused (at most once a second) */
+		if (now >= ob->creds_next || (force && now > ob->creds_checked))
+			creds_replace(ob, now);
+		return;
+	}
+	if (!force && now - ob->creds_checked < CREDS_RECHECK)
 		return;
 	ob->creds_checked = now;
 	/* a file that vanished (the initramfs, deleted at switch_root) is
@@ -235,6 +309,7 @@ int object_open_by(struct object **obp, struct opts *o,
 	ob->rand = (uint64_t)util_mono_ms() * 0x9E3779B97F4A7C15ULL ^
 		   (uint64_t)getpid();
 	ob->creds_checked = time(NULL);
+	creds_schedule(ob, ob->creds_checked);
 	object_mtime_of(opts_str(o, OPT_PASSWD_FILE), &ob->pw_mtime);
 	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
 	pthread_mutex_init(&ob->lock, NULL);

@@ -20,6 +20,9 @@ struct cur {
 };
 
 static int fail(struct cur *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct cur *c, const char *fmt, ...)
 {
 	va_list ap;
 	int k;

@@ -261,7 +261,7 @@ static int imds_ask(struct imds *m, const char *method, const char *path,
 {
 	struct http_response *r = malloc(sizeof(*r));
 	struct http_conn *c = NULL;
-	char head[TOKEN_MAX + 1024];
+	char head[TOKEN_MAX + 1024], why[300];
 	int e, reuse = 0;
 
 	if (!r)
@@ -271,9 +271,11 @@ static int imds_ask(struct imds *m, const char *method, const char *path,
 		 "Accept: */*\r\n%s: %s\r\n%s\r\n",
 		 method, m->prefix, path, m->host, name, value,
 		 strcmp(method, "PUT") ? "" : "Content-Length: 0\r\n");
-	e = http_conn_get(m->http, &m->url, &c, err, errlen);
-	if (e)
+	e = http_conn_get(m->http, &m->url, &c, why, sizeof(why));
+	if (e) {
+		snprintf(err, errlen, "%s %s: %s", method, path, why);
 		goto out;
+	}
 	e = http_send(c, head, strlen(head));
 	if (!e)
 		e = http_read_head(c, r, 0);

@@ -54,7 +54,7 @@ static void utc(time_t t, char out[24])
 /* When to try again after n failures in a row: 1 s doubling to a minute. */
 static time_t creds_backoff(unsigned n)
 {
-	time_t w = (time_t)1 << (n < 6 ? n : 6);
+	time_t w = (time_t)1 << (n < 7 ? (n ? n - 1 : 0) : 6);
 
 	return w < 60 ? w : 60;
 }
@@ -270,6 +270,21 @@ static void client_config(struct http_client_config *hc, struct opts *o,
 		hc->io_timeout_ms = (int)left;
 }
 
+/* Where temporary credentials came from, when they end, what is next. */
+static void creds_told(struct object *ob)
+{
+	const struct creds *c = &ob->creds;
+	char a[24], b[24];
+
+	utc((time_t)c->expires, a);
+	utc(ob->creds_next, b);
+	log_info("credentials from %s%s%s (key %.8s..., valid until %s; next "
+		 "refresh at %s)%s%s%s",
+		 c->origin, c->role[0] ? ", role " : "", c->role, c->access_key,
+		 a, b, c->region[0] ? "; region " : "", c->region,
+		 c->region[0] ? " (the instance's)" : "");
+}
+
 int object_open(struct object **obp, struct opts *o, const struct source *src,
 		const struct s3_target *t, struct creds *c, char *const *envp,
 		char *err, size_t errlen)
@@ -350,6 +365,8 @@ int object_open_by(struct object **obp, struct opts *o,
 	}
 	ob->opened = 1;
 	snprintf(ob->info.region, sizeof(ob->info.region), "%s", ob->region);
+	if (ob->creds.expires)
+		creds_told(ob);
 	*obp = ob;
 	return 0;
 err_free:

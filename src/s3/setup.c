@@ -14,7 +14,6 @@ static int instance_region(struct opts *o, const struct creds *c, char *err,
 
 	if (!c->region[0] || opts_isset(o, OPT_REGION))
 		return 0;
-	log_info("region %s (the instance's)", c->region);
 	if (opts_set(o, "s3.region", c->region, OPT_SRC_NONE, err, errlen))
 		return -1;
 	if (opts_isset(o, OPT_ENDPOINT))

@@ -20,7 +20,9 @@ The first word of --mode-file (read at each request; missing: normal)
 makes the answers hostile: badjson, huge (a 2 MiB document), missing (no
 SecretAccessKey), past (an Expiration in the past), norole (404 for the
 role's document), noroles (404 for the listing), forget (every token is
-forgotten after each credentials document, as when the service restarts).
+forgotten after each credentials document, as when the service restarts),
+down (503 for everything). With --secrets F, each secret and session
+token handed out is appended to F, for a test to look for in logs.
 Each request is logged as one line: METHOD PATH STATUS [note].
 """
 
@@ -75,6 +77,10 @@ class State:
         self.issued += 1
         self.creds = (r["AccessKeyId"], r["SecretAccessKey"],
                       r["SessionToken"], r["Expiration"].timestamp())
+        if self.a.secrets:
+            with open(self.a.secrets, "a") as f:
+                f.write("%s\n%s\n" % (r["SecretAccessKey"],
+                                        r["SessionToken"]))
         self.log.write("# issued credentials %d (key %s..., expire %s)\n" % (
             self.issued, r["AccessKeyId"][:6], iso(self.creds[3])))
         return self.creds
@@ -126,6 +132,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st = self.server.st
         n = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(n)
+        if st.mode() == "down":
+            return self.answer(503, "Service Unavailable", "down")
         if self.path != "/latest/api/token":
             return self.answer(404, "Not Found")
         if self.headers.get("X-Forwarded-For"):
@@ -151,6 +159,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         st = self.server.st
         mode = st.mode()
+        if mode == "down":
+            return self.answer(503, "Service Unavailable", mode)
         if not self.token_ok():
             return self.answer(401, "Unauthorized")
         if self.path == "/latest/meta-data/placement/region":
@@ -184,6 +194,7 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     ap.add_argument("--mode-file")
+    ap.add_argument("--secrets")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     http.server.ThreadingHTTPServer.daemon_threads = True

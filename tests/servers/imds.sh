@@ -6,9 +6,11 @@
 #   imds_start DIR [ARGS...]  starts imds.py (ARGS: --duration SECS,
 #                             --region R, --bind ADDR); sets IMDS_PORT,
 #                             IMDS_ENDPOINT (http://127.0.0.1:PORT),
-#                             IMDS_LOG, IMDS_PID (also in DIR/pid)
+#                             IMDS_LOG, IMDS_PID (also in DIR/pid); the
+#                             secrets it hands out go to DIR/secrets
 #   imds_mode MODE            the answers from now on (normal, badjson,
-#                             huge, missing, past, norole, noroles, forget)
+#                             huge, missing, past, norole, noroles, forget,
+#                             down)
 #   imds_stop DIR             SIGTERM to the recorded PID
 #   imds_count ERE            log lines matching ERE
 
@@ -20,7 +22,8 @@ imds_start() {
 	: >"$dir/mode"
 	"$PY3" "$TOP/tests/servers/imds.py" --sts-endpoint "$RGW_STS_ENDPOINT" \
 		--role-arn "$RGW_ROLE_ARN" --port-file "$dir/port" \
-		--log "$dir/log" --mode-file "$dir/mode" "$@" \
+		--log "$dir/log" --mode-file "$dir/mode" \
+		--secrets "$dir/secrets" "$@" \
 		>/dev/null 2>"$dir/err" &
 	IMDS_PID=$!
 	echo "$IMDS_PID" >"$dir/pid"

@@ -125,6 +125,11 @@ static int daemon_start(struct daemon *d, struct object *ob)
 		return -1;
 	}
 	cache_export(d->cache, object_info(ob)->name, &d->ex);
+	r = object_keep_fresh(ob);
+	if (r)
+		log_warn("credentials: no thread to refresh them: %s "
+			 "(refreshed as reads need them)",
+			 strerror(-r));
 	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS));
 	if (r) {
 		report(d->report_fd, "starting workers: %s", strerror(-r));

@@ -284,6 +284,11 @@ static int serve_open(struct server *s, char **envp)
 		return -1;
 	}
 	cache_export(s->cache, export_name(&s->src), &s->ex);
+	r = object_keep_fresh(s->ob);
+	if (r)
+		log_warn("credentials: no thread to refresh them: %s "
+			 "(refreshed as reads need them)",
+			 strerror(-r));
 	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS));
 	if (r) {
 		log_err("serve: starting workers: %s", strerror(-r));

@@ -32,6 +32,11 @@ struct object {
 	time_t creds_checked;
 	time_t creds_next;    /* temporary credentials: when to replace them */
 	unsigned creds_fails; /* failed attempts in a row */
+	/* object_keep_fresh's thread, in the process that started it */
+	pthread_t keeper;
+	pthread_cond_t keeper_cond;
+	pid_t keeper_pid; /* 0: none */
+	int keeper_stop;
 	struct timespec pw_mtime, tok_mtime;
 	uint64_t rand;
 	struct object_stats stats;

@@ -328,6 +328,7 @@ int object_open_by(struct object **obp, struct opts *o,
 	object_mtime_of(opts_str(o, OPT_PASSWD_FILE), &ob->pw_mtime);
 	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
 	pthread_mutex_init(&ob->lock, NULL);
+	pthread_cond_init(&ob->keeper_cond, NULL);
 	r = http_client_new(&ob->http, &hc, err, errlen);
 	if (r)
 		goto err_free;
@@ -374,13 +375,53 @@ err_free:
 	return r;
 }
 
+/* object_keep_fresh's thread: wakes when the credentials are due. */
+static void *keeper(void *arg)
+{
+	struct object *ob = arg;
+	struct timespec ts = {0, 0};
+	time_t now;
+
+	pthread_mutex_lock(&ob->lock);
+	while (!ob->keeper_stop) {
+		now = time(NULL);
+		if (now >= ob->creds_next)
+			creds_replace(ob, now);
+		ts.tv_sec = ob->creds_next > now ? ob->creds_next : now + 1;
+		pthread_cond_timedwait(&ob->keeper_cond, &ob->lock, &ts);
+	}
+	pthread_mutex_unlock(&ob->lock);
+	return NULL;
+}
+
+int object_keep_fresh(struct object *ob)
+{
+	int r;
+
+	if (!ob->creds.expires || ob->keeper_pid == getpid())
+		return 0;
+	ob->keeper_stop = 0;
+	r = -pthread_create(&ob->keeper, NULL, keeper, ob);
+	if (!r)
+		ob->keeper_pid = getpid();
+	return r;
+}
+
 void object_close(struct object *ob)
 {
 	if (!ob)
 		return;
+	if (ob->keeper_pid == getpid()) {
+		pthread_mutex_lock(&ob->lock);
+		ob->keeper_stop = 1;
+		pthread_cond_signal(&ob->keeper_cond);
+		pthread_mutex_unlock(&ob->lock);
+		pthread_join(ob->keeper, NULL);
+	}
 	http_client_free(ob->http);
 	creds_free(&ob->creds);
 	sigv4_signer_wipe(&ob->signer);
+	pthread_cond_destroy(&ob->keeper_cond);
 	pthread_mutex_destroy(&ob->lock);
 	free(ob);
 }

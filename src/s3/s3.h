@@ -220,6 +220,14 @@ int object_open_by(struct object **ob, struct opts *o, const struct source *src,
 		   const struct s3_target *t, struct creds *c,
 		   char *const *envp, int64_t deadline_ms, char *err,
 		   size_t errlen);
+/*
+ * For a server: a thread that replaces temporary credentials (the
+ * instance's) ahead of their expiry even while no request comes (requests
+ * replace them too, when due). Call it in the process that serves:
+ * threads do not cross fork. Nothing to do (0) for credentials that do
+ * not expire; else 0 or -errno.
+ */
+int object_keep_fresh(struct object *ob);
 /* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
 /* What the HEAD pinned; valid while the object is open, never changes. */

@@ -71,7 +71,8 @@ static void creds_schedule(struct object *ob, time_t now)
 /*
  * Replaces temporary credentials (the instance's) before they expire: on
  * failure the old ones stay (they may still be good) and the next try
- * backs off. Called with ob->lock held: the requests wait for it.
+ * backs off. Called with ob->lock held, which it lets go while it asks
+ * (requests go on with the old ones; one asks at a time).
  */
 static void creds_replace(struct object *ob, time_t now)
 {
@@ -79,9 +80,16 @@ static void creds_replace(struct object *ob, time_t now)
 	struct creds fresh;
 	int r;
 
+	if (ob->creds_busy)
+		return;
+	ob->creds_busy = 1;
 	ob->creds_checked = now;
+	pthread_mutex_unlock(&ob->lock);
 	r = creds_load(&fresh, ob->o, ob->envp, ob->src.bucket, msg,
 		       sizeof(msg));
+	pthread_mutex_lock(&ob->lock);
+	ob->creds_busy = 0;
+	now = time(NULL);
 	if (!r && !fresh.access_key)
 		snprintf(msg, sizeof(msg), "none found");
 	if (r || !fresh.access_key) {
@@ -110,7 +118,7 @@ static void creds_replace(struct object *ob, time_t now)
 		 fresh.expires ? a : "-", fresh.expires ? b : "-");
 }
 
-void object_creds_refresh(struct object *ob, int force)
+int object_creds_refresh(struct object *ob, int force)
 {
 	struct timespec pw = {0}, tok = {0};
 	struct creds fresh;
@@ -118,15 +126,19 @@ void object_creds_refresh(struct object *ob, int force)
 	time_t now = time(NULL);
 
 	if (ob->src.plain)
-		return;
+		return 0;
 	if (ob->creds.expires) {
+		/* another thread asks already: its answer is worth waiting
+		 * for when these were refused */
+		if (ob->creds_busy)
+			return force ? -EBUSY : 0;
 		/* due, or refused (at most once a second) */
 		if (now >= ob->creds_next || (force && now > ob->creds_checked))
 			creds_replace(ob, now);
-		return;
+		return 0;
 	}
 	if (!force && now - ob->creds_checked < CREDS_RECHECK)
-		return;
+		return 0;
 	ob->creds_checked = now;
 	/* a file that vanished (the initramfs, deleted at switch_root) is
 	 * no news: only a file that changed is */
@@ -135,26 +147,27 @@ void object_creds_refresh(struct object *ob, int force)
 	if (object_mtime_of(opts_str(ob->o, OPT_SESSION_TOKEN_FILE), &tok))
 		tok = ob->tok_mtime;
 	if (!force && ts_eq(&pw, &ob->pw_mtime) && ts_eq(&tok, &ob->tok_mtime))
-		return;
+		return 0;
 	ob->pw_mtime = pw;
 	ob->tok_mtime = tok;
 	if (creds_load(&fresh, ob->o, ob->envp, ob->src.bucket, msg,
 		       sizeof(msg))) {
 		log_warn("reloading credentials: %s (keeping the old ones)",
 			 msg);
-		return;
+		return 0;
 	}
 	if (ob->creds.access_key && !fresh.access_key) {
 		/* never fall back to anonymous behind the user's back */
 		log_warn("reloading credentials: none found (keeping the old "
 			 "ones)");
 		creds_free(&fresh);
-		return;
+		return 0;
 	}
 	creds_free(&ob->creds);
 	ob->creds = fresh;
 	log_info("credentials reloaded from %s",
 		 fresh.origin ? fresh.origin : "nowhere (anonymous)");
+	return 0;
 }
 
 /* Full jitter: a random wait below min(cap, base * 2^n) (the AWS SDKs'). */

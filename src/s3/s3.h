@@ -117,8 +117,9 @@ struct creds {
 
 /*
  * Loads credentials for bucket from the option's files or the environment
- * (whichever ranks higher: -o over the environment over the config file).
- * No credentials at all is not an error: requests are then anonymous.
+ * (whichever ranks higher: -o over the environment over the config file),
+ * else from the instance's role (imds_load). No credentials at all is not
+ * an error: requests are then anonymous.
  */
 int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 	       const char *bucket, char *err, size_t errlen);

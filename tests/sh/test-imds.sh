@@ -168,7 +168,7 @@ grep -q "refreshing credentials: .*HTTP 503.* (keeping the old ones, valid until
 	fail "the outage: $(cat "$T/serve.log")"
 grep -Eq "^credentials: [3-9][0-9]* refreshes, [1-9][0-9]* failed, valid until " "$T/serve.log" ||
 	fail "figures: $(grep credentials: "$T/serve.log")"
-reqs=$(sed -n 's/^fetched: .* in \([0-9]*\) requests.*/\1/p' "$T/serve.log")
+reqs=$(sed -n 's/^fetched: .* in \([0-9]*\) requests.*/\1/p' "$T/serve.log" | tail -n 1)
 [ "${reqs:-0}" -ge $((3 * LIFE)) ] || fail "the reads were not cold: $reqs requests"
 [ "$(imds_count "^# issued credentials")" -ge 4 ] || fail "$(cat "$IMDS_LOG")"
 [ "$(imds_count "^GET /latest/meta-data/[^ ]* 401")" -ge 3 ] &&

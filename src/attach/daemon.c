@@ -302,9 +302,11 @@ void attach_follow_run_creds(struct opts *o)
 		return;
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		/* at the rank it had: a default stays one (the file may
+		 * be missing: the instance's role, or anonymous) */
 		if (!strcmp(opts_str(o, files[i].id), files[i].initramfs) &&
-		    opts_parse_list(o, files[i].copy, OPT_SRC_ARG, msg,
-				    sizeof(msg)))
+		    opts_parse_list(o, files[i].copy, o->v[files[i].id].src,
+				    msg, sizeof(msg)))
 			log_warn("%s", msg);
 	copy_missing("/etc/resolv.conf", "resolv.conf");
 	copy_missing("/etc/hosts", "hosts");

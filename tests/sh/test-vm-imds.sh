@@ -87,6 +87,8 @@ vm_run "$T/initrd" "$T/console" "$secs" root=s3:bootb/root.erofs $static \
 echo "== VM ran for $(($(date +%s) - start)) s"
 grep -a 's3root:\|CHECK\|FIGURES\|REFRESHED' "$T/console" | grep -v '^\[' |
 	tr -d '\033\r' | head -n 40
+# the root server's own lines (kernel log, after switch_root)
+tr -d '\033\r' <"$T/console" | grep -a '^\[.*s3root:.*credentials' | tail -n 6
 grep -aq "RESULT: DONE" "$T/console" || fail "the root's init did not finish"
 ! grep -aq "CHECK FAILED" "$T/console" || fail "checks failed in the guest"
 [ "$(grep -ac 'CHECK ok' "$T/console")" -eq 5 ] || fail "5 checks expected"

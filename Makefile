@@ -18,6 +18,10 @@
 #   make bench           bench/run.sh: s3root against nbdkit and curl through
 #                        a latency shaper (not part of check; see bench/)
 #   make install         $(DESTDIR)$(PREFIX)/sbin/s3root (PREFIX=/usr/local)
+#                        and the manual pages s3root(8), mkinitramfs-s3root(8)
+#   make man             man/s3root.8's OPTIONS from the option table (what
+#                        build/s3root help-options --man prints; make check
+#                        fails when they differ: tests/sh/test-man.sh)
 #   make install-initramfs-tools
 #                        s3root and its initramfs-tools hook and scripts
 #                        (then: update-initramfs -u)
@@ -50,6 +54,7 @@ V ?= 0
 FUZZ_TIME ?= 600
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 INITRAMFS_TOOLS_DIR ?= /usr/share/initramfs-tools
 DRACUT_MODULES_DIR ?= /usr/lib/dracut/modules.d
@@ -202,7 +207,7 @@ FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] util/*.[ch] \
 
 .PHONY: all check check-cross check-outage unit fuzz fuzz-bins fmt fmt-check lint-sh deps \
 	deps-check demo mbedtls-lib bench bench-tls soak valgrind \
-	initramfs install install-initramfs-tools install-dracut check-distro \
+	initramfs install install-initramfs-tools install-dracut check-distro man \
 	clean FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -389,7 +394,8 @@ fmt-check:
 # every shell script, with .shellcheckrc's settings
 SH_FILES = $(wildcard bench/*.sh tests/*.sh tests/sh/*.sh tests/vm/*.sh \
 	tests/vm/*.prepare tests/servers/*.sh tests/distro/*.sh) \
-	tests/fuzz/run.sh initramfs/mkinitramfs-s3root $(DISTRO_SCRIPTS)
+	tests/fuzz/run.sh initramfs/mkinitramfs-s3root man/splice.sh \
+	$(DISTRO_SCRIPTS)
 lint-sh:
 	$(Q)shellcheck $(SH_FILES)
 
@@ -409,6 +415,15 @@ initramfs: all
 
 install: all
 	install -D -m 0755 $(BUILD)/s3root $(DESTDIR)$(SBINDIR)/s3root
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/s3root.8 man/mkinitramfs-s3root.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+
+# The OPTIONS list of s3root(8), from the binary's option table (native
+# builds: the binary must run here).
+man: all
+	$(Q)man/splice.sh man/s3root.8 $(BUILD)/s3root >man/s3root.8.tmp
+	$(Q)mv man/s3root.8.tmp man/s3root.8
 
 # The initramfs-tools hook finds the binary where install put it.
 IT := initramfs/initramfs-tools

@@ -113,6 +113,7 @@ struct job {
 	struct attach_req *a;
 	struct opts o;
 	struct attach_state st; /* a reattach's: a's strings point here */
+	struct source src;	/* its source, checked */
 	struct object *ob;
 	int idx; /* the device asked for (--device, --reattach), or -1 */
 	int reattach, use_ioctl;
@@ -141,6 +142,13 @@ static int job_from_state(struct job *j)
 		return -1;
 	}
 	a->source = j->st.source;
+	/* before the old server goes: a source that cannot be opened again
+	 * (a presigned URL, whose query is never kept) must not cost the
+	 * device its server */
+	if (source_parse(a->source, &j->src, msg, sizeof(msg))) {
+		log_err("attach --reattach '%s': %s", a->reattach, msg);
+		return -1;
+	}
 	for (i = 0; i < j->st.noptions; i++) {
 		a->lists[a->nlists++] = j->st.options[i];
 		if (opts_parse_list(&j->o, j->st.options[i], OPT_SRC_ARG, msg,

@@ -21,6 +21,7 @@ void cache_config_from(const struct opts *o, struct cache_config *cfg)
 	cfg->prefetch_rate = opts_num(o, OPT_PREFETCH_RATE);
 	cfg->file = opts_str(o, OPT_CACHE_FILE);
 	cfg->io_timeout_ms = opts_num(o, OPT_IO_TIMEOUT);
+	cfg->replay_ahead = opts_num(o, OPT_REPLAY_AHEAD);
 }
 
 /* The S3 object as the cache's source. */
@@ -94,16 +95,16 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 	c->ra_cap = (uint64_t)c->nslots * c->chunk / 2;
 	c->ra_max = c->ra_cap;
 	c->lru.next = c->lru.prev = &c->lru;
-	c->qtail[0] = &c->queue[0];
-	c->qtail[1] = &c->queue[1];
+	for (i = 0; i < NQUEUES; i++)
+		c->qtail[i] = &c->queue[i];
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->sync_lock, NULL);
 	pthread_condattr_init(&ca); /* readers' deadlines: monotonic */
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->ready, &ca);
 	pthread_cond_init(&c->wake, &ca);
+	pthread_cond_init(&c->work, &ca); /* the replay's tick */
 	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&c->work, NULL);
 	*cp = c;
 	if (!c->nslots)
 		return 0; /* every read goes to the object */
@@ -163,6 +164,7 @@ err_free:
 
 void cache_free(struct cache *c)
 {
+	struct slot_block *b;
 	size_t i;
 
 	if (!c)
@@ -182,6 +184,14 @@ void cache_free(struct cache *c)
 	for (i = 0; c->slots && i < c->nslots; i++)
 		free(c->slots[i].data);
 	free(c->slots);
+	while ((b = c->extra) != NULL) {
+		c->extra = b->next;
+		for (i = 0; i < b->n; i++)
+			free(b->s[i].data);
+		free(b);
+	}
+	free(c->rp.runs);
+	free(c->rp.sorted);
 	free(c->hash);
 	free(c->threads);
 	free(c->bits);

@@ -14,6 +14,8 @@
 static void slot_done(struct cache *c, struct slot *s, int err)
 {
 	pthread_mutex_lock(&c->lock);
+	if (s->rf)
+		cache_replay_slot_done_locked(c, s, err);
 	s->state = err ? S_FAILED : S_READY;
 	s->err = err;
 	if (!err)
@@ -127,8 +129,8 @@ void *cache_fetcher(void *arg)
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		while (!c->stopping && !c->queue[0] && !c->queue[1])
-			pthread_cond_wait(&c->work, &c->lock);
+		while (!c->stopping && !cache_queued_locked(c))
+			cache_replay_wait_locked(c);
 		if (c->stopping)
 			break;
 		run = cache_dequeue_locked(c);

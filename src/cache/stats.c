@@ -66,6 +66,18 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->gets = c->gets;
 	st->p50_us = lat_percentile(c->lat, 50);
 	st->p99_us = lat_percentile(c->lat, 99);
+	cache_replay_tick_locked(c); /* a replay idle long enough ends */
+	st->replay_ranges = c->rp.ranges;
+	st->replay_runs = c->rp.nruns;
+	st->replay_bytes = c->rp.bytes;
+	st->replay_fetched = c->rp.fetched;
+	st->replay_used = c->rp.used;
+	st->replay_wasted = c->rp.wasted;
+	st->replay_inflight = c->rp.out;
+	st->replay_done = c->rp.all;
+	st->replay_ended = c->rp.state == RP_ENDED;
+	if (st->replay_done)
+		st->replay_ms = (uint64_t)(c->rp.last_ms - c->rp.start_ms);
 	pthread_mutex_unlock(&c->lock);
 	if (c->src.ops->stats)
 		c->src.ops->stats(c->src.arg, &st->object);
@@ -112,6 +124,14 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			", \"name_lookup_failures\": %" PRIu64
 			", \"last_good_connects\": %" PRIu64
 			", \"unresolved\": \"%s\", \"last_good\": \"%s\""
+			", \"replay_ranges\": %" PRIu64
+			", \"replay_runs\": %" PRIu64
+			", \"replay_bytes\": %" PRIu64
+			", \"replay_fetched\": %" PRIu64
+			", \"replay_used\": %" PRIu64
+			", \"replay_wasted\": %" PRIu64
+			", \"replay_in_flight\": %u, \"replay_done\": %s"
+			", \"replay_ended\": %s, \"replay_ms\": %" PRIu64
 			", \"creds_refreshes\": %" PRIu64
 			", \"creds_failures\": %" PRIu64
 			", \"creds_expire\": %" PRId64 "}",
@@ -121,8 +141,13 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			s.gets, s.nbd_inflight, s.get_inflight, s.p50_us,
 			s.p99_us, s.file_bytes, s.file_reads, nm->lookups,
 			nm->lookup_failures, nm->last_good_connects,
-			nm->unresolved, nm->last_good, s.object.creds_refreshes,
-			s.object.creds_failures, s.object.creds_expires);
+			nm->unresolved, nm->last_good, s.replay_ranges,
+			s.replay_runs, s.replay_bytes, s.replay_fetched,
+			s.replay_used, s.replay_wasted, s.replay_inflight,
+			s.replay_done ? "true" : "false",
+			s.replay_ended ? "true" : "false", s.replay_ms,
+			s.object.creds_refreshes, s.object.creds_failures,
+			s.object.creds_expires);
 	else
 		n = snprintf(buf, len,
 			     "cache: %" PRIu64 " of %" PRIu64 " KiB, %" PRIu64
@@ -146,6 +171,20 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			      "cache file: %s, %" PRIu64 " of %" PRIu64
 			      " bytes, %" PRIu64 " chunks read from it\n",
 			      c->cfg.file, s.file_bytes, s.size, s.file_reads);
+	if (n >= 0 && !json && s.replay_ranges && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "replay: %" PRIu64 " ranges in %" PRIu64
+			      " runs, %" PRIu64 " bytes; %" PRIu64
+			      " chunks fetched, %" PRIu64 " used, %" PRIu64
+			      " wasted, %u runs in flight; %s\n",
+			      s.replay_ranges, s.replay_runs, s.replay_bytes,
+			      s.replay_fetched, s.replay_used, s.replay_wasted,
+			      s.replay_inflight,
+			      s.replay_ended ? "ended" : "running");
+	if (n >= 0 && !json && s.replay_done && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "replay: every run fetched in %" PRIu64 " ms\n",
+			      s.replay_ms);
 	/* host names (none for an address or s3.resolve): a name that does
 	 * not resolve now is said until it does */
 	if (n >= 0 && !json && (nm->lookups || nm->last_good_connects) &&

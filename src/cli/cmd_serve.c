@@ -217,14 +217,18 @@ static int serve_arg(void *ctx, int id, const char *arg)
 	return 0;
 }
 
-/* The export's name: the key, or the URL's last path segment. */
-static const char *export_name(const struct source *src)
+/* The export's name: the key, or the URL's last path segment without
+ * the query (a presigned URL's is a secret). Cuts the query off in
+ * src->shown, which the name points into. */
+static const char *export_name(struct source *src)
 {
-	const char *slash = strrchr(src->plain ? src->url : src->key, '/');
+	char *slash;
 
 	if (!src->plain)
 		return src->key;
-	return slash ? slash + 1 : src->url;
+	src->shown[strcspn(src->shown, "?")] = '\0';
+	slash = strrchr(src->shown, '/');
+	return slash ? slash + 1 : src->shown;
 }
 
 /*

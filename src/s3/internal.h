@@ -22,6 +22,7 @@ struct object {
 	int opened;    /* the HEAD went through: the configuration is sound */
 	/* object_open_by's deadline (util_mono_ms), or 0 */
 	int64_t open_by;
+	struct s3_extra extra; /* s3.version_id, SSE-C ...: fixed at open */
 
 	pthread_mutex_t lock; /* everything below */
 	struct s3_target t;
@@ -73,7 +74,8 @@ struct fetch {
 	uint64_t off, len; /* still to deliver */
 	object_sink sink;
 	void *arg;
-	int diagnose;	  /* only to learn why a HEAD failed: any 2xx will do */
+	int diagnose; /* only to learn why a HEAD failed: any 2xx will do */
+	int probe; /* the open without HEAD: a GET of byte 0 learns the size */
 	int64_t deadline; /* util_mono_ms() at which to give up, 0: io_timeout
 			   */
 };

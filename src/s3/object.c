@@ -298,6 +298,54 @@ static void creds_told(struct object *ob)
 		 c->region[0] ? " (the instance's)" : "");
 }
 
+/*
+ * The open without a HEAD: a GET of byte 0, whose Content-Range total is
+ * the size and whose ETag is pinned. A presigned URL is signed for GET
+ * alone; other servers may refuse HEAD (403, 405) and serve GET.
+ */
+static int open_probe(struct object *ob, int64_t deadline_ms, int *status,
+		      char *err, size_t errlen)
+{
+	struct fetch f = {0, 1, NULL, NULL, 0, 0, deadline_ms};
+
+	f.probe = 1;
+	return run(ob, "GET", &f, status, err, errlen);
+}
+
+/* Learns and pins the object: HEAD, or the GET of open_probe. */
+static int open_head(struct object *ob, int64_t deadline_ms, char *err,
+		     size_t errlen)
+{
+	int r, status = 0, dstatus = 0;
+
+	if (ob->src.presigned)
+		return open_probe(ob, deadline_ms, &status, err, errlen);
+	r = run(ob, "HEAD", NULL, &status, err, errlen);
+	if (r && ob->src.plain && (status == 403 || status == 405)) {
+		log_info("%s: HEAD refused with %d; opening with a GET of "
+			 "byte 0",
+			 ob->info.name, status);
+		return open_probe(ob, deadline_ms, &status, err, errlen);
+	}
+	if (r && status >= 400 && status < 500 && status != 412) {
+		/* a HEAD answer has no body to say why: ask again with a GET
+		 * of one byte, whose error body names the cause */
+		struct fetch f = {0, 1, NULL, NULL, 1, 0, deadline_ms};
+		char why[1024];
+		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
+
+		if (d && dstatus == status) {
+			snprintf(err, errlen, "%s", why);
+			r = d;
+		} else if (!d) {
+			/* the GET got through (it fixed the region, say):
+			 * the HEAD will too */
+			r = run(ob, "HEAD", NULL, &status, err, errlen);
+		}
+	}
+	return r;
+}
+
 int object_open(struct object **obp, struct opts *o, const struct source *src,
 		const struct s3_target *t, struct creds *c, char *const *envp,
 		char *err, size_t errlen)
@@ -312,7 +360,7 @@ int object_open_by(struct object **obp, struct opts *o,
 {
 	struct http_client_config hc;
 	struct object *ob = calloc(1, sizeof(*ob));
-	int r, status = 0, dstatus = 0;
+	int r;
 
 	if (!ob)
 		return -ENOMEM;
@@ -329,11 +377,7 @@ int object_open_by(struct object **obp, struct opts *o,
 	ob->creds = *c;
 	memset(c, 0, sizeof(*c)); /* ours now */
 	snprintf(ob->region, sizeof(ob->region), "%s", opts_str(o, OPT_REGION));
-	if (src->plain)
-		snprintf(ob->info.name, sizeof(ob->info.name), "%s", src->url);
-	else
-		snprintf(ob->info.name, sizeof(ob->info.name), "s3://%s/%s",
-			 src->bucket, src->key);
+	snprintf(ob->info.name, sizeof(ob->info.name), "%s", src->shown);
 	ob->rand = (uint64_t)util_mono_ms() * 0x9E3779B97F4A7C15ULL ^
 		   (uint64_t)getpid();
 	ob->creds_checked = time(NULL);
@@ -342,26 +386,16 @@ int object_open_by(struct object **obp, struct opts *o,
 	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
 	pthread_mutex_init(&ob->lock, NULL);
 	pthread_cond_init(&ob->keeper_cond, NULL);
+	r = s3_extra_load(&ob->extra, o, src, t, err, errlen);
+	if (r)
+		goto err_free;
+	/* s3.version_id pins that version from the HEAD on */
+	snprintf(ob->info.version_id, sizeof(ob->info.version_id), "%s",
+		 ob->extra.version_id);
 	r = http_client_new(&ob->http, &hc, err, errlen);
 	if (r)
 		goto err_free;
-	r = run(ob, "HEAD", NULL, &status, err, errlen);
-	if (r && status >= 400 && status < 500 && status != 412) {
-		/* a HEAD answer has no body to say why: ask again with a GET
-		 * of one byte, whose error body names the cause */
-		struct fetch f = {0, 1, NULL, NULL, 1, deadline_ms};
-		char why[1024];
-		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
-
-		if (d && dstatus == status) {
-			snprintf(err, errlen, "%s", why);
-			r = d;
-		} else if (!d) {
-			/* the GET got through (it fixed the region, say):
-			 * the HEAD will too */
-			r = run(ob, "HEAD", NULL, &status, err, errlen);
-		}
-	}
+	r = open_head(ob, deadline_ms, err, errlen);
 	if (r == -EIO && deadline_ms && util_mono_ms() >= deadline_ms)
 		r = -ETIMEDOUT;
 	if (r)
@@ -433,6 +467,7 @@ void object_close(struct object *ob)
 	}
 	http_client_free(ob->http);
 	creds_free(&ob->creds);
+	s3_extra_wipe(&ob->extra);
 	sigv4_signer_wipe(&ob->signer);
 	pthread_cond_destroy(&ob->keeper_cond);
 	pthread_mutex_destroy(&ob->lock);
@@ -473,7 +508,7 @@ static int fetch_until(struct object *ob, struct fetch *f, char *err,
 int object_fetch(struct object *ob, uint64_t off, uint64_t len,
 		 object_sink sink, void *arg, char *err, size_t errlen)
 {
-	struct fetch f = {off, len, sink, arg, 0, 0};
+	struct fetch f = {off, len, sink, arg, 0, 0, 0};
 
 	return fetch_until(ob, &f, err, errlen);
 }
@@ -495,7 +530,7 @@ int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
 		int64_t deadline_ms, char *err, size_t errlen)
 {
 	struct membuf m = {buf};
-	struct fetch f = {off, len, to_memory, &m, 0, deadline_ms};
+	struct fetch f = {off, len, to_memory, &m, 0, 0, deadline_ms};
 
 	return fetch_until(ob, &f, err, errlen);
 }

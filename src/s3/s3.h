@@ -30,6 +30,36 @@ struct s3_target {
 int s3_target_init(const struct opts *o, const struct source *src,
 		   struct s3_target *t, char *err, size_t errlen);
 
+/* ---- what every request carries (extra.c) ---- */
+
+#define S3_EXTRA_MAX_HEADERS 5
+
+/* s3.version_id, s3.request_payer, s3.expected_owner, s3.sse_c_key_file. */
+struct s3_extra {
+	char version_id[1025]; /* "" for the latest */
+	int request_payer;
+	char expected_owner[1025];
+	char ssec_key[48]; /* the SSE-C key (base64), "" for none: a secret */
+	char ssec_md5[32]; /* its MD5 (base64) */
+};
+
+/*
+ * Fills x from the options; reads the SSE-C key file (it must be 0600 and
+ * hold the base64 of 32 bytes; only over https). 0 or -errno with a
+ * message in err. Wipe x with s3_extra_wipe.
+ */
+int s3_extra_load(struct s3_extra *x, const struct opts *o,
+		  const struct source *src, const struct s3_target *t,
+		  char *err, size_t errlen);
+/*
+ * Points names/values (room for S3_EXTRA_MAX_HEADERS) at the headers x
+ * asks for; they borrow from x. Returns the count.
+ */
+size_t s3_extra_headers(const struct s3_extra *x, const char **names,
+			const char **values);
+/* Wipes x (it holds the SSE-C key). */
+void s3_extra_wipe(struct s3_extra *x);
+
 /* ---- signed request heads (request.c) ---- */
 
 struct sigv4_signer;
@@ -118,8 +148,9 @@ struct creds {
 /*
  * Loads credentials for bucket from the option's files or the environment
  * (whichever ranks higher: -o over the environment over the config file),
- * else from the instance's role (imds_load). No credentials at all is not
- * an error: requests are then anonymous.
+ * else from the AWS CLI's shared files (awsconf_load), else from the
+ * instance's role (imds_load). No credentials at all is not an error:
+ * requests are then anonymous.
  */
 int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 	       const char *bucket, char *err, size_t errlen);

@@ -40,6 +40,7 @@ int s3_setup(struct opts *o, const char *source, char **envp,
 	}
 	if (source_parse(source, src, msg, sizeof(msg)) ||
 	    opts_load_env(o, envp, msg, sizeof(msg)) ||
+	    (!src->plain && awsconf_apply_opts(o, envp, msg, sizeof(msg))) ||
 	    opts_finish(o, msg, sizeof(msg))) {
 		log_err("%s", msg);
 		return -1;

@@ -2,7 +2,7 @@
 /*
  * util.h - the small system helpers every module shares (crypto/ excepted):
  * whole reads and writes on descriptors, the monotonic clock, a netlink
- * request builder. Like the
+ * request builder, a strict reader of small JSON objects. Like the
  * other libraries, it never prints and never exits. Exports: util_*.
  */
 #ifndef S3ROOT_UTIL_H
@@ -56,5 +56,33 @@ size_t util_nlb_nest(struct util_nlb *b, uint16_t type);
 void util_nlb_nest_end(struct util_nlb *b, size_t at);
 /* Sets the length: the request's length, or -EMSGSIZE if it did not fit. */
 int util_nlb_end(struct util_nlb *b);
+
+/* ---- small JSON objects (json.c) ---- */
+
+/*
+ * A member wanted from a JSON object: its string value is decoded into out
+ * (NUL-terminated; a value that does not fit is an error), found set.
+ */
+struct util_json_field {
+	const char *name;
+	char *out;
+	size_t outlen;
+	int found;
+};
+
+#define UTIL_JSON_MAX (64 * 1024) /* a document's bytes */
+#define UTIL_JSON_MAX_MEMBERS 64
+
+/*
+ * Reads one JSON object (RFC 8259) of at most UTIL_JSON_MAX bytes whose
+ * members are strings, numbers, true, false or null (no nesting), at most
+ * UTIL_JSON_MAX_MEMBERS of them, and fills the wanted fields. Strings must
+ * be valid UTF-8; escapes are decoded (\u0000 and lone surrogates are
+ * refused). A wanted member given twice, or with another type than a
+ * string, is an error; unknown members are checked and skipped. Returns 0,
+ * or -EINVAL with "at byte N: what" in err.
+ */
+int util_json_fields(const char *text, size_t len, struct util_json_field *f,
+		     size_t nf, char *err, size_t errlen);
 
 #endif

@@ -176,6 +176,11 @@ static int daemon_start(struct daemon *d, struct object *ob)
 	cache_export(d->cache, object_info(ob)->name, &d->ex);
 	daemon_record(d, ob);
 	daemon_replay(d);
+	r = object_keep_fresh(ob);
+	if (r)
+		log_warn("credentials: no thread to refresh them: %s "
+			 "(refreshed as reads need them)",
+			 strerror(-r));
 	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS),
 			 (unsigned)opts_num(d->o, OPT_CONNECTIONS_MAX));
 	if (r) {
@@ -349,9 +354,11 @@ void attach_follow_run_creds(struct opts *o)
 		return;
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		/* at the rank it had: a default stays one (the file may
+		 * be missing: the instance's role, or anonymous) */
 		if (!strcmp(opts_str(o, files[i].id), files[i].initramfs) &&
-		    opts_parse_list(o, files[i].copy, OPT_SRC_ARG, msg,
-				    sizeof(msg)))
+		    opts_parse_list(o, files[i].copy, o->v[files[i].id].src,
+				    msg, sizeof(msg)))
 			log_warn("%s", msg);
 	copy_missing("/etc/resolv.conf", "resolv.conf");
 	copy_missing("/etc/hosts", "hosts");

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "src/cache/internal.h"
 
 /* The latency histogram: four buckets per power of two of µs. */
@@ -83,6 +84,21 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 		c->src.ops->stats(c->src.arg, &st->object);
 }
 
+/* Temporary credentials: how often replaced, until when good. */
+static int creds_line(const struct object_stats *o, char *buf, size_t len)
+{
+	time_t t = (time_t)o->creds_expires;
+	char when[24] = "?";
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return snprintf(buf, len,
+			"credentials: %" PRIu64 " refreshes, %" PRIu64
+			" failed, valid until %s\n",
+			o->creds_refreshes, o->creds_failures, when);
+}
+
 int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 {
 	struct cache_stats s;
@@ -121,7 +137,10 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			", \"connections_idle\": %u"
 			", \"connections_made\": %" PRIu64
 			", \"hedges\": %" PRIu64 ", \"hedges_won\": %" PRIu64
-			", \"hedge_after_ms\": %" PRIu64 "}",
+			", \"hedge_after_ms\": %" PRIu64
+			", \"creds_refreshes\": %" PRIu64
+			", \"creds_failures\": %" PRIu64
+			", \"creds_expire\": %" PRId64 "}",
 			s.size, s.cached, (uint64_t)c->nslots * c->chunk,
 			s.hits, s.misses, s.readahead, s.ra_used, s.ra_wasted,
 			s.object.bytes, s.object.requests, s.object.retries,
@@ -134,8 +153,9 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			s.replay_done ? "true" : "false",
 			s.replay_ended ? "true" : "false", s.replay_ms,
 			s.fetchers, nm->open, nm->idle, nm->opened,
-			s.object.hedges, s.object.hedges_won,
-			s.object.hedge_ms);
+			s.object.hedges, s.object.hedges_won, s.object.hedge_ms,
+			s.object.creds_refreshes, s.object.creds_failures,
+			s.object.creds_expires);
 	else
 		n = snprintf(buf, len,
 			     "cache: %" PRIu64 " of %" PRIu64 " KiB, %" PRIu64
@@ -197,5 +217,7 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			      "names: %s does not resolve: connecting to its "
 			      "last good addresses (%s)\n",
 			      nm->unresolved, nm->last_good);
+	if (n >= 0 && !json && s.object.creds_expires && (size_t)n < len)
+		n += creds_line(&s.object, buf + n, len - (size_t)n);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

@@ -62,6 +62,8 @@ enum opt_id {
 	OPT_BOOT_TIMEOUT,
 	OPT_TRACE,
 	OPT_TRACE_IDLE,
+	OPT_IMDS,
+	OPT_IMDS_ENDPOINT,
 	OPT__COUNT
 };
 
@@ -83,6 +85,7 @@ enum { NBDIF_NETLINK, NBDIF_IOCTL };
 enum { ONFAIL_RETRY, ONFAIL_SHELL, ONFAIL_REBOOT };
 enum { VERITY_EIO, VERITY_PANIC, VERITY_RESTART };
 enum { DHCPMODE_RENEW, DHCPMODE_ONCE };
+enum { IMDS_AUTO, IMDS_ON, IMDS_OFF };
 
 struct opt_val {
 	char *str;    /* the value as given (malloc'd), for every kind */

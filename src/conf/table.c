@@ -281,6 +281,19 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 			    .dflt = "10s",
 			    .help = "a recording stops after no read for this "
 				    "long (0: only when told)"},
+	[OPT_IMDS] = {.key = "s3.imds",
+		      .kind = KIND_ENUM,
+		      .choices = "auto|on|off",
+		      .help = "the instance role's credentials from the "
+			      "instance metadata service (IMDSv2) when no "
+			      "others are set (default auto: one short probe; "
+			      "off when AWS_EC2_METADATA_DISABLED=true)"},
+	[OPT_IMDS_ENDPOINT] = {.key = "s3.imds_endpoint",
+			       .kind = KIND_STR,
+			       .check = check_url,
+			       .help = "the metadata service's URL (default "
+				       "http://169.254.169.254, or "
+				       "AWS_EC2_METADATA_SERVICE_ENDPOINT)"},
 };
 
 static int check_hedge(const char *v, char *err, size_t errlen)

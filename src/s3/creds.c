@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * creds.c - access keys, secrets and session tokens: from s3fs-style passwd
- * files, token files and the standard AWS environment variables.
+ * files, token files and the standard AWS environment variables, then the
+ * instance's role (imds.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -227,6 +228,15 @@ static int file_exists(const char *path)
 	return !stat(path, &st);
 }
 
+/* The chain's last link: the instance's role, else anonymous. */
+static int creds_from_instance(struct creds *c, const struct opts *o,
+			       char *const *envp, char *err, size_t errlen)
+{
+	int r = imds_load(c, o, envp, !opts_isset(o, OPT_REGION), err, errlen);
+
+	return r > 0 ? 0 : r;
+}
+
 int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 	       const char *bucket, char *err, size_t errlen)
 {
@@ -278,7 +288,11 @@ int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 				"goes with its keys (AWS_ACCESS_KEY_ID "
 				"and AWS_SECRET_ACCESS_KEY, or "
 				"s3.passwd_file)");
-		return creds_from_profile(c, envp, err, errlen);
+		/* then the AWS CLI's files, then the instance */
+		r = creds_from_profile(c, envp, err, errlen);
+		if (r || c->access_key)
+			return r;
+		return creds_from_instance(c, o, envp, err, errlen);
 	}
 	if (!cred_field_ok(ak, strlen(ak)) || !cred_field_ok(sk, strlen(sk)))
 		return base_fail(err, errlen,

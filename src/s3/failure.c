@@ -4,6 +4,7 @@
  * redirect to the bucket's region, a clock to correct from the server's
  * Date, a rotated session token, or a clear message with a hint.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,7 @@ int object_on_error(struct object *ob, struct http_conn *c,
 	struct s3_error se;
 	char *body = NULL, hint[300];
 	long n = 0;
+	int busy;
 
 	memset(&se, 0, sizeof(se));
 	if (strcmp(method, "HEAD")) {
@@ -278,12 +280,19 @@ int object_on_error(struct object *ob, struct http_conn *c,
 	    (!strcmp(se.code, "ExpiredToken") ||
 	     !strcmp(se.code, "InvalidToken") ||
 	     !strcmp(se.code, "AccessDenied"))) {
-		/* a rotated token may be waiting in its file */
+		/* a rotated token may be waiting in its file, or new
+		 * credentials at the instance's metadata service */
 		fixed->creds = 1;
 		pthread_mutex_lock(&ob->lock);
-		object_creds_refresh(ob, 1);
+		busy = object_creds_refresh(ob, 1) == -EBUSY;
 		pthread_mutex_unlock(&ob->lock);
-		return A_AGAIN;
+		if (!busy)
+			return A_AGAIN;
+		fixed->creds = 0; /* wait for them, then try again */
+		snprintf(a->why, sizeof(a->why),
+			 "%d %s while new credentials are asked for", r->status,
+			 se.code);
+		return A_RETRY;
 	}
 	snprintf(a->why, sizeof(a->why), "%d %s (%s)", r->status,
 		 se.code[0] ? se.code : "error",

@@ -31,6 +31,14 @@ struct object {
 	struct creds creds;
 	int64_t clock_offset; /* server time - our time, seconds */
 	time_t creds_checked;
+	time_t creds_next;    /* temporary credentials: when to replace them */
+	unsigned creds_fails; /* failed attempts in a row */
+	int creds_busy;	      /* a replacement is being asked for */
+	/* object_keep_fresh's thread, in the process that started it */
+	pthread_t keeper;
+	pthread_cond_t keeper_cond;
+	pid_t keeper_pid; /* 0: none */
+	int keeper_stop;
 	struct timespec pw_mtime, tok_mtime;
 	uint64_t rand;
 	struct object_stats stats;
@@ -79,9 +87,10 @@ struct fetch {
 
 /* object.c: adds n to a figure (under the lock). */
 void object_stat_add(struct object *ob, uint64_t *field, uint64_t n);
-/* object.c: reloads credentials when forced or a credential file changed;
- * called with ob->lock held. */
-void object_creds_refresh(struct object *ob, int force);
+/* object.c: reloads credentials when forced or a credential file changed,
+ * replaces temporary ones when due; called with ob->lock held. 0, or
+ * -EBUSY when forced while another thread asks for new ones. */
+int object_creds_refresh(struct object *ob, int force);
 /* object.c: a file's modification time; -1 if it has none. */
 int object_mtime_of(const char *path, struct timespec *ts);
 

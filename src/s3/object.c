@@ -50,16 +50,102 @@ static int ts_eq(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-void object_creds_refresh(struct object *ob, int force)
+static void utc(time_t t, char out[24])
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 24, "?");
+}
+
+/* When to try again after n failures in a row: 1 s doubling to a minute. */
+static time_t creds_backoff(unsigned n)
+{
+	time_t w = (time_t)1 << (n < 7 ? (n ? n - 1 : 0) : 6);
+
+	return w < 60 ? w : 60;
+}
+
+/* Schedules the next replacement of temporary credentials. */
+static void creds_schedule(struct object *ob, time_t now)
+{
+	time_t at = (time_t)creds_refresh_at(&ob->creds, now);
+
+	ob->creds_next = at > now ? at : now + creds_backoff(ob->creds_fails);
+	ob->stats.creds_expires = ob->creds.expires;
+}
+
+/*
+ * Replaces temporary credentials (the instance's) before they expire: on
+ * failure the old ones stay (they may still be good) and the next try
+ * backs off. Called with ob->lock held, which it lets go while it asks
+ * (requests go on with the old ones; one asks at a time).
+ */
+static void creds_replace(struct object *ob, time_t now)
+{
+	char msg[512], a[24], b[24];
+	struct creds fresh;
+	int r;
+
+	if (ob->creds_busy)
+		return;
+	ob->creds_busy = 1;
+	ob->creds_checked = now;
+	pthread_mutex_unlock(&ob->lock);
+	r = creds_load(&fresh, ob->o, ob->envp, ob->src.bucket, msg,
+		       sizeof(msg));
+	pthread_mutex_lock(&ob->lock);
+	ob->creds_busy = 0;
+	now = time(NULL);
+	if (!r && !fresh.access_key)
+		snprintf(msg, sizeof(msg), "none found");
+	if (r || !fresh.access_key) {
+		creds_free(&fresh);
+		ob->stats.creds_failures++;
+		ob->creds_next = now + creds_backoff(++ob->creds_fails);
+		utc((time_t)ob->creds.expires, a);
+		log_warn("refreshing credentials: %s (keeping the old ones, "
+			 "%s %s; trying again in %d s)",
+			 msg,
+			 ob->creds.expires > now ? "valid until" : "expired at",
+			 a, (int)(ob->creds_next - now));
+		return;
+	}
+	creds_free(&ob->creds);
+	ob->creds = fresh;
+	ob->creds_fails = 0;
+	ob->stats.creds_refreshes++;
+	creds_schedule(ob, now);
+	utc((time_t)fresh.expires, a);
+	utc(ob->creds_next, b);
+	log_info("credentials refreshed from %s%s%s (key %.8s..., valid until "
+		 "%s; next refresh at %s)",
+		 fresh.origin ? fresh.origin : "nowhere",
+		 fresh.role[0] ? ", role " : "", fresh.role, fresh.access_key,
+		 fresh.expires ? a : "-", fresh.expires ? b : "-");
+}
+
+int object_creds_refresh(struct object *ob, int force)
 {
 	struct timespec pw = {0}, tok = {0};
 	struct creds fresh;
 	char msg[256];
 	time_t now = time(NULL);
 
-	if (ob->src.plain ||
-	    (!force && now - ob->creds_checked < CREDS_RECHECK))
-		return;
+	if (ob->src.plain)
+		return 0;
+	if (ob->creds.expires) {
+		/* another thread asks already: its answer is worth waiting
+		 * for when these were refused */
+		if (ob->creds_busy)
+			return force ? -EBUSY : 0;
+		/* due, or refused (at most once a second) */
+		if (now >= ob->creds_next || (force && now > ob->creds_checked))
+			creds_replace(ob, now);
+		return 0;
+	}
+	if (!force && now - ob->creds_checked < CREDS_RECHECK)
+		return 0;
 	ob->creds_checked = now;
 	/* a file that vanished (the initramfs, deleted at switch_root) is
 	 * no news: only a file that changed is */
@@ -68,26 +154,27 @@ void object_creds_refresh(struct object *ob, int force)
 	if (object_mtime_of(opts_str(ob->o, OPT_SESSION_TOKEN_FILE), &tok))
 		tok = ob->tok_mtime;
 	if (!force && ts_eq(&pw, &ob->pw_mtime) && ts_eq(&tok, &ob->tok_mtime))
-		return;
+		return 0;
 	ob->pw_mtime = pw;
 	ob->tok_mtime = tok;
 	if (creds_load(&fresh, ob->o, ob->envp, ob->src.bucket, msg,
 		       sizeof(msg))) {
 		log_warn("reloading credentials: %s (keeping the old ones)",
 			 msg);
-		return;
+		return 0;
 	}
 	if (ob->creds.access_key && !fresh.access_key) {
 		/* never fall back to anonymous behind the user's back */
 		log_warn("reloading credentials: none found (keeping the old "
 			 "ones)");
 		creds_free(&fresh);
-		return;
+		return 0;
 	}
 	creds_free(&ob->creds);
 	ob->creds = fresh;
 	log_info("credentials reloaded from %s",
 		 fresh.origin ? fresh.origin : "nowhere (anonymous)");
+	return 0;
 }
 
 /* Full jitter: a random wait below min(cap, base * 2^n) (the AWS SDKs'). */
@@ -220,6 +307,21 @@ static void client_config(struct http_client_config *hc, struct opts *o,
 		hc->io_timeout_ms = (int)left;
 }
 
+/* Where temporary credentials came from, when they end, what is next. */
+static void creds_told(struct object *ob)
+{
+	const struct creds *c = &ob->creds;
+	char a[24], b[24];
+
+	utc((time_t)c->expires, a);
+	utc(ob->creds_next, b);
+	log_info("credentials from %s%s%s (key %.8s..., valid until %s; next "
+		 "refresh at %s)%s%s%s",
+		 c->origin, c->role[0] ? ", role " : "", c->role, c->access_key,
+		 a, b, c->region[0] ? "; region " : "", c->region,
+		 c->region[0] ? " (the instance's)" : "");
+}
+
 /*
  * The open without a HEAD: a GET of byte 0, whose Content-Range total is
  * the size and whose ETag is pinned. A presigned URL is signed for GET
@@ -304,9 +406,11 @@ int object_open_by(struct object **obp, struct opts *o,
 		   (uint64_t)getpid();
 	ob->creds_checked = time(NULL);
 	ob->hedge = hedge_option(o);
+	creds_schedule(ob, ob->creds_checked);
 	object_mtime_of(opts_str(o, OPT_PASSWD_FILE), &ob->pw_mtime);
 	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
 	pthread_mutex_init(&ob->lock, NULL);
+	pthread_cond_init(&ob->keeper_cond, NULL);
 	r = s3_extra_load(&ob->extra, o, src, t, err, errlen);
 	if (r)
 		goto err_free;
@@ -334,6 +438,8 @@ int object_open_by(struct object **obp, struct opts *o,
 	}
 	ob->opened = 1;
 	snprintf(ob->info.region, sizeof(ob->info.region), "%s", ob->region);
+	if (ob->creds.expires)
+		creds_told(ob);
 	*obp = ob;
 	return 0;
 err_free:
@@ -346,14 +452,54 @@ void object_idle(struct object *ob)
 	http_client_trim(ob->http);
 }
 
+/* object_keep_fresh's thread: wakes when the credentials are due. */
+static void *keeper(void *arg)
+{
+	struct object *ob = arg;
+	struct timespec ts = {0, 0};
+	time_t now;
+
+	pthread_mutex_lock(&ob->lock);
+	while (!ob->keeper_stop) {
+		now = time(NULL);
+		if (now >= ob->creds_next)
+			creds_replace(ob, now);
+		ts.tv_sec = ob->creds_next > now ? ob->creds_next : now + 1;
+		pthread_cond_timedwait(&ob->keeper_cond, &ob->lock, &ts);
+	}
+	pthread_mutex_unlock(&ob->lock);
+	return NULL;
+}
+
+int object_keep_fresh(struct object *ob)
+{
+	int r;
+
+	if (!ob->creds.expires || ob->keeper_pid == getpid())
+		return 0;
+	ob->keeper_stop = 0;
+	r = -pthread_create(&ob->keeper, NULL, keeper, ob);
+	if (!r)
+		ob->keeper_pid = getpid();
+	return r;
+}
+
 void object_close(struct object *ob)
 {
 	if (!ob)
 		return;
+	if (ob->keeper_pid == getpid()) {
+		pthread_mutex_lock(&ob->lock);
+		ob->keeper_stop = 1;
+		pthread_cond_signal(&ob->keeper_cond);
+		pthread_mutex_unlock(&ob->lock);
+		pthread_join(ob->keeper, NULL);
+	}
 	http_client_free(ob->http);
 	creds_free(&ob->creds);
 	s3_extra_wipe(&ob->extra);
 	sigv4_signer_wipe(&ob->signer);
+	pthread_cond_destroy(&ob->keeper_cond);
 	pthread_mutex_destroy(&ob->lock);
 	free(ob);
 }

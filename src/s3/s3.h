@@ -140,13 +140,17 @@ struct creds {
 	char *secret_key;
 	char *session_token;
 	const char *origin; /* "environment", a file name: for messages */
+	int64_t expires;    /* temporary ones (the instance's): epoch s */
+	char role[129];	    /* the instance's role */
+	char region[64];    /* the instance's region ("": not asked) */
 };
 
 /*
  * Loads credentials for bucket from the option's files or the environment
  * (whichever ranks higher: -o over the environment over the config file),
- * else from the AWS CLI's shared files (awsconf_load). No credentials at
- * all is not an error: requests are then anonymous.
+ * else from the AWS CLI's shared files (awsconf_load), else from the
+ * instance's role (imds_load). No credentials at all is not an error:
+ * requests are then anonymous.
  */
 int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 	       const char *bucket, char *err, size_t errlen);
@@ -158,6 +162,37 @@ int creds_parse_passwd(struct creds *c, const char *text, size_t len,
 		       const char *bucket, char *err, size_t errlen);
 /* Wipes and frees the strings; c is then empty (anonymous). */
 void creds_free(struct creds *c);
+
+/* ---- the instance's credentials (imds.c) ---- */
+
+#define CREDS_ORIGIN_IMDS "the instance metadata service"
+#define CREDS_REFRESH_AHEAD 300 /* s: AWS has new ones 5 minutes ahead */
+
+/*
+ * The instance role's credentials from the EC2 instance metadata service
+ * (IMDSv2; shared/DESIGN.md): s3.imds, s3.imds_endpoint and the SDKs'
+ * AWS_EC2_METADATA_* variables say where and whether. With want_region,
+ * c->region is the instance's (empty when the service does not say).
+ * Returns 0, 1 when there are none (off; auto and nobody answers or no
+ * role attached), or -errno with the cause in err.
+ */
+int imds_load(struct creds *c, const struct opts *o, char *const *envp,
+	      int want_region, char *err, size_t errlen);
+/*
+ * A credentials document (JSON: Code "Success", AccessKeyId,
+ * SecretAccessKey, Token, Expiration after now). 0 or -EINVAL with err.
+ */
+int imds_parse_creds(const char *doc, size_t len, int64_t now, struct creds *c,
+		     char *err, size_t errlen);
+/* "YYYY-MM-DDTHH:MM:SSZ" as epoch seconds. 0 or -EINVAL. */
+int imds_parse_time(const char *s, int64_t *t);
+/*
+ * When to replace temporary credentials obtained at obtained (epoch s):
+ * ahead of their expiry by the smaller of CREDS_REFRESH_AHEAD and a
+ * quarter of their lifetime (6-hour ones 5 minutes ahead, 80 s ones at
+ * 60 s). 0 for credentials that do not expire.
+ */
+int64_t creds_refresh_at(const struct creds *c, int64_t obtained);
 
 /* ---- a command's setup (setup.c) ---- */
 
@@ -194,6 +229,9 @@ struct object_stats {
 	uint64_t hedges;     /* GETs sent again: the first byte was late */
 	uint64_t hedges_won; /* of those, the second answered first */
 	uint64_t hedge_ms;   /* the lateness that sends one now (0: none) */
+	uint64_t creds_refreshes; /* temporary credentials replaced */
+	uint64_t creds_failures;  /* attempts to replace them that failed */
+	int64_t creds_expires;	  /* when the ones in use expire (epoch s) */
 	struct http_client_stats names; /* lookups; a name that fails now */
 };
 
@@ -217,6 +255,14 @@ int object_open_by(struct object **ob, struct opts *o, const struct source *src,
 		   const struct s3_target *t, struct creds *c,
 		   char *const *envp, int64_t deadline_ms, char *err,
 		   size_t errlen);
+/*
+ * For a server: a thread that replaces temporary credentials (the
+ * instance's) ahead of their expiry even while no request comes (requests
+ * replace them too, when due). Call it in the process that serves:
+ * threads do not cross fork. Nothing to do (0) for credentials that do
+ * not expire; else 0 or -errno.
+ */
+int object_keep_fresh(struct object *ob);
 /* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
 /*

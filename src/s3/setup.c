@@ -1,9 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* setup.c - options, source, target and credentials for a command. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "src/s3/s3.h"
+
+/* The instance's region when nothing else set one (nor the endpoint). */
+static int instance_region(struct opts *o, const struct creds *c, char *err,
+			   size_t errlen)
+{
+	char ep[128];
+
+	if (!c->region[0] || opts_isset(o, OPT_REGION))
+		return 0;
+	if (opts_set(o, "s3.region", c->region, OPT_SRC_NONE, err, errlen))
+		return -1;
+	if (opts_isset(o, OPT_ENDPOINT))
+		return 0;
+	snprintf(ep, sizeof(ep), "https://s3.%s.amazonaws.com", c->region);
+	return opts_set(o, "s3.endpoint", ep, OPT_SRC_NONE, err, errlen) ? -1
+									 : 0;
+}
 
 int s3_setup(struct opts *o, const char *source, char **envp,
 	     struct source *src, struct s3_target *t, struct creds *c)
@@ -23,8 +41,7 @@ int s3_setup(struct opts *o, const char *source, char **envp,
 	if (source_parse(source, src, msg, sizeof(msg)) ||
 	    opts_load_env(o, envp, msg, sizeof(msg)) ||
 	    (!src->plain && awsconf_apply_opts(o, envp, msg, sizeof(msg))) ||
-	    opts_finish(o, msg, sizeof(msg)) ||
-	    s3_target_init(o, src, t, msg, sizeof(msg))) {
+	    opts_finish(o, msg, sizeof(msg))) {
 		log_err("%s", msg);
 		return -1;
 	}
@@ -33,6 +50,12 @@ int s3_setup(struct opts *o, const char *source, char **envp,
 	if (!src->plain &&
 	    creds_load(c, o, envp, src->bucket, msg, sizeof(msg))) {
 		log_err("credentials: %s", msg);
+		return -1;
+	}
+	if (instance_region(o, c, msg, sizeof(msg)) ||
+	    s3_target_init(o, src, t, msg, sizeof(msg))) {
+		log_err("%s", msg);
+		creds_free(c);
 		return -1;
 	}
 	return 0;

@@ -10,6 +10,10 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 S3ROOT=${S3ROOT:-$TOP/build/s3root}
 # Debian's python3 (botocore lives in its dist-packages), not a pyenv shim.
 PY3=/usr/bin/python3
+# No test asks the machine's own instance metadata service (a cloud CI
+# runner's role would turn anonymous requests into signed ones);
+# tests/sh/test-imds.sh runs its own.
+export AWS_EC2_METADATA_DISABLED=true
 
 # Each test works in its own directory, removed on exit.
 T=$(mktemp -d "${TMPDIR:-/tmp}/s3root-test.XXXXXX")

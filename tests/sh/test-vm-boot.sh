@@ -236,7 +236,7 @@ if [ "$VM_ARCH" = amd64 ]; then
 	at_exit "kill $!"
 	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$wport/vmlinuz" ||
 		fail "ipxe: http.server did not start"
-	sed -n '/^#!ipxe$/,/^```$/p' "$TOP/README.md" | sed '$d' |
+	sed -n '/^#!ipxe$/,/^```$/p' "$TOP/README.md" | sed '/^```$/q' | sed '$d' |
 		sed "s|^set base .*|set base http://10.0.2.2:$wport|
 			s|root=s3:[^ ]*|root=s3:bootb/root.erofs|
 			s|console=ttyAMA0|console=ttyS0|" >"$T/tftp/boot.ipxe"

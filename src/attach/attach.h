@@ -108,13 +108,19 @@ int attach_tree_index(const char *uuid);
 
 /* ---- what /run/s3root knows of a device (state.c) ---- */
 
-/* nbdN.state: the source and -o lists (never secrets), the server's pid. */
+/* nbdN.state: the source and -o lists (never secrets), the server's pid,
+ * the object's pin (size, ETag, version id, Last-Modified: pinned is 0 in
+ * a state file of an s3root that wrote none) and whether it is the root's
+ * server. */
 struct attach_state {
 	char source[URL_MAX_PATH + 320];
 	char options[ATTACH_MAX_LISTS][OPT_MAX_VALUE + 64];
 	int noptions;
 	int pid;
 	int use_ioctl;
+	int pinned;
+	struct object_info pin; /* name unset: it is source */
+	int root;
 };
 
 /*

@@ -217,7 +217,7 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 	got = daemon_connect(&d);
 	if (got < 0)
 		return 1;
-	r = attach_state_write(got, a, object_info(ob)->name, use_ioctl);
+	r = attach_state_write(got, a, object_info(ob), use_ioctl);
 	if (r)
 		log_warn("writing " PATH_RUN_DIR "/nbd%d.state: %s", got,
 			 strerror(-r));

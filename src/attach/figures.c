@@ -106,3 +106,22 @@ out:
 	close(fd);
 	return r;
 }
+
+/* The pid of the process that serves device index's figures socket (as
+ * the kernel saw it bind and listen: SO_PEERCRED), or -1 if none does. */
+int attach_figures_pid(int index)
+{
+	struct sockaddr_un sa;
+	struct ucred uc;
+	socklen_t salen, uclen = sizeof(uc);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), pid = -1;
+
+	if (fd < 0)
+		return -1;
+	stats_name(index, &sa, &salen);
+	if (!connect(fd, (struct sockaddr *)&sa, salen) &&
+	    !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen))
+		pid = (int)uc.pid;
+	close(fd);
+	return pid;
+}

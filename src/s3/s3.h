@@ -183,6 +183,16 @@ int object_open_by(struct object **ob, struct opts *o, const struct source *src,
 		   const struct s3_target *t, struct creds *c,
 		   char *const *envp, int64_t deadline_ms, char *err,
 		   size_t errlen);
+/*
+ * object_open_by for exactly the object pin describes (a reattach's: its
+ * size, ETag, version id, Last-Modified): the HEAD asks for that version
+ * on that condition, and an object that differs in any of them is
+ * -ESTALE with what differs in err. pin NULL: object_open_by.
+ */
+int object_open_pinned(struct object **ob, struct opts *o,
+		       const struct source *src, const struct s3_target *t,
+		       struct creds *c, char *const *envp, int64_t deadline_ms,
+		       const struct object_info *pin, char *err, size_t errlen);
 /* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
 /* What the HEAD pinned; valid while the object is open, never changes. */

@@ -92,10 +92,23 @@ static int take_body(struct object *ob, struct http_conn *c,
 	int st = A_DONE, e;
 
 	if (r->status == 206) {
+		if (!s3_parse_content_range(http_header(r, "content-range"),
+					    &start, &end, &total) &&
+		    total != ob->info.size) {
+			/* another size is another object: never its bytes,
+			 * and no retry will bring the pinned one back */
+			snprintf(a->why, sizeof(a->why),
+				 "206 says the object has %" PRIu64
+				 " bytes, not the pinned %" PRIu64
+				 ": the object was replaced; refusing to mix "
+				 "versions",
+				 total, ob->info.size);
+			a->stale = 1;
+			return A_FATAL;
+		}
 		if (s3_parse_content_range(http_header(r, "content-range"),
 					   &start, &end, &total) ||
-		    start != f->off || total != ob->info.size ||
-		    end != f->off + f->len - 1 ||
+		    start != f->off || end != f->off + f->len - 1 ||
 		    (r->body == HTTP_BODY_LENGTH && r->length != f->len)) {
 			snprintf(a->why, sizeof(a->why),
 				 "206 with Content-Range '%.80s' for bytes "

@@ -131,6 +131,14 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 			   .max = 1,
 			   .dflt = "0",
 			   .help = "attach images that are not EROFS"},
+	[OPT_UNPINNED] =
+		{.key = "s3root.unpinned",
+		 .kind = KIND_BOOL,
+		 .max = 1,
+		 .dflt = "0",
+		 .help = "serve a plain URL whose server sends neither "
+			 "ETag nor Last-Modified (nothing notices if "
+			 "it is replaced: wrong bytes)"},
 	[OPT_INIT] = {.key = "s3root.init",
 		      .kind = KIND_STR,
 		      .dflt = "/sbin/init",

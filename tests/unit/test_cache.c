@@ -694,9 +694,24 @@ static int file_has(struct cache *c, uint64_t idx)
 	return r;
 }
 
+/* Whether the map saved in the file at path claims chunk idx. */
+static int map_has(const char *path, uint64_t idx)
+{
+	uint8_t byte = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &byte, 1, FILE_HEAD + (off_t)(idx / 8)) != 1)
+		byte = 0;
+	close(fd);
+	return byte >> (idx % 8) & 1;
+}
+
 /*
  * The cache file: a chunk is believed after a reopen only once the map
- * was saved; a file of another object (ETag) starts empty.
+ * was saved; a file of another object (ETag) starts empty; a file in
+ * use by another cache is not used.
  */
 static void test_file_map(void)
 {
@@ -722,13 +737,20 @@ static void test_file_map(void)
 	CHECK(file_has(a, 5));
 	CHECK(file_has(a, 64));
 	/* written, not yet claimed by the saved map */
+	CHECK(!map_has(path, 5));
+	cache_sync(a);
+	CHECK(map_has(path, 5));
+	CHECK(map_has(path, 64));
+	/* one server per file (locked): a second goes without it */
 	b = start(f, CHUNK, 4 * CHUNK, 1, path, 0);
 	if (!b)
 		goto out;
 	WAIT_UNTIL(idle(b));
 	CHECK(!file_has(b, 5));
+	CHECK_INT(b->fd, -1);
 	cache_free(b);
-	cache_sync(a);
+	cache_free(a);
+	a = NULL;
 	b = start(f, CHUNK, 4 * CHUNK, 1, path, 0);
 	if (!b)
 		goto out;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "nbd/nbd.h"
@@ -165,7 +167,17 @@ struct client {
 	int fd;
 	const struct nbd_export *ex;
 	struct nbd_pool *pool;
+	const struct opts *o;
 };
+
+/* A socket timeout of ms milliseconds (0: none). */
+static void sock_timeout(int fd, int which, uint64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000),
+			     (suseconds_t)(ms % 1000) * 1000};
+
+	setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
+}
 
 static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
 static int nclients;
@@ -173,13 +185,35 @@ static int nclients;
 static void *client_thread(void *arg)
 {
 	struct client *cl = arg;
-	int r = nbd_handshake(cl->fd, cl->ex);
+	uint64_t wto = opts_num(cl->o, OPT_SERVE_WRITE_TIMEOUT);
+	int r;
 
-	if (r < 0)
+	/* a client holds a thread: it must finish the handshake, read its
+	 * replies and (if asked) keep asking, or go */
+	sock_timeout(cl->fd, SO_RCVTIMEO,
+		     opts_num(cl->o, OPT_SERVE_HANDSHAKE_TIMEOUT));
+	sock_timeout(cl->fd, SO_SNDTIMEO,
+		     opts_num(cl->o, OPT_SERVE_HANDSHAKE_TIMEOUT));
+	r = nbd_handshake(cl->fd, cl->ex);
+	if (r == -EAGAIN || r == -EWOULDBLOCK)
+		log_info("serve: a client did not finish the handshake in "
+			 "time: dropped");
+	else if (r < 0)
 		log_info("serve: handshake failed: %s", strerror(-r));
-	else if (r == 0) {
+	if (r == 0) {
+		sock_timeout(cl->fd, SO_RCVTIMEO,
+			     opts_num(cl->o, OPT_SERVE_IDLE_TIMEOUT));
+		sock_timeout(cl->fd, SO_SNDTIMEO, wto);
 		r = nbd_serve(cl->fd, cl->ex, cl->pool);
-		if (r)
+		if (r == -ETIMEDOUT)
+			log_info("serve: a client idle for "
+				 "s3root.serve_idle_timeout: dropped");
+		else if (r == -EAGAIN || r == -EWOULDBLOCK)
+			log_info("serve: a client read none of its replies for "
+				 "%" PRIu64 " ms (s3root.serve_write_timeout): "
+				 "dropped",
+				 wto);
+		else if (r)
 			log_info("serve: connection ended: %s", strerror(-r));
 	}
 	close(cl->fd);
@@ -320,7 +354,7 @@ static void serve_client(struct server *s, int fd, pthread_attr_t *attr)
 		close(fd);
 		return;
 	}
-	*cli = (struct client){fd, &s->ex, s->pool};
+	*cli = (struct client){fd, &s->ex, s->pool, &s->o};
 	if (pthread_create(&th, attr, client_thread, cli)) {
 		close(fd);
 		free(cli);

@@ -214,6 +214,30 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "300s",
 		 .help = "a boot that cannot open the image by then (from "
 			 "the kernel's start) runs s3root.onfail (0: never)"},
+	[OPT_SERVE_HANDSHAKE_TIMEOUT] =
+		{.key = "s3root.serve_handshake_timeout",
+		 .kind = KIND_MSEC,
+		 .min = 1,
+		 .max = HOUR_MS,
+		 .dflt = "10s",
+		 .help = "serve: a client that has not finished the NBD "
+			 "handshake by then is dropped"},
+	[OPT_SERVE_WRITE_TIMEOUT] =
+		{.key = "s3root.serve_write_timeout",
+		 .kind = KIND_MSEC,
+		 .min = 1,
+		 .max = HOUR_MS,
+		 .dflt = "30s",
+		 .help = "serve: a client that reads none of its replies for "
+			 "this long is dropped"},
+	[OPT_SERVE_IDLE_TIMEOUT] =
+		{.key = "s3root.serve_idle_timeout",
+		 .kind = KIND_MSEC,
+		 .max = 7 * 24 * HOUR_MS,
+		 .dflt = "0",
+		 .help = "serve: a client that sends no request for this long "
+			 "(none in flight) is dropped; 0: never (a kernel "
+			 "nbd-client may be idle for days)"},
 };
 
 static int check_url(const char *v, char *err, size_t errlen)

@@ -65,3 +65,50 @@ done
 expect_fail "is required" "$S3ROOT" serve s3://nbd/random64
 expect_fail "NoSuchKey" "$S3ROOT" serve s3://nbd/missing --listen "unix:$T/x.sock" \
 	-o "s3.endpoint=$RGW_ENDPOINT,s3.io_timeout=5"
+
+# --listen tcp: a client that reads none of its replies holds up only
+# itself: another client's median latency stays within 2x of its latency
+# alone; the stalled one is dropped after s3root.serve_write_timeout, one
+# that never finishes the handshake after serve_handshake_timeout, an idle
+# one after serve_idle_timeout (tests/sh/nbd_stall.py)
+port=$("$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+rm -f "$T/serve.log"
+"$S3ROOT" serve s3://nbd/random64 --listen "tcp:127.0.0.1:$port" \
+	-o "s3.endpoint=$RGW_ENDPOINT,s3root.serve_write_timeout=6s,s3root.serve_handshake_timeout=2s,s3root.serve_idle_timeout=3s" \
+	2>"$T/serve.log" &
+tcp_pid=$!
+at_exit "kill $tcp_pid 2>/dev/null"
+wait_for 50 grep -q "^listening on" "$T/serve.log" ||
+	fail "serve tcp: $(cat "$T/serve.log")"
+stall() { "$PY3" "$TOP/tests/sh/nbd_stall.py" 127.0.0.1 "$port" "$@"; }
+# the working set (1 MiB) stays cached: latency is the server's own
+stall latency 60 $((1 << 20)) >/dev/null || fail "warm-up"
+alone=$(stall latency 60 $((1 << 20))) || fail "latency alone"
+# (not through the function: the pid must be the client's own)
+"$PY3" "$TOP/tests/sh/nbd_stall.py" 127.0.0.1 "$port" stall 256 65536 \
+	$((1 << 20)) >"$T/stalled" &
+stalled_pid=$!
+at_exit "kill $stalled_pid 2>/dev/null"
+wait_for 10 grep -q "^sent 256" "$T/stalled" || fail "the stalled client"
+sleep 0.5 # its 16 MiB of replies fill the socket buffers
+with=$(stall latency 60 $((1 << 20))) ||
+	fail "a stalled client blocked another one: $(cat "$T/serve.log")"
+echo "median 4 KiB read: $alone us alone, $with us beside a stalled client"
+# (below 0.5 ms, a median is the scheduler's noise on a shared machine:
+# counted as 0.5 ms; a blocked client waits seconds)
+floor=$((alone > 500 ? alone : 500))
+[ "$with" -le $((2 * floor)) ] ||
+	fail "beside a stalled client: $with us, alone $alone us"
+wait_for 20 grep -q "read none of its replies for 6000 ms (s3root.serve_write_timeout): dropped" "$T/serve.log" ||
+	fail "the stalled client was not dropped: $(cat "$T/serve.log")"
+kill "$stalled_pid"
+secs=$(stall silent) || fail "silent client"
+grep -q "did not finish the handshake in time: dropped" "$T/serve.log" &&
+	[ "${secs%.*}" -lt 5 ] || fail "silent client: closed after $secs s"
+secs=$(stall idle) || fail "idle client"
+grep -q "idle for s3root.serve_idle_timeout: dropped" "$T/serve.log" &&
+	[ "${secs%.*}" -ge 2 ] && [ "${secs%.*}" -lt 6 ] ||
+	fail "idle client: closed after $secs s: $(cat "$T/serve.log")"
+kill "$tcp_pid"
+wait "$tcp_pid" || fail "serve tcp: exit $?"
+echo "tcp clients: a stalled one dropped, the others unharmed; silent and idle ones dropped"

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -67,15 +68,32 @@ static void serve_usage(FILE *f)
 	opts_print_help(f);
 }
 
+/* Removes path if it is a socket (never a file that only has its name). */
+static void unlink_socket(const char *path)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
+		unlink(path);
+}
+
 /* unix:PATH: a socket file nobody listens on is left from a crash and
- * goes; one that answers is another server's. The fd, or -1 (logged). */
+ * goes; one that answers is another server's; anything else at PATH is
+ * the user's, and stays. The fd, or -1 (logged). */
 static int listen_unix(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
 	int fd;
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
 		log_err("serve: bad socket path '%s'", path);
+		return -1;
+	}
+	if (!lstat(path, &st) && !S_ISSOCK(st.st_mode)) {
+		log_err("serve: %s exists and is not a socket (left as it is; "
+			"choose another path)",
+			path);
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
@@ -85,7 +103,7 @@ static int listen_unix(const char *path)
 		close(fd);
 		return -1;
 	}
-	unlink(sa.sun_path);
+	unlink_socket(sa.sun_path);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    listen(fd, 16)) {
 		log_err("serve: listening on %s: %s", sa.sun_path,
@@ -412,7 +430,7 @@ int cmd_serve(int argc, char **argv, char **envp)
 		if (s.lfd >= 0) {
 			close(s.lfd);
 			if (!strncmp(s.listen, "unix:", 5))
-				unlink(s.listen + 5);
+				unlink_socket(s.listen + 5);
 		}
 		nbd_pool_free(s.pool);
 		cache_free(s.cache);
@@ -422,7 +440,7 @@ int cmd_serve(int argc, char **argv, char **envp)
 	}
 	serve_loop(&s);
 	if (!strncmp(s.listen, "unix:", 5))
-		unlink(s.listen + 5);
+		unlink_socket(s.listen + 5);
 	/* exiting ends the client threads with the process: the object and
 	 * the pool stay valid until then; a GET may still be retrying, so
 	 * the cache is not freed, only its file's map saved */

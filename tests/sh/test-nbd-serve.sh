@@ -3,6 +3,7 @@
 # (size, read-only), nbdcopy (the object's sha256, then zeros to the block
 # boundary), fio --ioengine=nbd random reads at 32 in flight, libnbd random
 # reads checked block by block, and hostile traffic (tests/sh/nbd_raw.py);
+# stalled, silent and idle clients over tcp; a regular file at unix:PATH;
 # for an EROFS image and for a random 64 MiB object.
 set -eu
 . "$(dirname "$0")/functions.sh"
@@ -112,3 +113,23 @@ grep -q "idle for s3root.serve_idle_timeout: dropped" "$T/serve.log" &&
 kill "$tcp_pid"
 wait "$tcp_pid" || fail "serve tcp: exit $?"
 echo "tcp clients: a stalled one dropped, the others unharmed; silent and idle ones dropped"
+
+# unix:PATH removes a socket left from a crash, never a file of the user's
+printf 'precious\n' >"$T/plain"
+expect_fail "serve: $T/plain exists and is not a socket" \
+	"$S3ROOT" serve s3://nbd/random64 --listen "unix:$T/plain" \
+	-o "s3.endpoint=$RGW_ENDPOINT"
+[ "$(cat "$T/plain")" = precious ] || fail "serve removed a regular file"
+"$PY3" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale.sock"
+"$S3ROOT" serve s3://nbd/random64 --listen "unix:$T/stale.sock" \
+	-o "s3.endpoint=$RGW_ENDPOINT" 2>"$T/stale.log" &
+stale_pid=$!
+at_exit "kill $stale_pid 2>/dev/null"
+wait_for 50 grep -q "^listening on unix:$T/stale.sock" "$T/stale.log" ||
+	fail "a stale socket: $(cat "$T/stale.log")"
+nbdinfo --size "nbd+unix:///?socket=$T/stale.sock" >/dev/null ||
+	fail "a stale socket: no export"
+kill "$stale_pid"
+wait "$stale_pid" || fail "serve: exit $?"
+[ ! -e "$T/stale.sock" ] || fail "socket left behind"
+echo "unix: a stale socket replaced, a regular file left alone"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "src/boot/internal.h"
+#include "src/net/net.h"
 
 #define CMDLINE_MAX (64 * 1024)
 
@@ -34,6 +35,21 @@ static unsigned secret_bit(const char *w)
 	return 0;
 }
 
+/* nameserver=ADDR: an IPv4 or IPv6 address, nothing else, goes to the
+ * resolver's configuration (a line of text there could say anything). */
+static void boot_nameserver(struct boot *b, const char *addr)
+{
+	if (!net_is_address(addr)) {
+		log_warn("kernel command line: nameserver=%.64s%s is not an "
+			 "IPv4 "
+			 "or IPv6 address (ignored)",
+			 addr, strlen(addr) > 64 ? "..." : "");
+		return;
+	}
+	if (b->nns < 2)
+		snprintf(b->nameservers[b->nns++], 64, "%s", addr);
+}
+
 static void boot_word(void *arg, const char *w)
 {
 	struct boot *b = arg;
@@ -44,8 +60,8 @@ static void boot_word(void *arg, const char *w)
 		snprintf(b->root, sizeof(b->root), "%s", w + 5);
 	else if (!strncmp(w, "ip=", 3))
 		snprintf(b->ip, sizeof(b->ip), "%s", w + 3);
-	else if (!strncmp(w, "nameserver=", 11) && b->nns < 2)
-		snprintf(b->nameservers[b->nns++], 64, "%s", w + 11);
+	else if (!strncmp(w, "nameserver=", 11))
+		boot_nameserver(b, w + 11);
 }
 
 static void boot_warn(void *arg, const char *msg)

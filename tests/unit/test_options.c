@@ -512,8 +512,27 @@ static void test_cmdline_secrets(void)
 	opts_free(&b.o);
 }
 
+/* nameserver= on the kernel command line: addresses only */
+static void test_cmdline_nameservers(void)
+{
+	static struct boot b;
+
+	/* a quoted word may hold anything */
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(boot_parse_cmdline(&b, "nameserver=\"9.9.9.9 options x\" "
+					 "nameserver=dns.example "
+					 "nameserver=2001:db8::1 "
+					 "nameserver=10.0.2.3"),
+		  0);
+	CHECK_INT(b.nns, 2);
+	CHECK_STR(b.nameservers[0], "2001:db8::1");
+	CHECK_STR(b.nameservers[1], "10.0.2.3");
+	opts_free(&b.o);
+}
+
 static const struct unit_test tests[] = {
 	{"options_cmdline_secrets", test_cmdline_secrets},
+	{"options_cmdline_nameservers", test_cmdline_nameservers},
 	{"options_list_kinds", test_list_and_kinds},
 	{"options_escaped_comma", test_escaped_comma},
 	{"options_precedence", test_precedence},

@@ -134,8 +134,17 @@ int attach_state_read(int index, struct attach_state *st);
 
 /*
  * Asks /dev/nbd<index>'s server for its live figures (text lines, or one
- * JSON object) into buf (NUL-terminated). 0, or -1 if it is silent.
+ * JSON object) into buf (NUL-terminated): only a server run by root or
+ * our own user (SO_PEERCRED), its answer cleaned (attach_figures_clean).
+ * 0, or -1 if it is silent, not trusted or not valid.
  */
 int attach_figures_fetch(int index, int json, char *buf, size_t len);
+/*
+ * What attach_figures_fetch does with an answer before anyone sees it:
+ * text keeps printable ASCII and newlines (the rest become '?'); JSON
+ * must be one object of printable text with its brackets and strings
+ * closed. 0, or -1 if it is not to be shown.
+ */
+int attach_figures_clean(char *buf, int json);
 
 #endif

@@ -29,6 +29,18 @@ static void stats_name(int index, struct sockaddr_un *sa, socklen_t *len)
 			   (size_t)n);
 }
 
+/* The other end of a unix socket is root or our own user (SO_PEERCRED):
+ * no other local user reads a server's figures, or stands in for one. */
+static int peer_trusted(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		return 0;
+	return uc.uid == 0 || uc.uid == geteuid();
+}
+
 struct stats_server {
 	int fd;
 	struct cache *cache;
@@ -50,7 +62,7 @@ static void *stats_thread(void *arg)
 		}
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (read(fd, &how, 1) == 1) {
+		if (peer_trusted(fd) && read(fd, &how, 1) == 1) {
 			n = cache_format_stats(ss->cache, how == 'j', buf,
 					       sizeof(buf));
 			if (n > 0 && write(fd, buf, (size_t)n) < 0)
@@ -95,13 +107,13 @@ int attach_figures_fetch(int index, int json, char *buf, size_t len)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, salen) ||
+	if (connect(fd, (struct sockaddr *)&sa, salen) || !peer_trusted(fd) ||
 	    write(fd, json ? "j" : "t", 1) != 1)
 		goto out;
 	while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
 		got += (size_t)n;
 	buf[got] = '\0';
-	r = got ? 0 : -1;
+	r = got ? attach_figures_clean(buf, json) : -1;
 out:
 	close(fd);
 	return r;
@@ -120,8 +132,57 @@ int attach_figures_pid(int index)
 		return -1;
 	stats_name(index, &sa, &salen);
 	if (!connect(fd, (struct sockaddr *)&sa, salen) &&
-	    !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen))
+	    !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen) &&
+	    (uc.uid == 0 || uc.uid == geteuid()))
 		pid = (int)uc.pid;
 	close(fd);
 	return pid;
+}
+
+/* Skips a JSON string at s (at its '"'); past its end, or NULL. */
+static const char *json_string_end(const char *s)
+{
+	for (s++; *s && *s != '"'; s++)
+		if (*s == '\\' && !*++s)
+			return NULL;
+	return *s ? s + 1 : NULL;
+}
+
+int attach_figures_clean(char *buf, int json)
+{
+	char stack[16], *p;
+	size_t depth = 0;
+	const char *q;
+
+	for (p = buf; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if ((ch < 0x20 && ch != '\n') || ch >= 0x7f)
+			*p = json ? 0 : '?';
+	}
+	if (!json)
+		return 0;
+	/* a figures object: one JSON object of printable text, nested
+	 * sanely; anything else is not shown */
+	if (strlen(buf) == 0 || buf[0] != '{')
+		return -1;
+	for (q = buf; *q; q++) {
+		if (*q == '"') {
+			q = json_string_end(q);
+			if (!q)
+				return -1;
+			q--;
+		} else if (*q == '{' || *q == '[') {
+			if (depth == sizeof(stack))
+				return -1;
+			stack[depth++] = *q == '{' ? '}' : ']';
+		} else if (*q == '}' || *q == ']') {
+			if (!depth || stack[--depth] != *q)
+				return -1;
+			if (!depth && q[1] &&
+			    strspn(q + 1, "\n ") != strlen(q + 1))
+				return -1;
+		}
+	}
+	return depth ? -1 : 0;
 }

@@ -216,6 +216,51 @@ static int job_from_args(struct job *j)
 	return 0;
 }
 
+/*
+ * The root's server, restarted (--reattach of a state file that says
+ * root): a root server again ('@', memory locked, attach_follow_run_creds),
+ * with what /init kept in PATH_RUN_ETC, not the running root's files: the
+ * initramfs's config file, and its credentials and CA unless the state's
+ * options name others. The environment to open with (static), or NULL
+ * (logged).
+ */
+static char **root_reattach_env(struct job *j, char **envp)
+{
+	static const struct {
+		enum opt_id id;
+		const char *set;
+	} files[] = {
+		{OPT_PASSWD_FILE, "s3.passwd_file=" PATH_RUN_ETC "/passwd"},
+		{OPT_SESSION_TOKEN_FILE,
+		 "s3.session_token_file=" PATH_RUN_ETC "/session_token"},
+		{OPT_CA, "s3.ca=" PATH_RUN_ETC "/ca.pem"},
+	};
+	static char *env[256];
+	static char conf[] = "S3ROOT_CONFIG=" PATH_RUN_ETC "/s3root.conf",
+		    none[] = "S3ROOT_CONFIG=/dev/null";
+	char msg[256];
+	size_t i, n = 0;
+
+	j->a->root = 1;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!opts_isset(&j->o, files[i].id) &&
+		    !access(strchr(files[i].set, '=') + 1, R_OK) &&
+		    opts_parse_list(&j->o, files[i].set, OPT_SRC_ARG, msg,
+				    sizeof(msg))) {
+			log_err("%s", msg);
+			return NULL;
+		}
+	env[n++] = access(conf + 14, R_OK) ? none : conf;
+	for (i = 0; envp && envp[i] && n < 255; i++)
+		if (strncmp(envp[i], "S3ROOT_CONFIG=", 14))
+			env[n++] = envp[i];
+	env[n] = NULL;
+	log_info("attach --reattach %s: the root's server, with " PATH_RUN_ETC
+		 "'s files",
+		 j->a->reattach);
+	return env;
+}
+
 /* A reattach from a state file without a pin (an older s3root's): the
  * device's size must at least be the object's. 0 or -1 (logged). */
 static int reattach_size_check(struct job *j)
@@ -257,6 +302,11 @@ static int job_open(struct job *j, char **envp)
 	char msg[1200];
 	int r = 0;
 
+	if (j->reattach && j->st.root) {
+		envp = root_reattach_env(j, envp);
+		if (!envp)
+			return -1;
+	}
 	if (s3_setup(&j->o, a->source, envp, &src, &t, &c))
 		return -1;
 	r = object_open_pinned(&j->ob, &j->o, &src, &t, &c, envp, a->open_by,

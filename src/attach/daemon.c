@@ -105,6 +105,13 @@ static void daemon_settle(const struct attach_req *a)
 		if (mlockall(MCL_CURRENT | MCL_FUTURE))
 			log_warn("mlockall: %s", strerror(errno));
 		log_to_kmsg(1);
+		/* restarted on a running system (--reattach), out of the
+		 * caller's unit, whose stop would kill it: into systemd's own
+		 * init.scope, where /init's server is (no cgroup2 there: no
+		 * systemd, nothing to do) */
+		if (!access("/sys/fs/cgroup/init.scope/cgroup.procs", W_OK))
+			io_write_str("/sys/fs/cgroup/init.scope/cgroup.procs",
+				     "0");
 	}
 	io_write_str("/proc/self/oom_score_adj", "-1000");
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);

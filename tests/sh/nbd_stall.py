@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Clients that misbehave slowly, against `s3root serve --listen tcp:`.
 
-Usage: nbd_stall.py HOST PORT MODE [ARGS]
+Usage: nbd_stall.py HOST PORT MODE [ARGS]   (HOST "unix": PORT is its path)
   stall N LEN MAXOFF  handshake, send N READs of LEN bytes (offsets below
                       MAXOFF), read no reply; print "sent N" and sleep until
                       killed
@@ -65,8 +65,12 @@ def until_closed(s, t0):
 
 
 def main():
-    host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    s = socket.create_connection((host, port))
+    host, port, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    if host == "unix":
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(port)
+    else:
+        s = socket.create_connection((host, int(port)))
     t0 = time.monotonic()
     if mode == "silent":
         return until_closed(s, t0)

@@ -16,8 +16,14 @@
 #   make fmt             clang-format every source file
 #   make lint-sh         shellcheck every shell script (part of check)
 #   make bench           bench/run.sh: s3root against nbdkit and curl through
-#                        a latency shaper (not part of check; see bench/)
+#                        a latency shaper, then bench/boot.sh: a systemd
+#                        root booted through it (not part of check; see
+#                        bench/); make bench-boot: the boots alone
 #   make install         $(DESTDIR)$(PREFIX)/sbin/s3root (PREFIX=/usr/local)
+#                        and the manual pages s3root(8), mkinitramfs-s3root(8)
+#   make man             man/s3root.8's OPTIONS from the option table (what
+#                        build/s3root help-options --man prints; make check
+#                        fails when they differ: tests/sh/test-man.sh)
 #   make install-initramfs-tools
 #                        s3root and its initramfs-tools hook and scripts
 #                        (then: update-initramfs -u)
@@ -50,6 +56,7 @@ V ?= 0
 FUZZ_TIME ?= 600
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 INITRAMFS_TOOLS_DIR ?= /usr/share/initramfs-tools
 DRACUT_MODULES_DIR ?= /usr/lib/dracut/modules.d
@@ -194,15 +201,16 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 ALL_OBJS := $(LIB_OBJS) $(UNIT_OBJS) $(MAIN_OBJ) \
-	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) $(BUILD)/bench/tls_handshake.o
+	$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) $(BUILD)/bench/tls_handshake.o \
+	$(BUILD)/bench/nbd_attach.o
 
 FMT_FILES := $(wildcard crypto/*.[ch] http/*.[ch] nbd/*.[ch] util/*.[ch] \
 	src/*.[ch] src/*/*.[ch] \
 	tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
 
 .PHONY: all check check-cross check-outage unit fuzz fuzz-bins fmt fmt-check lint-sh deps \
-	deps-check demo mbedtls-lib bench bench-tls soak valgrind \
-	initramfs install install-initramfs-tools install-dracut check-distro \
+	deps-check demo mbedtls-lib bench bench-boot bench-tls soak valgrind \
+	initramfs install install-initramfs-tools install-dracut check-distro man \
 	clean FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -278,6 +286,19 @@ $(BUILD)/tls_handshake: $(BUILD)/bench/tls_handshake.o $(BUILD)/libs3root.a \
 		$(filter %.a,$(TLS_LIB))
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+# bench/boot.sh's guest NBD client (static, like s3root: an initramfs has
+# no libc).
+$(BUILD)/nbd_attach: $(BUILD)/bench/nbd_attach.o $(BUILD)/libs3root.a \
+		$(filter %.a,$(TLS_LIB))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+# The boot workload alone (bench/README.md: BENCH_BOOT_*).
+bench-boot: deps-check
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/shaper \
+		$(BUILD)/nbd_attach
+	$(Q)BUILD=$(BUILD) bench/boot.sh
 
 # The BearSSL and the mbedTLS builds side by side (see bench/tls.sh).
 bench-tls: deps-check
@@ -389,7 +410,8 @@ fmt-check:
 # every shell script, with .shellcheckrc's settings
 SH_FILES = $(wildcard bench/*.sh tests/*.sh tests/sh/*.sh tests/vm/*.sh \
 	tests/vm/*.prepare tests/servers/*.sh tests/distro/*.sh) \
-	tests/fuzz/run.sh initramfs/mkinitramfs-s3root $(DISTRO_SCRIPTS)
+	tests/fuzz/run.sh initramfs/mkinitramfs-s3root man/splice.sh \
+	$(DISTRO_SCRIPTS)
 lint-sh:
 	$(Q)shellcheck $(SH_FILES)
 
@@ -409,6 +431,15 @@ initramfs: all
 
 install: all
 	install -D -m 0755 $(BUILD)/s3root $(DESTDIR)$(SBINDIR)/s3root
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/s3root.8 man/mkinitramfs-s3root.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+
+# The OPTIONS list of s3root(8), from the binary's option table (native
+# builds: the binary must run here).
+man: all
+	$(Q)man/splice.sh man/s3root.8 $(BUILD)/s3root >man/s3root.8.tmp
+	$(Q)mv man/s3root.8.tmp man/s3root.8
 
 # The initramfs-tools hook finds the binary where install put it.
 IT := initramfs/initramfs-tools
@@ -465,8 +496,10 @@ $(BUILD)/bench/shaper: bench/shaper.c
 # s3root against its peers through a latency and bandwidth shaper; minutes,
 # not part of check (bench/README.md: BENCH_DELAYS, BENCH_TIME, BENCH_QUICK).
 bench: deps-check
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/shaper
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/shaper \
+		$(BUILD)/nbd_attach
 	$(Q)BUILD=$(BUILD) bench/run.sh
+	$(Q)BUILD=$(BUILD) bench/boot.sh
 
 clean:
 	rm -rf build build-san build-fuzz build-mbedtls build-san-mbedtls \

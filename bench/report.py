@@ -27,6 +27,7 @@ PEERS = ["nbdkit", "nbdkit-ra", "nbdkit-cache", "nbdkit-ra-cache"]
 WORKLOADS = {
     "rand4k-qd1": ("4 KiB random reads, 1 deep", "iops", "IOPS"),
     "rand4k-qd32": ("4 KiB random reads, 32 deep", "iops", "IOPS"),
+    "rand4k-qd128": ("4 KiB random reads, 128 deep", "iops", "IOPS"),
     "seq1m": ("1 MiB sequential reads, 8 deep (connections capped)",
               "mbps", "MB/s"),
     "trace": ("kernel read trace: mount, read every file", "mbps", "MB/s"),
@@ -68,6 +69,14 @@ def fmt(v, digits=1):
     return "%.*f" % (digits, v)
 
 
+def depth_limit(wl, d):
+    """A random workload's queue-depth limit: depth / added latency (IOPS);
+    None without a depth or a latency."""
+    if not wl.startswith("rand4k-qd") or not d:
+        return None
+    return int(wl[len("rand4k-qd"):]) * 1000.0 / d
+
+
 def ratio(a, b):
     if a is None or not b:
         return "-"
@@ -78,7 +87,6 @@ def main():
     rows, out = load(sys.argv[1]), sys.argv[2]
     env = os.environ.get
     delays = [int(d) for d in env("BENCH_DELAYS", "0 10 30").split()]
-    conns = int(env("BENCH_CONNECTIONS", "16"))
     get = {(r["server"], r["wl"], int(r["delay"])): r for r in rows}
     servers = [s for s in NAMES if any(r["server"] == s for r in rows)]
     wls = [w for w in WORKLOADS if any(r["wl"] == w for r in rows)]
@@ -120,15 +128,36 @@ def main():
                     fmt(r["rss"] / 1024 if r["rss"] else None),
                     fmt(r["cpu_gb"])))
     w("")
+    w("## Random reads against the queue-depth limit")
+    w("")
+    w("With d reads in flight and an added latency of RTT, no server "
+      "answers more than d / RTT reads a second (the RGW's own time "
+      "aside).")
+    w("")
+    w("| workload | latency ms | server | IOPS | limit d/RTT | of the "
+      "limit |")
+    w("|---|--:|---|--:|--:|--:|")
+    for wl in [x for x in wls if x.startswith("rand4k-qd")]:
+        for d in delays:
+            lim = depth_limit(wl, d)
+            for s in servers:
+                r = get.get((s, wl, d))
+                if not r or lim is None:
+                    continue
+                w("| %s | %d | %s | %s | %s | %s |" % (
+                    wl, d, NAMES[s], fmt(r["iops"], 0), fmt(lim, 0),
+                    "%.0f%%" % (100 * r["iops"] / lim)
+                    if r["iops"] is not None else "-"))
+    w("")
     w("## s3root against its peers")
     w("")
     w("s3root's figure (IOPS for random reads, MB/s otherwise) divided by "
       "each peer's; above 1× s3root is faster. The curl limit is one "
-      "connection's download; the bound is s3.connections (%d) divided "
-      "by the added latency." % conns)
+      "connection's download; the limit of a random workload is its "
+      "depth divided by the added latency.")
     w("")
     head = ["workload", "latency ms", "s3root"] + \
-        ["÷ " + NAMES[p] for p in PEERS] + ["÷ curl limit", "÷ bound"]
+        ["÷ " + NAMES[p] for p in PEERS] + ["÷ curl limit", "÷ depth/RTT"]
     w("| " + " | ".join(head) + " |")
     w("|---|--:|" + "--:|" * (len(head) - 2))
     for wl in wls:
@@ -147,8 +176,7 @@ def main():
             lim = get.get(("curl", "limit", d))
             cells.append(ratio(v, lim["mbps"]) if lim and wl == "seq1m"
                          else "-")
-            cells.append(ratio(v, conns * 1000.0 / d)
-                         if wl == "rand4k-qd32" and d else "-")
+            cells.append(ratio(v, depth_limit(wl, d)))
             w("| " + " | ".join(cells) + " |")
     w("")
     w("![IOPS and throughput against added latency](%s.png)" %
@@ -163,15 +191,16 @@ def main():
       "Each server is started afresh for each run, so caches start cold.")
     with open(out + ".md", "w") as f:
         f.write("\n".join(md) + "\n")
-    plot(get, servers, delays, wls, conns, out)
+    plot(get, servers, delays, wls, out)
 
 
-def plot(get, servers, delays, wls, conns, out):
+def plot(get, servers, delays, wls, out):
     with tempfile.TemporaryDirectory() as tmp:
         cmds = ['set terminal pngcairo size 1400,1000 font ",10"',
                 "set output '%s.png'" % out,
                 'set datafile missing "-"',
-                "set multiplot layout 2,2 title 's3root and its peers "
+                "set multiplot layout %d,2 title" % ((len(wls) + 1) // 2) +
+                "  's3root and its peers "
                 "through added latency'",
                 "set xlabel 'added latency (ms)'",
                 "set logscale y", "set grid", "set key below font \",9\"",
@@ -188,16 +217,16 @@ def plot(get, servers, delays, wls, conns, out):
                     for s in cols:
                         r = get.get((s, "limit" if s == "curl" else wl, d))
                         v = r[key] if r and key in r else None
-                        if wl == "rand4k-qd32" and s == "curl":
+                        if wl.startswith("rand4k-qd") and s == "curl":
                             v = None
                         vals.append("-" if v is None else "%g" % v)
-                    if wl == "rand4k-qd32":
-                        vals.append("%g" % (conns * 1000.0 / d) if d
-                                    else "-")
+                    if depth_limit(wl, 1):
+                        lim = depth_limit(wl, d)
+                        vals.append("-" if lim is None else "%g" % lim)
                     f.write("%d %s\n" % (d, " ".join(vals)))
             names = [NAMES[s] for s in cols]
-            if wl == "rand4k-qd32":
-                names.append("bound: %d / latency" % conns)
+            if depth_limit(wl, 1):
+                names.append("limit: depth / latency")
             series = []
             for i, n in enumerate(names):
                 if n == NAMES["curl"] and wl != "seq1m":

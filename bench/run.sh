@@ -7,8 +7,9 @@
 # Servers, each exporting the object over NBD on a unix socket: s3root serve
 # (plain URL, and the signed s3:// form), nbdkit curl, and nbdkit curl with
 # its readahead and cache filters. The limit: curl downloading the object
-# over one connection. Workloads (fio --ioengine=nbd): 4 KiB random reads 1
-# and 32 deep, 1 MiB sequential reads, and the replayed read trace of a
+# over one connection. Workloads (fio --ioengine=nbd): 4 KiB random reads 1,
+# 32 and 128 deep (beside the queue-depth limit: depth / added latency),
+# 1 MiB sequential reads, and the replayed read trace of a
 # kernel mounting the image and reading every file (recorded once in a VM,
 # cached in build/bench/). Prints a table and ratios and writes them, with
 # a chart, to bench/results/. Knobs: bench/README.md.
@@ -37,7 +38,7 @@ else
 fi
 BENCH_RATE=${BENCH_RATE:-50M}
 BENCH_SERVERS=${BENCH_SERVERS:-s3root s3root-s3 nbdkit nbdkit-ra nbdkit-cache nbdkit-ra-cache}
-BENCH_WORKLOADS=${BENCH_WORKLOADS:-rand4k-qd1 rand4k-qd32 seq1m trace}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-rand4k-qd1 rand4k-qd32 rand4k-qd128 seq1m trace}
 BENCH_TRACE_DEPTH=${BENCH_TRACE_DEPTH:-2}
 BUCKET=bench
 KEY=image.erofs
@@ -275,6 +276,8 @@ fio_args() {
 		--runtime="$BENCH_TIME" ;;
 	rand4k-qd32) echo --rw=randread --bs=4k --iodepth=32 --time_based \
 		--runtime="$BENCH_TIME" ;;
+	rand4k-qd128) echo --rw=randread --bs=4k --iodepth=128 --time_based \
+		--runtime="$BENCH_TIME" ;;
 	seq1m) echo --rw=read --bs=1m --iodepth=8 \
 		--runtime=$((BENCH_TIME * 20)) ;;
 	trace) echo --read_iolog="$T/trace.iolog" \
@@ -311,8 +314,18 @@ EOF
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$wl" \
 		"$delay" "$1" "$2" "$3" "$4" "$rss" \
 		"$(((c1 - c0) * 1000 / TICKS))" "$5" >>"$T/results.tsv"
-	printf '  %-16s %-12s %3s ms: %8s IOPS %8s MB/s p99 %s ms\n' \
-		"$server" "$wl" "$delay" "$1" "$2" "$4" >&2
+	printf '  %-16s %-12s %3s ms: %8s IOPS %8s MB/s p99 %s ms%s\n' \
+		"$server" "$wl" "$delay" "$1" "$2" "$4" \
+		"$(depth_limit "$wl" "$delay")" >&2
+}
+
+# depth_limit WORKLOAD DELAY: ", limit N IOPS" for a random workload with
+# an added latency: its depth / the latency, what no server can beat.
+depth_limit() {
+	case $1 in
+	rand4k-qd*) [ "$2" -gt 0 ] &&
+		echo ", limit $((${1#rand4k-qd} * 1000 / $2)) IOPS (depth / RTT)" ;;
+	esac
 }
 
 # curl_limit DELAY PORT: one connection downloading the whole object; its
@@ -359,10 +372,8 @@ done
 say "measured in $(($(date +%s) - start)) s"
 
 # ---------------------------------------------------------------- the report
-conns=$(printf '%s\n' "$S3ROOT_OPTS" | tr ',' '\n' |
-	sed -n 's/^s3.connections=//p' | tail -n 1)
 stamp=$(date +%Y-%m-%d-%H%M)
-BENCH_STAMP=$stamp BENCH_CONNECTIONS=${conns:-16} \
+BENCH_STAMP=$stamp \
 	BENCH_IMAGE="$IMAGE_SIZE bytes, $BENCH_IMAGE_MB MiB of files (bench/mktree.py), EROFS lz4hc" \
 	BENCH_TRACE_INFO=${TRACE_INFO:-none} \
 	BENCH_S3ROOT="$("$S3ROOT" --version 2>&1 | head -n 1)" \

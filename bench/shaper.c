@@ -15,7 +15,9 @@
  * downstream is capped at RATE bytes/s by a token bucket (a per-connection
  * throughput limit, as S3 has). --log writes one line per request: its
  * time, connection, request line and Range header, which is the read trace
- * of an NBD server that makes one ranged GET per read.
+ * of an NBD server that makes one ranged GET per read. On exit it prints
+ * its totals to stderr: connections, requests, bytes each way (headers
+ * included), the same count for every client.
  *
  * One thread per connection; SIGTERM or SIGINT ends the process (exit 0).
  */
@@ -87,6 +89,16 @@ struct conn {
 	size_t head_len;
 	uint64_t body_left;
 };
+
+/* The totals printed on exit (every thread adds to them). */
+static struct {
+	uint64_t conns, requests, up, down;
+} totals;
+
+static void count(uint64_t *total, uint64_t n)
+{
+	__atomic_fetch_add(total, n, __ATOMIC_RELAXED);
+}
 
 static int64_t now_ns(void)
 {
@@ -234,6 +246,7 @@ static size_t take_head(struct conn *c, const char *p, size_t n)
 	/* the terminator was not complete before this call: len > old */
 	len = (size_t)(end + 4 - c->head);
 	body = request_body_length(c->head, len);
+	count(&totals.requests, 1);
 	log_request(c, c->head, len);
 	c->head_len = 0;
 	if (body < 0) {
@@ -401,6 +414,7 @@ static void relay(struct conn *c)
 			r = drain(&c->up, SIZE_MAX);
 			if (r < 0)
 				return;
+			count(&totals.up, (uint64_t)r);
 			if (r > 0) {
 				c->armed = 1;
 				c->sent_ns = now;
@@ -430,6 +444,7 @@ static void relay(struct conn *c)
 			r = drain(&c->down, allow);
 			if (r < 0)
 				return;
+			count(&totals.down, (uint64_t)r);
 			if (c->cf->rate)
 				c->tokens -= (double)r;
 		}
@@ -697,6 +712,7 @@ int main(int argc, char **argv)
 		}
 		c->cf = &cf;
 		c->id = ++next_id;
+		count(&totals.conns, 1);
 		c->cfd = fd;
 		e = pthread_create(&th, &attr, conn_thread, c);
 		if (e) {
@@ -707,7 +723,17 @@ int main(int argc, char **argv)
 	}
 	/* Connections still open are cut when the process exits; the log
 	 * needs no flush (each line was one write). */
-	fprintf(stderr, "shaper: stopping\n");
+	fprintf(stderr,
+		"shaper: stopping: %llu connections, %llu requests, %llu bytes "
+		"up, %llu bytes down\n",
+		(unsigned long long)__atomic_load_n(&totals.conns,
+						    __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&totals.requests,
+						    __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&totals.up,
+						    __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&totals.down,
+						    __ATOMIC_RELAXED));
 	close(lfd);
 	return 0;
 }

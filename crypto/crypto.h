@@ -16,6 +16,8 @@
 #define SHA256_BLOCK 64
 #define SHA1_LEN 20
 #define SHA1_BLOCK 64
+#define MD5_LEN 16
+#define MD5_BLOCK 64
 
 /* SHA-256 (FIPS 180-4, section 6.2). */
 struct sha256_ctx {
@@ -41,6 +43,18 @@ void sha1_init(struct sha1_ctx *ctx);
 void sha1_update(struct sha1_ctx *ctx, const void *data, size_t len);
 void sha1_out(struct sha1_ctx *ctx, uint8_t out[SHA1_LEN]);
 void sha1(const void *data, size_t len, uint8_t out[SHA1_LEN]);
+
+/* MD5 (RFC 1321), for S3's SSE-C key digest only. */
+struct md5_ctx {
+	uint32_t h[4];
+	uint64_t count;
+	uint8_t buf[MD5_BLOCK];
+};
+
+void md5_init(struct md5_ctx *ctx);
+void md5_update(struct md5_ctx *ctx, const void *data, size_t len);
+void md5_out(struct md5_ctx *ctx, uint8_t out[MD5_LEN]);
+void md5(const void *data, size_t len, uint8_t out[MD5_LEN]);
 
 /*
  * HMAC (RFC 2104) over SHA-256 and SHA-1. The context holds the key's inner

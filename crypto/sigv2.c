@@ -123,7 +123,7 @@ int sigv2_sign(const struct sigv2_request *r, const struct sig_creds *c,
 	int err;
 
 	if (r->nheaders > SIG_MAX_HEADERS || !c->access_key || !c->secret_key ||
-	    !*c->access_key || strpbrk(c->access_key, ": \t\r\n"))
+	    !*c->access_key || strpbrk(c->access_key, " \t\r\n"))
 		return -EINVAL;
 	for (i = 0; i < r->nheaders; i++) {
 		if (!r->headers[i].name ||

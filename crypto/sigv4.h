@@ -97,6 +97,23 @@ int sigv4_sign(struct sigv4_signer *s, const struct sigv4_request *req,
 	       size_t authlen, struct sig_trace *canon, struct sig_trace *sts);
 
 /*
+ * A presigned URL's query (SigV4 query auth, AWS "Authenticating Requests:
+ * Using Query Parameters"): req's own parameters, then X-Amz-Algorithm,
+ * X-Amz-Credential, X-Amz-Date, X-Amz-Expires (expires seconds, 1 to
+ * SIGV4_MAX_EXPIRES), X-Amz-SignedHeaders (host and req's headers), with
+ * a session token X-Amz-Security-Token, and X-Amz-Signature last, in
+ * botocore's order; the canonical query is all but the signature, sorted.
+ * req->payload_hash should be SIGV4_UNSIGNED_PAYLOAD. Writes the query
+ * (without '?', NUL-terminated) to query. canon and sts as for
+ * sigv4_sign. Returns 0, -EINVAL (as sigv4_sign, or expires out of range)
+ * or -ENOSPC.
+ */
+#define SIGV4_MAX_EXPIRES 604800 /* seven days, S3's limit */
+int sigv4_presign(struct sigv4_signer *s, const struct sigv4_request *req,
+		  const struct sig_creds *creds, unsigned expires, char *query,
+		  size_t qlen, struct sig_trace *canon, struct sig_trace *sts);
+
+/*
  * URI encoding as S3 wants it: every byte outside A-Z a-z 0-9 - . _ ~ is
  * written as %XX (upper-case hex); '/' is kept when keep_slash. Writes a
  * NUL. Returns the length, or -ENOSPC.

@@ -21,7 +21,7 @@
 #include "http/internal.h"
 
 #define CONN_BUF (HTTP_MAX_HEAD + 4096)
-#define POOL_MAX 64
+#define POOL_MAX 256
 
 struct http_conn {
 	int fd;
@@ -49,8 +49,10 @@ struct http_client {
 	struct tls_ctx *tls;
 	struct http_names names;
 	pthread_mutex_t lock;
-	struct http_conn *idle[POOL_MAX];
+	struct http_conn *idle[POOL_MAX]; /* the longest idle first */
 	size_t nidle;
+	unsigned open;	 /* connections open, idle or in use */
+	uint64_t opened; /* connections made */
 };
 
 int http_wait_fd(int fd, short events, int64_t deadline)
@@ -170,6 +172,11 @@ int http_client_new(struct http_client **cp,
 void http_client_stats(struct http_client *c, struct http_client_stats *st)
 {
 	http_names_stats(&c->names, st);
+	pthread_mutex_lock(&c->lock);
+	st->open = c->open;
+	st->idle = (unsigned)c->nidle;
+	st->opened = c->opened;
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void conn_free(struct http_conn *c)
@@ -179,6 +186,15 @@ static void conn_free(struct http_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
+}
+
+/* Closes a connection that was counted open in cl. */
+static void conn_close(struct http_client *cl, struct http_conn *c)
+{
+	pthread_mutex_lock(&cl->lock);
+	cl->open--;
+	pthread_mutex_unlock(&cl->lock);
+	conn_free(c);
 }
 
 void http_client_free(struct http_client *c)
@@ -273,38 +289,88 @@ out:
 	return r;
 }
 
-/* Takes an idle connection to the same place, dropping stale ones. */
-static struct http_conn *pool_take(struct http_client *cl, const struct url *u)
+/* Removes idle[i], keeping the others in the order they went idle. */
+static struct http_conn *idle_remove(struct http_client *cl, size_t i)
 {
-	struct http_conn *c = NULL, *stale[POOL_MAX];
-	struct pollfd p;
-	size_t i, nstale = 0;
-	int64_t now = util_mono_ms();
+	struct http_conn *c = cl->idle[i];
+
+	memmove(&cl->idle[i], &cl->idle[i + 1],
+		(cl->nidle - i - 1) * sizeof(cl->idle[0]));
+	cl->nidle--;
+	return c;
+}
+
+/*
+ * Moves the idle connections to close into out (room for POOL_MAX):
+ * those idle longer than idle_timeout_ms, then, while more than keep_idle
+ * are idle, those idle for trim_ms, longest idle first. Under cl->lock.
+ */
+static size_t idle_expired_locked(struct http_client *cl, int64_t now,
+				  struct http_conn **out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cl->nidle;) {
+		int64_t idle = now - cl->idle[i]->idle_since;
+		int extra = cl->cfg.keep_idle && cl->cfg.trim_ms &&
+			    cl->nidle > cl->cfg.keep_idle &&
+			    idle >= cl->cfg.trim_ms;
+
+		if (idle > cl->cfg.idle_timeout_ms || extra)
+			out[n++] = idle_remove(cl, i);
+		else
+			i++;
+	}
+	cl->open -= (unsigned)n;
+	return n;
+}
+
+void http_client_trim(struct http_client *cl)
+{
+	struct http_conn *old[POOL_MAX];
+	size_t i, n;
 
 	pthread_mutex_lock(&cl->lock);
+	n = idle_expired_locked(cl, util_mono_ms(), old);
+	pthread_mutex_unlock(&cl->lock);
+	for (i = 0; i < n; i++)
+		conn_free(old[i]);
+}
+
+/* Takes an idle connection to the same place (the most recently used,
+ * whose server is the least likely to have closed it), dropping stale
+ * ones. */
+static struct http_conn *pool_take(struct http_client *cl, const struct url *u)
+{
+	struct http_conn *c = NULL, **stale;
+	struct pollfd p;
+	size_t i, nstale;
+
+	stale = malloc(POOL_MAX * sizeof(*stale)); /* not on the stack */
+	if (!stale)
+		return NULL;
+	pthread_mutex_lock(&cl->lock);
+	nstale = idle_expired_locked(cl, util_mono_ms(), stale);
 	for (i = cl->nidle; i-- > 0;) {
 		struct http_conn *x = cl->idle[i];
 
-		if (now - x->idle_since > cl->cfg.idle_timeout_ms) {
-			stale[nstale++] = x;
-		} else if (!c && x->port == u->port && x->tls == u->tls &&
-			   !strcasecmp(x->host, u->host)) {
-			c = x;
-		} else {
-			continue;
+		if (x->port == u->port && x->tls == u->tls &&
+		    !strcasecmp(x->host, u->host)) {
+			c = idle_remove(cl, i);
+			break;
 		}
-		cl->idle[i] = cl->idle[--cl->nidle];
 	}
 	pthread_mutex_unlock(&cl->lock);
 	for (i = 0; i < nstale; i++)
 		conn_free(stale[i]);
+	free(stale);
 	if (!c)
 		return NULL;
 	/* an idle connection with something to read was closed (or sent
 	 * garbage): either way it cannot carry a request */
 	p = (struct pollfd){.fd = c->fd, .events = POLLIN};
 	if (poll(&p, 1, 0) != 0) {
-		conn_free(c);
+		conn_close(cl, c);
 		return pool_take(cl, u);
 	}
 	c->reused = 1;
@@ -344,6 +410,10 @@ int http_conn_get(struct http_client *cl, const struct url *u,
 		if (r)
 			goto err_free;
 	}
+	pthread_mutex_lock(&cl->lock);
+	cl->open++;
+	cl->opened++;
+	pthread_mutex_unlock(&cl->lock);
 out:
 	c->io_timeout_ms = cl->cfg.io_timeout_ms;
 	c->body_done = 0;
@@ -374,7 +444,36 @@ void http_conn_put(struct http_client *cl, struct http_conn *c, int reuse)
 		pthread_mutex_unlock(&cl->lock);
 	}
 	if (c)
-		conn_free(c);
+		conn_close(cl, c);
+	http_client_trim(cl);
+}
+
+int http_conns_wait(struct http_conn *const *conns, unsigned n, int timeout_ms)
+{
+	struct pollfd p[8];
+	unsigned i, k = 0, at[8];
+	int r;
+
+	for (i = 0; i < n && k < 8; i++) {
+		if (!conns[i])
+			continue;
+		if (conns[i]->off < conns[i]->len)
+			return (int)i; /* buffered already */
+		p[k] = (struct pollfd){.fd = conns[i]->fd, .events = POLLIN};
+		at[k++] = i;
+	}
+	for (;;) {
+		r = poll(p, k, timeout_ms);
+		if (r < 0 && errno == EINTR)
+			continue; /* close enough: the wait restarts */
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return -ETIMEDOUT;
+		for (i = 0; i < k; i++)
+			if (p[i].revents)
+				return (int)at[i];
+	}
 }
 
 /* Raw socket or TLS I/O with the connection's deadline. */

@@ -55,8 +55,15 @@ struct http_client_config {
 	const char *ca_file;	/* PEM bundle; NULL: the system's */
 	int insecure;		/* skip certificate verification */
 	int64_t min_time;	/* certificates are checked at max(now, this) */
-	unsigned max_idle;	/* idle connections kept (at most 64) */
+	unsigned max_idle;	/* idle connections kept (at most 256) */
 	int idle_timeout_ms;	/* an idle connection older is not reused */
+	/*
+	 * Beyond keep_idle idle connections (0: no limit but max_idle), one
+	 * idle for trim_ms is closed, the longest idle first: a pool grown
+	 * for a burst shrinks back once the burst is over.
+	 */
+	unsigned keep_idle;
+	int trim_ms;
 	/*
 	 * Told (once each) when a host's name stops resolving and its last
 	 * good addresses are used instead, and when it resolves again: msg
@@ -105,10 +112,29 @@ struct http_client_stats {
 	 * last good addresses, in use instead ("" and "" when none) */
 	char unresolved[URL_MAX_HOST + 1];
 	char last_good[48];
+	unsigned open, idle; /* connections open now; of those, idle */
+	uint64_t opened;     /* connections opened so far */
 };
 
 /* The client's figures so far (a consistent copy; any thread). */
 void http_client_stats(struct http_client *c, struct http_client_stats *st);
+
+/*
+ * Closes the idle connections beyond keep_idle that were idle for
+ * trim_ms, and those past idle_timeout_ms (the pool does it when a
+ * connection is given back too; this is for a client with no traffic).
+ * Any thread.
+ */
+void http_client_trim(struct http_client *c);
+
+/*
+ * Whether a connection has bytes to read (buffered, or on its socket: the
+ * first byte of an answer): waits up to timeout_ms for the first of the n
+ * conns (NULL entries skipped) that has some. Returns its index, or
+ * -ETIMEDOUT, or -errno from poll(2). A connection that was closed or
+ * reset counts as readable (its read says so).
+ */
+int http_conns_wait(struct http_conn *const *conns, unsigned n, int timeout_ms);
 
 /*
  * A connection to u's host and port (TLS for https): an idle one from the

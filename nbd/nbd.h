@@ -87,7 +87,12 @@ struct nbd_export {
 /* A pool of worker threads that runs READs for every connection. */
 struct nbd_pool;
 
-int nbd_pool_new(struct nbd_pool **pool, unsigned threads);
+/*
+ * Starts threads workers; more start (up to max) while READs wait for
+ * one, so that a client with many requests in flight has them all
+ * answered at once. Workers stay until nbd_pool_free. 0 or -errno.
+ */
+int nbd_pool_new(struct nbd_pool **pool, unsigned threads, unsigned max);
 /* Stops the workers after the queued jobs; the connections are done. */
 void nbd_pool_free(struct nbd_pool *pool);
 

@@ -69,7 +69,9 @@ struct nbd_pool {
 	pthread_cond_t more;
 	struct job *head, **tail;
 	int stopping;
-	unsigned nthreads;
+	unsigned queued;  /* jobs in the list */
+	unsigned waiting; /* workers waiting for one */
+	unsigned nthreads, max;
 	pthread_t threads[];
 };
 
@@ -240,13 +242,17 @@ static void *worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		while (!p->head && !p->stopping)
+		while (!p->head && !p->stopping) {
+			p->waiting++;
 			pthread_cond_wait(&p->more, &p->lock);
+			p->waiting--;
+		}
 		j = p->head;
 		if (j) {
 			p->head = j->next;
 			if (!p->head)
 				p->tail = &p->head;
+			p->queued--;
 		}
 		pthread_mutex_unlock(&p->lock);
 		if (!j)
@@ -255,19 +261,22 @@ static void *worker(void *arg)
 	}
 }
 
-int nbd_pool_new(struct nbd_pool **pp, unsigned threads)
+int nbd_pool_new(struct nbd_pool **pp, unsigned threads, unsigned max)
 {
 	struct nbd_pool *p;
 	unsigned i;
 
 	if (!threads)
 		return -EINVAL;
-	p = calloc(1, sizeof(*p) + threads * sizeof(pthread_t));
+	if (max < threads)
+		max = threads;
+	p = calloc(1, sizeof(*p) + max * sizeof(pthread_t));
 	if (!p)
 		return -ENOMEM;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->more, NULL);
 	p->tail = &p->head;
+	p->max = max;
 	for (i = 0; i < threads; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker, p))
 			break;
@@ -308,7 +317,13 @@ static void submit(struct nbd_pool *p, struct job *j)
 	pthread_mutex_lock(&p->lock);
 	*p->tail = j;
 	p->tail = &j->next;
+	p->queued++;
 	pthread_cond_signal(&p->more);
+	/* every worker is taken: one more, if the pool may grow (a failure
+	 * just leaves the job to the workers there are) */
+	if (p->queued > p->waiting && p->nthreads < p->max &&
+	    !pthread_create(&p->threads[p->nthreads], NULL, worker, p))
+		p->nthreads++;
 	pthread_mutex_unlock(&p->lock);
 }
 

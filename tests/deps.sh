@@ -16,6 +16,8 @@ pkgs=(
 	make gcc musl-tools libbearssl-dev file git
 	# format check, shell lint (make lint-sh), sanitizer and fuzz builds
 	clang clang-format shellcheck libclang-rt-14-dev
+	# the manual pages' checks (groff -ww, man -l)
+	groff-base man-db
 	# reference signer
 	python3 python3-botocore
 	# test servers (tests/servers/): Ceph RGW, nginx TLS front, curl

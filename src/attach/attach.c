@@ -115,12 +115,14 @@ struct job {
 	struct attach_req *a;
 	struct opts o;
 	struct attach_state st; /* a reattach's: a's strings point here */
+	struct source src;	/* its source, checked */
 	struct object *ob;
 	int idx; /* the device asked for (--device, --reattach), or -1 */
 	int reattach, use_ioctl;
 	int verity;		/* stack dm-verity over the device */
 	struct attach_req tree; /* its appended tree's superblock */
 	uint64_t data_blocks;	/* the image's, for a tree of its own */
+	struct trace replay;	/* s3root.trace=SOURCE's */
 };
 
 /*
@@ -155,6 +157,25 @@ static int old_server_stop(int idx, int pid)
 	return 0;
 }
 
+/* How long a published trace may take to arrive: it must not cost a
+ * boot more than a few seconds when its server is slow or gone. */
+#define TRACE_FETCH_MS 10000
+
+/* s3root.trace=SOURCE: the trace to replay, for the daemon (a->replay).
+ * Whatever goes wrong is a message, never a failed attach. */
+static void job_trace(struct job *j, char **envp)
+{
+	const char *src = opts_str(&j->o, OPT_TRACE);
+	int64_t by = util_mono_ms() + TRACE_FETCH_MS;
+
+	if (!src || !strcmp(src, "record") || j->reattach || j->a->tree)
+		return;
+	if (j->a->open_by && j->a->open_by < by)
+		by = j->a->open_by;
+	if (!trace_fetch(&j->o, src, envp, object_info(j->ob), by, &j->replay))
+		j->a->replay = &j->replay;
+}
+
 /* --reattach: the state file's source and options; the old server, if
  * alive, goes first (the kernel then takes the new sockets in place of
  * the dead ones). 0 or -1 (logged). */
@@ -175,6 +196,13 @@ static int job_from_state(struct job *j)
 		return -1;
 	}
 	a->source = j->st.source;
+	/* before the old server goes: a source that cannot be opened again
+	 * (a presigned URL, whose query is never kept) must not cost the
+	 * device its server */
+	if (source_parse(a->source, &j->src, msg, sizeof(msg))) {
+		log_err("attach --reattach '%s': %s", a->reattach, msg);
+		return -1;
+	}
 	for (i = 0; i < j->st.noptions; i++) {
 		a->lists[a->nlists++] = j->st.options[i];
 		if (opts_parse_list(&j->o, j->st.options[i], OPT_SRC_ARG, msg,
@@ -348,6 +376,7 @@ static int job_open(struct job *j, char **envp)
 	j->data_blocks =
 		(object_info(j->ob)->size + VERITY_BLOCK - 1) / VERITY_BLOCK;
 	j->use_ioctl = opts_num(&j->o, OPT_NBD) == NBDIF_IOCTL;
+	job_trace(j, envp);
 	return 0;
 }
 
@@ -435,6 +464,8 @@ int attach_run(struct attach_req *a, char **envp, int *index)
 	snprintf(a->dev, sizeof(a->dev), "/dev/nbd%d", *index);
 	r = j->verity ? job_verity(j, envp, *index) : 0;
 out:
+	a->replay = NULL;
+	trace_free(&j->replay);
 	object_close(j->ob);
 	opts_free(&j->o);
 	free(j);

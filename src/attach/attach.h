@@ -34,7 +34,9 @@ unsigned kernel_sockets(const struct opts *o, int use_ioctl);
  * Connects /dev/nbd<index> (index -1: any free one, returned in *got) to
  * the kernel ends of n sockets, for an export of size bytes, read-only,
  * by netlink; with use_ioctl by the old ioctls (one socket, NBD_DO_IT on
- * a thread of its own). Timeouts from the s3root.nbd_* options.
+ * a thread of its own). Timeouts from the s3root.nbd_* options; then
+ * the queue's read_ahead_kb and max_sectors_kb from s3root.*_kb (a
+ * refusal is a warning).
  */
 int kernel_connect(int use_ioctl, int index, const int *fds, unsigned n,
 		   uint64_t size, const struct opts *o, int *got, char *err,
@@ -58,6 +60,7 @@ int kernel_status(struct kdev_status *devs, size_t max, size_t *n, char *err,
 /* What to attach; borrowed strings, which must outlive attach_run. For a
  * reattach, attach_run points source and lists into the state file it
  * read: they are not valid after it returns. */
+struct trace;
 struct attach_req {
 	const char *source;   /* SOURCE (not for a reattach) */
 	const char *device;   /* /dev/nbdN to use, or NULL: any free one */
@@ -81,6 +84,8 @@ struct attach_req {
 	int tree;
 	uint64_t tree_blocks, hash_start;
 	struct verity_sb vsb;
+	/* the published trace to replay (s3root.trace=SOURCE), or NULL */
+	const struct trace *replay;
 };
 
 /*
@@ -146,5 +151,15 @@ int attach_figures_fetch(int index, int json, char *buf, size_t len);
  * closed. 0, or -1 if it is not to be shown.
  */
 int attach_figures_clean(char *buf, int json);
+/*
+ * Asks /dev/nbd<index>'s server one of the figures socket's questions
+ * (figures.c: 'S' stop the trace recording, 'T' stop it and send the
+ * trace) and reads the whole answer, at most max bytes, into a malloc'd
+ * NUL-terminated *out of *len bytes: only of a server run by root or our
+ * own user (SO_PEERCRED). 0, -ECONNREFUSED (no server answers), -EPERM
+ * (another user's process holds the socket), -EFBIG or -errno.
+ */
+int attach_figures_ask(int index, char what, size_t max, char **out,
+		       size_t *len);
 
 #endif

@@ -80,7 +80,56 @@ struct daemon {
 	struct nbd_export ex;
 	struct nbd_pool *pool;
 	struct cache *cache;
+	struct trace_rec *rec; /* s3root.trace=record */
 };
+
+/* The published trace's reads, fetched ahead of the kernel's. */
+static void daemon_replay(struct daemon *d)
+{
+	const struct trace *t = d->a->replay;
+	struct cache_replay_range *r;
+	size_t i;
+	int e;
+
+	if (!t || !t->n)
+		return;
+	r = malloc(t->n * sizeof(*r));
+	if (!r) {
+		log_warn("replaying the trace: out of memory");
+		return;
+	}
+	for (i = 0; i < t->n; i++)
+		r[i] = (struct cache_replay_range){t->r[i].off, t->r[i].len};
+	e = cache_replay_start(d->cache, r, t->n);
+	if (e)
+		log_warn("replaying the trace: %s",
+			 e == -EOPNOTSUPP ? "it needs a RAM cache (s3.cache "
+					    "of 4 chunks or more)"
+					  : strerror(-e));
+	free(r);
+}
+
+/* s3root.trace=record: the recorder behind the cache's reads (not for a
+ * reattach, which comes long after the boot, nor for a verity tree). */
+static void daemon_record(struct daemon *d, struct object *ob)
+{
+	const struct object_info *info = object_info(ob);
+	int r;
+
+	if (d->reattach || d->a->tree ||
+	    strcmp(opts_str(d->o, OPT_TRACE) ? opts_str(d->o, OPT_TRACE) : "",
+		   "record"))
+		return;
+	r = trace_rec_new(&d->rec, info->size, info->etag,
+			  opts_num(d->o, OPT_TRACE_IDLE), util_mono_ms());
+	if (r) {
+		log_warn("%s: cannot record a trace: %s", info->name,
+			 r == -EINVAL ? "its ETag has spaces or is too long"
+				      : strerror(-r));
+		return;
+	}
+	cache_set_read_hook(d->cache, trace_rec_hook, d->rec);
+}
 
 /* Lets go of the caller's stdin and stdout at once (`dev=$(s3root attach
  * ...)` waits for its pipe to close), and, as the root's server, marks
@@ -132,7 +181,10 @@ static int daemon_start(struct daemon *d, struct object *ob)
 		return -1;
 	}
 	cache_export(d->cache, object_info(ob)->name, &d->ex);
-	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS));
+	daemon_record(d, ob);
+	daemon_replay(d);
+	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS),
+			 (unsigned)opts_num(d->o, OPT_CONNECTIONS_MAX));
 	if (r) {
 		report(d->report_fd, "starting workers: %s", strerror(-r));
 		return -1;
@@ -228,7 +280,7 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 	if (r)
 		log_warn("writing " PATH_RUN_DIR "/nbd%d.state: %s", got,
 			 strerror(-r));
-	attach_figures_serve(got, d.cache);
+	attach_figures_serve(got, d.cache, d.rec);
 	report(fd, "OK %d", got);
 	close(fd);
 	/* from now on, messages go to the kernel log (the root server's go

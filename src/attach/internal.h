@@ -5,6 +5,7 @@
 
 #include "src/attach/attach.h"
 #include "src/cache/cache.h"
+#include "src/trace/trace.h"
 
 /* state.c: writes nbdN.state (and nbdN.pid) for the calling server, and
  * removes both. 0 or -errno. */
@@ -12,9 +13,11 @@ int attach_state_write(int index, const struct attach_req *a,
 		       const struct object_info *pin, int use_ioctl);
 void attach_state_remove(int index);
 
-/* figures.c: answers attach_figures_fetch for index from a thread of its
- * own (a warning when it cannot). */
-void attach_figures_serve(int index, struct cache *cache);
+/* figures.c: answers attach_figures_fetch and attach_figures_ask for
+ * index from a thread of its own (a warning when it cannot); rec is the
+ * trace recorder, or NULL. */
+void attach_figures_serve(int index, struct cache *cache,
+			  struct trace_rec *rec);
 /* figures.c: the pid of device index's server by its figures socket
  * (SO_PEERCRED), or -1 if no process answers there. */
 int attach_figures_pid(int index);

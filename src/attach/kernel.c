@@ -6,6 +6,7 @@
  * without it (shared/DESIGN.md says why a root should not use them).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -160,9 +161,58 @@ static int connect_ioctl(int index, int fd, const struct nbd_nl_config *cfg,
 	return 0;
 }
 
-int kernel_connect(int use_ioctl, int index, const int *fds, unsigned n,
-		   uint64_t size, const struct opts *o, int *got, char *err,
-		   size_t errlen)
+/*
+ * The block layer's side of the queue (Documentation/ABI/stable/
+ * sysfs-block): read_ahead_kb, how far the page cache reads ahead of a
+ * sequential reader (each of its reads is one request to us), and
+ * max_sectors_kb, the largest request the kernel sends. 0 leaves the
+ * kernel's (128 KiB each). A value the kernel refuses (max_sectors_kb
+ * over max_hw_sectors_kb) is a warning: the device works without it.
+ */
+static void tune_queue(int index, const struct opts *o)
+{
+	static const struct {
+		const char *file;
+		enum opt_id opt;
+	} knobs[] = {
+		{"read_ahead_kb", OPT_READ_AHEAD_KB},
+		{"max_sectors_kb", OPT_MAX_SECTORS_KB},
+	};
+	char path[64], val[24], was[24];
+	uint64_t kb;
+	ssize_t n;
+	size_t i;
+	int r, fd;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		kb = opts_num(o, knobs[i].opt);
+		if (!kb)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/nbd%d/queue/%s", index,
+			 knobs[i].file);
+		snprintf(val, sizeof(val), "%llu\n", (unsigned long long)kb);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		r = fd < 0 ? -errno : 0;
+		n = r ? -1 : pread(fd, was, sizeof(was) - 1, 0);
+		was[n > 0 ? n - 1 : 0] = '\0'; /* without its newline */
+		if (!r)
+			r = util_write_full(fd, val, strlen(val));
+		if (fd >= 0)
+			close(fd);
+		if (!r)
+			log_debug("/dev/nbd%d: %s %s -> %llu", index,
+				  knobs[i].file, was, (unsigned long long)kb);
+		else
+			log_warn("%s: cannot write %llu (%s); keeping the "
+				 "kernel's value",
+				 path, (unsigned long long)kb, strerror(-r));
+	}
+}
+
+/* kernel_connect without the queue's settings. */
+static int connect_any(int use_ioctl, int index, const int *fds, unsigned n,
+		       uint64_t size, const struct opts *o, int *got, char *err,
+		       size_t errlen)
 {
 	struct nbd_nl_config cfg;
 	struct nbd_nl nl;
@@ -189,6 +239,18 @@ int kernel_connect(int use_ioctl, int index, const int *fds, unsigned n,
 	*got = r;
 	nbd_nl_close(&nl);
 	return 0;
+}
+
+int kernel_connect(int use_ioctl, int index, const int *fds, unsigned n,
+		   uint64_t size, const struct opts *o, int *got, char *err,
+		   size_t errlen)
+{
+	int r = connect_any(use_ioctl, index, fds, n, size, o, got, err,
+			    errlen);
+
+	if (!r)
+		tune_queue(*got, o);
+	return r;
 }
 
 int kernel_reconfigure(int index, const int *fds, unsigned n,

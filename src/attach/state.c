@@ -39,18 +39,26 @@ static void state_path(char *buf, size_t len, int index, const char *ext)
 int attach_state_write(int index, const struct attach_req *a,
 		       const struct object_info *pin, int use_ioctl)
 {
-	char path[64], tmp[80];
+	char path[64], tmp[80], *shown;
 	FILE *f;
 	int i;
 
 	mkdir(PATH_RUN_DIR, 0700);
 	state_path(path, sizeof(path), index, "state");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	shown = malloc(URL_MAX_PATH + 320);
+	if (!shown)
+		return -ENOMEM;
 	f = fopen(tmp, "w");
-	if (!f)
+	if (!f) {
+		free(shown);
 		return -errno;
+	}
+	/* a presigned URL's query is a secret: "?<presigned>" (a reattach
+	 * then asks for the URL again) */
 	fprintf(f, "source = %s\npid = %d\ninterface = %s\nstarted = %lld\n",
-		pin->name, (int)getpid(), use_ioctl ? "ioctl" : "netlink",
+		source_redact(pin->name, shown, URL_MAX_PATH + 320),
+		(int)getpid(), use_ioctl ? "ioctl" : "netlink",
 		(long long)time(NULL));
 	/* the pin: a reattach serves exactly this object or refuses */
 	fprintf(f, "size = %" PRIu64 "\n", pin->size);
@@ -63,7 +71,9 @@ int attach_state_write(int index, const struct attach_req *a,
 	if (a->root)
 		fprintf(f, "root = 1\n");
 	for (i = 0; i < a->nlists; i++)
-		fprintf(f, "option = %s\n", a->lists[i]);
+		fprintf(f, "option = %s\n",
+			source_redact(a->lists[i], shown, URL_MAX_PATH + 320));
+	free(shown);
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
 	/* and a plain pidfile, for service managers and scripts */

@@ -39,7 +39,7 @@ static void say_deadline(const struct boot *b, int64_t by)
 	if (by && util_mono_ms() >= by)
 		log_err("root=%s: not opened within s3root.boot_timeout=%s "
 			"(the cause is above)",
-			b->source, opts_str(&b->o, OPT_BOOT_TIMEOUT));
+			b->shown, opts_str(&b->o, OPT_BOOT_TIMEOUT));
 }
 
 /* Attaches and mounts b->source on dir until it works; the attached
@@ -101,7 +101,7 @@ int boot_init(const char *self, char **envp)
 	boot_keep_tools(self[0] == '/' ? self : "/init");
 	attach_root(&b, envp, PATH_NEWROOT, dev, sizeof(dev));
 	init = opts_str(&b.o, OPT_INIT);
-	log_info("root=%s on %s; starting %s", b.source, dev, init);
+	log_info("root=%s on %s; starting %s", b.shown, dev, init);
 	for (;;) {
 		boot_switch_root(init);
 		boot_on_failure(onfail);
@@ -144,7 +144,7 @@ int boot_mountroot(const struct boot_mount_req *r, char **envp)
 			log_warn("%s", msg);
 		goto out;
 	}
-	log_info("root=%s on %s, mounted on %s", b.source, dev, r->dir);
+	log_info("root=%s on %s, mounted on %s", b.shown, dev, r->dir);
 	printf("%s on %s\n", dev, r->dir);
 	ret = fflush(stdout) ? 1 : 0;
 out:

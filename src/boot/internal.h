@@ -10,8 +10,9 @@
  * other words. */
 struct boot {
 	struct opts o;
-	char root[URL_MAX_PATH + 8]; /* root= */
-	const char *source;	     /* what to attach: root=, or SOURCE */
+	char root[URL_MAX_PATH + 8];  /* root= */
+	const char *source;	      /* what to attach: root=, or SOURCE */
+	char shown[URL_MAX_PATH + 8]; /* source for messages: no secret */
 	char ip[300];
 	char nameservers[2][64];
 	int nns;

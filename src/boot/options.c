@@ -201,9 +201,10 @@ int boot_options(struct boot *b, const char *const *lists, int nlists,
 		bad = -1;
 	}
 	b->source = source ? source : b->root;
+	source_redact(b->source, b->shown, sizeof(b->shown));
 	if (!source && !is_root_source(b->root)) {
 		log_err("root=%s is not root=s3:BUCKET/KEY (or an http(s) URL)",
-			b->root[0] ? b->root : "(none)");
+			b->root[0] ? b->shown : "(none)");
 		bad = -1;
 	}
 	return bad;

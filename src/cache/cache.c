@@ -17,10 +17,12 @@ void cache_config_from(const struct opts *o, struct cache_config *cfg)
 	cfg->chunk = opts_num(o, OPT_CHUNK);
 	cfg->budget = opts_num(o, OPT_CACHE);
 	cfg->fetchers = (unsigned)opts_num(o, OPT_CONNECTIONS);
+	cfg->fetchers_max = (unsigned)opts_num(o, OPT_CONNECTIONS_MAX);
 	cfg->prefetch_all = !strcmp(opts_str(o, OPT_PREFETCH), "all");
 	cfg->prefetch_rate = opts_num(o, OPT_PREFETCH_RATE);
 	cfg->file = opts_str(o, OPT_CACHE_FILE);
 	cfg->io_timeout_ms = opts_num(o, OPT_IO_TIMEOUT);
+	cfg->replay_ahead = opts_num(o, OPT_REPLAY_AHEAD);
 }
 
 /* The S3 object as the cache's source. */
@@ -46,11 +48,17 @@ static void ob_stats(void *arg, struct object_stats *st)
 	object_stats(arg, st);
 }
 
+static void ob_idle(void *arg)
+{
+	object_idle(arg);
+}
+
 static const struct cache_source_ops object_ops = {
 	.describe = ob_describe,
 	.fetch = ob_fetch,
 	.read = ob_read,
 	.stats = ob_stats,
+	.idle = ob_idle,
 };
 
 int cache_new(struct cache **cp, struct object *ob,
@@ -94,16 +102,16 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 	c->ra_cap = (uint64_t)c->nslots * c->chunk / 2;
 	c->ra_max = c->ra_cap;
 	c->lru.next = c->lru.prev = &c->lru;
-	c->qtail[0] = &c->queue[0];
-	c->qtail[1] = &c->queue[1];
+	for (i = 0; i < NQUEUES; i++)
+		c->qtail[i] = &c->queue[i];
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->sync_lock, NULL);
 	pthread_condattr_init(&ca); /* readers' deadlines: monotonic */
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->ready, &ca);
 	pthread_cond_init(&c->wake, &ca);
+	pthread_cond_init(&c->work, &ca); /* the replay's tick */
 	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&c->work, NULL);
 	*cp = c;
 	if (!c->nslots)
 		return 0; /* every read goes to the object */
@@ -112,8 +120,10 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 	c->hmask = h - 1;
 	c->hash = calloc(h, sizeof(*c->hash));
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
-	c->threads =
-		calloc(cfg->fetchers ? cfg->fetchers : 1, sizeof(*c->threads));
+	c->max_fetchers = cfg->fetchers ? cfg->fetchers : 1;
+	if (cfg->fetchers_max > c->max_fetchers)
+		c->max_fetchers = cfg->fetchers_max;
+	c->threads = calloc(c->max_fetchers, sizeof(*c->threads));
 	if (!c->hash || !c->slots || !c->threads) {
 		snprintf(err, errlen, "cache: out of memory");
 		goto err_free;
@@ -127,15 +137,19 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 		if (r)
 			goto err_free;
 	}
-	while (c->nthreads < (cfg->fetchers ? cfg->fetchers : 1)) {
+	r = 0;
+	pthread_mutex_lock(&c->lock); /* fetchers start under it */
+	while (!r && c->nthreads < (cfg->fetchers ? cfg->fetchers : 1)) {
 		r = -pthread_create(&c->threads[c->nthreads], NULL,
 				    cache_fetcher, c);
-		if (r) {
-			snprintf(err, errlen, "cache: starting fetchers: %s",
-				 strerror(-r));
-			goto err_free;
-		}
-		c->nthreads++;
+		if (!r)
+			c->nthreads++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (r) {
+		snprintf(err, errlen, "cache: starting fetchers: %s",
+			 strerror(-r));
+		goto err_free;
 	}
 	/* warm start: the superblock and the metadata after it, before
 	 * the kernel asks */
@@ -163,6 +177,7 @@ err_free:
 
 void cache_free(struct cache *c)
 {
+	struct slot_block *b;
 	size_t i;
 
 	if (!c)
@@ -182,6 +197,14 @@ void cache_free(struct cache *c)
 	for (i = 0; c->slots && i < c->nslots; i++)
 		free(c->slots[i].data);
 	free(c->slots);
+	while ((b = c->extra) != NULL) {
+		c->extra = b->next;
+		for (i = 0; i < b->n; i++)
+			free(b->s[i].data);
+		free(b);
+	}
+	free(c->rp.runs);
+	free(c->rp.sorted);
 	free(c->hash);
 	free(c->threads);
 	free(c->bits);

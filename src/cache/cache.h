@@ -20,13 +20,16 @@
 struct cache;
 
 struct cache_config {
-	uint64_t chunk;		/* bytes, a multiple of 4096 */
-	uint64_t budget;	/* RAM for chunks; under 4 chunks: no cache */
-	unsigned fetchers;	/* GETs at once (s3.connections) */
-	int prefetch_all;	/* pull the whole image when idle */
-	uint64_t prefetch_rate; /* bytes per second for that */
-	const char *file;	/* cache file or partition, or NULL */
-	uint64_t io_timeout_ms; /* a read fails (EIO) after this; 0: never */
+	uint64_t chunk;		 /* bytes, a multiple of 4096 */
+	uint64_t budget;	 /* RAM for chunks; under 4 chunks: no cache */
+	unsigned fetchers;	 /* GETs at once (s3.connections) */
+	int prefetch_all;	 /* pull the whole image when idle */
+	uint64_t prefetch_rate;	 /* bytes per second for that */
+	const char *file;	 /* cache file or partition, or NULL */
+	uint64_t io_timeout_ms;	 /* a read fails (EIO) after this; 0: never */
+	uint64_t replay_ahead;	 /* bytes a replay may lead (0: default) */
+	uint64_t replay_idle_ms; /* a replay ends after this quiet (0: 10 s) */
+	unsigned fetchers_max;	 /* more while demand queues (_max) */
 };
 
 struct cache_stats {
@@ -39,9 +42,21 @@ struct cache_stats {
 	uint64_t file_reads;	     /* chunks read from it */
 	unsigned nbd_inflight;	     /* reads being served */
 	unsigned get_inflight;	     /* ranged GETs under way */
+	unsigned fetchers;	     /* fetcher threads started so far */
 	uint64_t gets;		     /* ranged GETs completed */
 	uint64_t p50_us, p99_us;     /* their latency (bucket bounds) */
 	struct object_stats object;  /* requests, retries, bytes */
+	/* the replay of a trace (cache_replay_start); zeros when none */
+	uint64_t replay_ranges;	  /* ranges given */
+	uint64_t replay_runs;	  /* chunk-aligned runs they became */
+	uint64_t replay_bytes;	  /* bytes of those runs (chunks once) */
+	uint64_t replay_fetched;  /* chunks the replay fetched */
+	uint64_t replay_used;	  /* of those, read by a client */
+	uint64_t replay_wasted;	  /* of those, unread at the replay's end */
+	unsigned replay_inflight; /* replay runs queued or being fetched */
+	int replay_done;	  /* 1: every run fetched or skipped */
+	int replay_ended;	  /* 1: ended; unread chunks counted wasted */
+	uint64_t replay_ms;	  /* from the start to the last fetch done */
 };
 
 /*
@@ -74,6 +89,11 @@ struct cache_source_ops {
 		    int64_t deadline_ms, char *err, size_t errlen);
 	/* The source's own figures (NULL: none, reported as zeros). */
 	void (*stats)(void *arg, struct object_stats *st);
+	/*
+	 * Called every CACHE_IDLE_MS while no fetch is queued, for the
+	 * source to close what it no longer needs open (NULL: nothing).
+	 */
+	void (*idle)(void *arg);
 };
 
 struct cache_source {
@@ -142,6 +162,46 @@ void cache_release(void *arg, void *hold);
  */
 struct nbd_export;
 void cache_export(struct cache *c, const char *name, struct nbd_export *ex);
+
+/*
+ * Calls fn(arg, off, len) for every read the cache answers for a client
+ * (cache_read_iov), with the client's exact offset and length, before the
+ * read is served, in the order the reads reach the cache. fn is called
+ * from the readers' threads without the cache's lock, so it must be cheap
+ * and thread-safe, and must not call back into the cache. NULL removes
+ * it; a read already past the hook's call may still call the old one.
+ */
+void cache_set_read_hook(struct cache *c,
+			 void (*fn)(void *arg, uint64_t off, uint32_t len),
+			 void *arg);
+
+/* One read of a trace: bytes [off, off + len) of the object. */
+struct cache_replay_range {
+	uint64_t off;
+	uint32_t len;
+};
+
+/*
+ * Replays a trace: fetches the chunks the n ranges r touch, in their
+ * order, each chunk once, as chunk-aligned runs of adjacent chunks (at
+ * most one GET's worth each), on up to 3/4 of the connections, after the
+ * clients' own reads and before readahead. A replay runs at most
+ * cfg.replay_ahead bytes (of the runs, in the trace's order) ahead of the
+ * furthest run a client has read from. Replayed chunks are kept, beyond
+ * cfg.budget if needed (up to the trace's bytes and a quarter of
+ * MemAvailable), until a client reads them ("used") or the replay ends:
+ * when every chunk was used, or when no client read came for
+ * cfg.replay_idle_ms after the last replay fetch; the chunks unread then
+ * are "wasted" and the cache shrinks back to its budget. A failed replay
+ * fetch is nobody's error: a client's read of the chunk fetches it again.
+ * r is copied. A range may reach into the last NBD block past the
+ * object's end (clients read whole blocks); the bytes past it are not
+ * fetched. Returns 0; -EINVAL when a range lies outside the object's
+ * NBD-block-rounded size, -EBUSY while an earlier replay has not ended,
+ * -EOPNOTSUPP without a RAM cache (s3.cache under 4 chunks), -ENOMEM.
+ */
+int cache_replay_start(struct cache *c, const struct cache_replay_range *r,
+		       size_t n);
 
 /* The figures, consistent with one another. Safe from any thread. */
 void cache_stats(struct cache *c, struct cache_stats *st);

@@ -14,6 +14,8 @@
 static void slot_done(struct cache *c, struct slot *s, int err)
 {
 	pthread_mutex_lock(&c->lock);
+	if (s->rf)
+		cache_replay_slot_done_locked(c, s, err);
 	s->state = err ? S_FAILED : S_READY;
 	s->err = err;
 	if (!err)
@@ -120,23 +122,58 @@ void cache_fetch_run(struct cache *c, uint64_t first, uint32_t n)
 	}
 }
 
+/*
+ * Waits for work (and ticks the replay). The first fetcher also lets the
+ * source close what it no longer needs (connections opened for a burst of
+ * reads) every CACHE_IDLE_MS, at *idle_at (util_mono_us() / 1000).
+ */
+static void wait_work_locked(struct cache *c, unsigned me, int64_t *idle_at)
+{
+	struct timespec ts;
+	int64_t now, due;
+
+	if (me || !c->src.ops->idle) {
+		cache_replay_wait_locked(c);
+		return;
+	}
+	now = util_mono_us() / 1000;
+	if (now >= *idle_at) {
+		*idle_at = now + CACHE_IDLE_MS;
+		pthread_mutex_unlock(&c->lock);
+		c->src.ops->idle(c->src.arg);
+		pthread_mutex_lock(&c->lock);
+		return;
+	}
+	due = cache_replay_tick_locked(c);
+	if (!due || due > *idle_at)
+		due = *idle_at;
+	ts.tv_sec = due / 1000;
+	ts.tv_nsec = due % 1000 * 1000000;
+	pthread_cond_timedwait(&c->work, &c->lock, &ts);
+}
+
 void *cache_fetcher(void *arg)
 {
 	struct cache *c = arg;
 	struct slot *run;
+	int64_t idle_at = util_mono_us() / 1000 + CACHE_IDLE_MS;
+	unsigned me;
 
 	pthread_mutex_lock(&c->lock);
+	me = c->fetcher_ids++;
 	for (;;) {
-		while (!c->stopping && !c->queue[0] && !c->queue[1])
-			pthread_cond_wait(&c->work, &c->lock);
+		while (!c->stopping && !cache_queued_locked(c))
+			wait_work_locked(c, me, &idle_at);
 		if (c->stopping)
 			break;
 		run = cache_dequeue_locked(c);
 		c->get_inflight++;
+		c->busy++;
 		pthread_mutex_unlock(&c->lock);
 		cache_fetch_run(c, run->idx, run->run);
 		pthread_mutex_lock(&c->lock);
 		c->get_inflight--;
+		c->busy--;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;

@@ -62,7 +62,7 @@ static uint64_t pull_run(struct cache *c, uint64_t *next, char *buf)
 		/* RAM: only into free slots, never evicting */
 		while (idx + n < c->nchunks && n < c->max_run &&
 		       !cache_lookup_locked(c, idx + n) &&
-		       cache_claim_locked(c, idx + n, 0, 1))
+		       cache_claim_locked(c, idx + n, CLAIM_READ, 1))
 			n++;
 		if (!n)
 			idx = c->nchunks; /* the budget is full: done */
@@ -120,7 +120,7 @@ void *cache_background(void *arg)
 			pthread_mutex_lock(&c->lock);
 			continue;
 		}
-		busy = c->nbd_inflight || c->queue[0] || c->queue[1];
+		busy = c->nbd_inflight || cache_queued_locked(c);
 		due = pulling && !busy
 			      ? later(c->last_read_ms + IDLE_MS, pace_at)
 			      : 0;

@@ -55,6 +55,8 @@ void cache_release(void *arg, void *hold)
 	for (k = 0; k < h->cnt; k++)
 		if (h->pin[k])
 			h->pin[k]->refs--;
+	if (c->in_use > c->nslots + c->rp.kept) /* after a replay */
+		cache_shrink_locked(c, 16);
 	pthread_mutex_unlock(&c->lock);
 	free(h->bounce);
 	free(h);
@@ -102,6 +104,8 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 	/* pin what is cached or coming; claim the rest, in runs */
 	for (k = 0; k < h->cnt; k++) {
 		s = cache_lookup_locked(c, idx0 + k);
+		if (c->rp.state == RP_RUNNING || c->rp.state == RP_DONE)
+			cache_replay_touch_locked(c, idx0 + k, s);
 		if (s && s->state != S_FAILED) {
 			c->hits++;
 			waited |= s->state == S_FETCHING;
@@ -122,7 +126,7 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 			s->state = S_FETCHING;
 			s->ra = 0;
 		} else {
-			s = cache_claim_locked(c, idx0 + k, 0, 0);
+			s = cache_claim_locked(c, idx0 + k, CLAIM_READ, 0);
 		}
 		pin[k] = s;
 		if (!s)
@@ -132,12 +136,16 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 			run++;
 			continue;
 		}
-		cache_enqueue_locked(c, first, run, 0);
+		cache_enqueue_locked(c, first, run, Q_DEMAND);
 		first = s;
 		run = 1;
 	}
-	cache_enqueue_locked(c, first, run, 0);
+	cache_enqueue_locked(c, first, run, Q_DEMAND);
 	cache_read_ahead_locked(c, off, n, waited);
+	if (c->rp.state == RP_RUNNING || c->rp.state == RP_DONE) {
+		cache_replay_pump_locked(c);
+		cache_replay_tick_locked(c);
+	}
 	/* the pieces in order, waiting where needed */
 	for (k = 0; k < h->cnt; k++) {
 		a = (idx0 + k) * c->chunk;
@@ -183,6 +191,32 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 	return r ? r : niov;
 }
 
+void cache_set_read_hook(struct cache *c,
+			 void (*fn)(void *arg, uint64_t off, uint32_t len),
+			 void *arg)
+{
+	pthread_mutex_lock(&c->lock);
+	__atomic_store_n(&c->hook, fn, __ATOMIC_RELAXED); /* see call_hook */
+	c->hook_arg = arg;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Tells the read hook, if there is one, about a client's read. */
+static void call_hook(struct cache *c, uint64_t off, uint32_t len)
+{
+	void (*fn)(void *arg, uint64_t off, uint32_t len);
+	void *arg;
+
+	if (!__atomic_load_n(&c->hook, __ATOMIC_RELAXED))
+		return; /* the usual case: no lock taken */
+	pthread_mutex_lock(&c->lock);
+	fn = c->hook;
+	arg = c->hook_arg;
+	pthread_mutex_unlock(&c->lock);
+	if (fn)
+		fn(arg, off, len);
+}
+
 int cache_read_iov(void *arg, uint64_t off, uint32_t len, uint64_t queued_us,
 		   struct iovec **iovp, unsigned *niov, void **hold)
 {
@@ -194,6 +228,7 @@ int cache_read_iov(void *arg, uint64_t off, uint32_t len, uint64_t queued_us,
 	long got = 0;
 	int r;
 
+	call_hook(c, off, len);
 	if (c->cfg.io_timeout_ms) /* from the request's arrival */
 		deadline = util_mono_us() - (int64_t)queued_us +
 			   (int64_t)c->cfg.io_timeout_ms * 1000;

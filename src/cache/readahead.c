@@ -18,11 +18,11 @@ void cache_prefetch_locked(struct cache *c, uint64_t a, uint64_t b,
 
 	for (idx = a / c->chunk; idx < end; idx++) {
 		if (cache_lookup_locked(c, idx)) {
-			cache_enqueue_locked(c, first, run, 1);
+			cache_enqueue_locked(c, first, run, Q_AHEAD);
 			first = NULL;
 			continue;
 		}
-		s = cache_claim_locked(c, idx, 1, 0);
+		s = cache_claim_locked(c, idx, CLAIM_AHEAD, 0);
 		if (!s)
 			break; /* full of what is pinned or not read yet */
 		c->readahead++;
@@ -30,11 +30,11 @@ void cache_prefetch_locked(struct cache *c, uint64_t a, uint64_t b,
 			run++;
 			continue;
 		}
-		cache_enqueue_locked(c, first, run, 1);
+		cache_enqueue_locked(c, first, run, Q_AHEAD);
 		first = s;
 		run = 1;
 	}
-	cache_enqueue_locked(c, first, run, 1);
+	cache_enqueue_locked(c, first, run, Q_AHEAD);
 }
 
 /*

@@ -62,9 +62,22 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->file_reads = c->file_reads;
 	st->nbd_inflight = c->nbd_inflight;
 	st->get_inflight = c->get_inflight;
+	st->fetchers = c->nthreads;
 	st->gets = c->gets;
 	st->p50_us = lat_percentile(c->lat, 50);
 	st->p99_us = lat_percentile(c->lat, 99);
+	cache_replay_tick_locked(c); /* a replay idle long enough ends */
+	st->replay_ranges = c->rp.ranges;
+	st->replay_runs = c->rp.nruns;
+	st->replay_bytes = c->rp.bytes;
+	st->replay_fetched = c->rp.fetched;
+	st->replay_used = c->rp.used;
+	st->replay_wasted = c->rp.wasted;
+	st->replay_inflight = c->rp.out;
+	st->replay_done = c->rp.all;
+	st->replay_ended = c->rp.state == RP_ENDED;
+	if (st->replay_done)
+		st->replay_ms = (uint64_t)(c->rp.last_ms - c->rp.start_ms);
 	pthread_mutex_unlock(&c->lock);
 	if (c->src.ops->stats)
 		c->src.ops->stats(c->src.arg, &st->object);
@@ -95,14 +108,34 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			", \"name_lookups\": %" PRIu64
 			", \"name_lookup_failures\": %" PRIu64
 			", \"last_good_connects\": %" PRIu64
-			", \"unresolved\": \"%s\", \"last_good\": \"%s\"}",
+			", \"unresolved\": \"%s\", \"last_good\": \"%s\""
+			", \"replay_ranges\": %" PRIu64
+			", \"replay_runs\": %" PRIu64
+			", \"replay_bytes\": %" PRIu64
+			", \"replay_fetched\": %" PRIu64
+			", \"replay_used\": %" PRIu64
+			", \"replay_wasted\": %" PRIu64
+			", \"replay_in_flight\": %u, \"replay_done\": %s"
+			", \"replay_ended\": %s, \"replay_ms\": %" PRIu64
+			", \"fetchers\": %u, \"connections_open\": %u"
+			", \"connections_idle\": %u"
+			", \"connections_made\": %" PRIu64
+			", \"hedges\": %" PRIu64 ", \"hedges_won\": %" PRIu64
+			", \"hedge_after_ms\": %" PRIu64 "}",
 			s.size, s.cached, (uint64_t)c->nslots * c->chunk,
 			s.hits, s.misses, s.readahead, s.ra_used, s.ra_wasted,
 			s.object.bytes, s.object.requests, s.object.retries,
 			s.gets, s.nbd_inflight, s.get_inflight, s.p50_us,
 			s.p99_us, s.file_bytes, s.file_reads, nm->lookups,
 			nm->lookup_failures, nm->last_good_connects,
-			nm->unresolved, nm->last_good);
+			nm->unresolved, nm->last_good, s.replay_ranges,
+			s.replay_runs, s.replay_bytes, s.replay_fetched,
+			s.replay_used, s.replay_wasted, s.replay_inflight,
+			s.replay_done ? "true" : "false",
+			s.replay_ended ? "true" : "false", s.replay_ms,
+			s.fetchers, nm->open, nm->idle, nm->opened,
+			s.object.hedges, s.object.hedges_won,
+			s.object.hedge_ms);
 	else
 		n = snprintf(buf, len,
 			     "cache: %" PRIu64 " of %" PRIu64 " KiB, %" PRIu64
@@ -121,11 +154,34 @@ int cache_format_stats(struct cache *c, int json, char *buf, size_t len)
 			     s.object.retries, s.nbd_inflight, s.get_inflight,
 			     (double)s.p50_us / 1000, (double)s.p99_us / 1000,
 			     s.gets);
+	if (n >= 0 && !json && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "connections: %u open, %u idle, %" PRIu64
+			      " made; %u fetchers (s3.connections %u to %u)\n"
+			      "hedged GETs: %" PRIu64 " sent, %" PRIu64
+			      " won; one goes after %" PRIu64 " ms\n",
+			      nm->open, nm->idle, nm->opened, s.fetchers,
+			      c->cfg.fetchers, c->max_fetchers, s.object.hedges,
+			      s.object.hedges_won, s.object.hedge_ms);
 	if (n >= 0 && !json && c->fd >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n,
 			      "cache file: %s, %" PRIu64 " of %" PRIu64
 			      " bytes, %" PRIu64 " chunks read from it\n",
 			      c->cfg.file, s.file_bytes, s.size, s.file_reads);
+	if (n >= 0 && !json && s.replay_ranges && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "replay: %" PRIu64 " ranges in %" PRIu64
+			      " runs, %" PRIu64 " bytes; %" PRIu64
+			      " chunks fetched, %" PRIu64 " used, %" PRIu64
+			      " wasted, %u runs in flight; %s\n",
+			      s.replay_ranges, s.replay_runs, s.replay_bytes,
+			      s.replay_fetched, s.replay_used, s.replay_wasted,
+			      s.replay_inflight,
+			      s.replay_ended ? "ended" : "running");
+	if (n >= 0 && !json && s.replay_done && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "replay: every run fetched in %" PRIu64 " ms\n",
+			      s.replay_ms);
 	/* host names (none for an address or s3.resolve): a name that does
 	 * not resolve now is said until it does */
 	if (n >= 0 && !json && (nm->lookups || nm->last_good_connects) &&

@@ -136,7 +136,8 @@ int cli_object_arg(const char *cmd, int id, const char *arg,
 
 	if (id == 0) {
 		if (*source) {
-			log_err("%s: one SOURCE only ('%s')", cmd, arg);
+			log_err("%s: one SOURCE only ('%s')", cmd,
+				source_redact(arg, msg, sizeof(msg)));
 			return -1;
 		}
 		*source = arg;

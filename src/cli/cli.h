@@ -83,6 +83,7 @@ void cli_close_object(struct cli_object *co);
 /* ---- commands: (argc, argv) from the command's name on; exit status ---- */
 
 int cmd_sign(int argc, char **argv, char **envp);
+int cmd_presign(int argc, char **argv, char **envp);
 int cmd_stat(int argc, char **argv, char **envp);
 int cmd_get(int argc, char **argv, char **envp);
 int cmd_serve(int argc, char **argv, char **envp);
@@ -93,5 +94,6 @@ int cmd_list(int argc, char **argv, char **envp);
 int cmd_init(int argc, char **argv, char **envp);
 int cmd_mountroot(int argc, char **argv, char **envp);
 int cmd_verity_format(int argc, char **argv, char **envp);
+int cmd_trace(int argc, char **argv, char **envp);
 
 #endif

@@ -39,12 +39,13 @@ struct attach_args {
 static int attach_arg(void *ctx, int id, const char *arg)
 {
 	struct attach_args *a = ctx;
+	char shown[128];
 
 	switch (id) {
 	case 0:
 		if (a->npos == a->positional) {
 			log_err("%s: unexpected argument '%.100s'", a->cmd,
-				arg);
+				source_redact(arg, shown, sizeof(shown)));
 			return -1;
 		}
 		if (a->npos++ == 0)
@@ -182,7 +183,7 @@ int cmd_detach(int argc, char **argv, char **envp)
 	if (index < 0) {
 		if (a.req.source)
 			log_err("detach: '%.100s' is not /dev/nbdN",
-				a.req.source);
+				source_redact(a.req.source, msg, sizeof(msg)));
 		else
 			log_err("detach: /dev/nbdN is required");
 		return 1;
@@ -212,7 +213,7 @@ struct list_item {
 	int verity, tree; /* a dm-verity device over it; its tree's index */
 	char dm[32], name[32];
 	int live;	    /* figures came */
-	char figures[2048]; /* text lines, or a JSON object */
+	char figures[4096]; /* text lines, or a JSON object */
 };
 
 static void list_gather(struct list_item *it, int index, int verbose, int json)

@@ -60,11 +60,13 @@ static void mountroot_usage(FILE *f)
 static int mountroot_arg(void *ctx, int id, const char *arg)
 {
 	struct boot_mount_req *r = ctx;
+	char shown[128];
 
 	switch (id) {
 	case 0:
 		if (r->dir && r->source) {
-			log_err("mountroot: unexpected argument '%.100s'", arg);
+			log_err("mountroot: unexpected argument '%.100s'",
+				source_redact(arg, shown, sizeof(shown)));
 			return -1;
 		}
 		if (!r->dir)

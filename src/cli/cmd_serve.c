@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -23,14 +24,16 @@
 #include "nbd/nbd.h"
 #include "src/cache/cache.h"
 #include "src/cli/cli.h"
+#include "src/trace/trace.h"
 
 #define MAX_CLIENTS 64
 
-enum { O_OPT = CLI_OPT, O_LISTEN };
+enum { O_OPT = CLI_OPT, O_LISTEN, O_TRACE_OUT };
 
 static const struct cli_opt serve_opts[] = {
 	{"-o", CLI_MANY, O_OPT},
 	{"--listen", CLI_ONCE, O_LISTEN},
+	{"--trace-out", CLI_ONCE, O_TRACE_OUT},
 	{NULL, 0, 0},
 };
 
@@ -48,23 +51,33 @@ static void on_usr1(int sig)
 	figures_requested = 1;
 }
 
-/* The cache's figures on stderr, on SIGUSR1 and at exit. */
-static void print_figures(struct cache *cache)
+/* The cache's figures on stderr, on SIGUSR1 and at exit; the trace
+ * recorder's state after them. */
+static void print_figures(struct cache *cache, struct trace_rec *rec)
 {
-	char buf[2048];
+	struct trace_rec_state st;
+	char buf[4096];
 
 	if (cache_format_stats(cache, 0, buf, sizeof(buf)) > 0)
 		fprintf(stderr, "%s", buf);
+	if (!rec)
+		return;
+	trace_rec_state(rec, util_mono_ms(), &st);
+	fprintf(stderr, "trace: %s, %zu reads, %" PRIu64 " bytes\n",
+		trace_rec_mode_name(st.mode), st.n, st.bytes);
 }
 
 static void serve_usage(FILE *f)
 {
 	fprintf(f, "usage: s3root serve SOURCE --listen unix:PATH|tcp:HOST:PORT"
 		   "|tcp:[V6]:PORT [-o OPTS]\n"
+		   "                    [--trace-out FILE]\n"
 		   "Serves the object as a read-only NBD export (newstyle; the "
 		   "default export name\nand the key's name), until SIGINT or "
 		   "SIGTERM. SIGUSR1 and the exit print the cache's\n"
-		   "figures on stderr.\n\n");
+		   "figures on stderr. --trace-out records the reads the "
+		   "clients make (as\n-o s3root.trace=record) and writes the "
+		   "trace to FILE at the exit.\n\n");
 	opts_print_help(f);
 }
 
@@ -254,7 +267,9 @@ struct server {
 	struct nbd_pool *pool;
 	struct source src; /* the export's name points into it */
 	struct nbd_export ex;
-	sigset_t waiting; /* the signal mask inside ppoll */
+	const char *trace_out; /* --trace-out FILE */
+	struct trace_rec *rec; /* recording the clients' reads */
+	sigset_t waiting;      /* the signal mask inside ppoll */
 };
 
 static int serve_arg(void *ctx, int id, const char *arg)
@@ -266,17 +281,23 @@ static int serve_arg(void *ctx, int id, const char *arg)
 		return r < 0 ? -1 : 0;
 	if (id == O_LISTEN)
 		s->listen = arg;
+	if (id == O_TRACE_OUT)
+		s->trace_out = arg;
 	return 0;
 }
 
-/* The export's name: the key, or the URL's last path segment. */
-static const char *export_name(const struct source *src)
+/* The export's name: the key, or the URL's last path segment without
+ * the query (a presigned URL's is a secret). Cuts the query off in
+ * src->shown, which the name points into. */
+static const char *export_name(struct source *src)
 {
-	const char *slash = strrchr(src->plain ? src->url : src->key, '/');
+	char *slash;
 
 	if (!src->plain)
 		return src->key;
-	return slash ? slash + 1 : src->url;
+	src->shown[strcspn(src->shown, "?")] = '\0';
+	slash = strrchr(src->shown, '/');
+	return slash ? slash + 1 : src->shown;
 }
 
 /*
@@ -297,6 +318,95 @@ static void block_signals(struct server *s)
 	sigdelset(&s->waiting, SIGINT);
 	sigdelset(&s->waiting, SIGTERM);
 	sigdelset(&s->waiting, SIGUSR1);
+}
+
+/* s3root.trace=SOURCE: its reads replayed into the cache now (a trace
+ * that cannot be had is a message, not a failure). */
+static void serve_replay(struct server *s, const char *source, char **envp)
+{
+	struct cache_replay_range *rr;
+	struct trace t;
+	size_t i;
+	int r;
+
+	if (trace_fetch(&s->o, source, envp, object_info(s->ob),
+			util_mono_ms() + 10000, &t))
+		return;
+	rr = malloc((t.n ? t.n : 1) * sizeof(*rr));
+	r = rr ? 0 : -ENOMEM;
+	for (i = 0; rr && i < t.n; i++)
+		rr[i] = (struct cache_replay_range){t.r[i].off, t.r[i].len};
+	if (!r && t.n)
+		r = cache_replay_start(s->cache, rr, t.n);
+	if (r)
+		log_warn("serve: replaying the trace: %s",
+			 r == -EOPNOTSUPP ? "it needs a RAM cache (s3.cache "
+					    "of 4 chunks or more)"
+					  : strerror(-r));
+	free(rr);
+	trace_free(&t);
+}
+
+/* The trace: replayed (s3root.trace=SOURCE) or recorded (=record or
+ * --trace-out). 0, or -1 (logged). */
+static int serve_trace(struct server *s, char **envp)
+{
+	const struct object_info *info = object_info(s->ob);
+	const char *v = opts_str(&s->o, OPT_TRACE);
+	int r;
+
+	if (v && strcmp(v, "record")) {
+		if (s->trace_out) {
+			log_err("serve: --trace-out records a trace: not "
+				"with s3root.trace=SOURCE");
+			return -1;
+		}
+		serve_replay(s, v, envp);
+		return 0;
+	}
+	if (!v && !s->trace_out)
+		return 0;
+	r = trace_rec_new(&s->rec, info->size, info->etag,
+			  opts_num(&s->o, OPT_TRACE_IDLE), util_mono_ms());
+	if (r) {
+		log_err("serve: cannot record a trace of %s: %s", info->name,
+			r == -EINVAL ? "its ETag has spaces or is too long"
+				     : strerror(-r));
+		return -1;
+	}
+	cache_set_read_hook(s->cache, trace_rec_hook, s->rec);
+	return 0;
+}
+
+/* --trace-out: the recording written at the exit (whole or not at all). */
+static void serve_save_trace(struct server *s)
+{
+	char *text, tmp[4200];
+	size_t len;
+	int r, fd;
+
+	if (!s->rec || !s->trace_out)
+		return;
+	r = trace_rec_save(s->rec, &text, &len);
+	if (r) {
+		log_err("serve: no trace for %s: %s", s->trace_out,
+			r == -ENODATA ? "no client read anything"
+				      : strerror(-r));
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->trace_out);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	r = fd < 0 ? -errno : util_write_full(fd, text, len);
+	if (fd >= 0 && close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, s->trace_out))
+		r = -errno;
+	if (r) {
+		log_err("serve: writing the trace to %s: %s", s->trace_out,
+			strerror(-r));
+		unlink(tmp);
+	}
+	free(text);
 }
 
 /* The socket, the object, the cache and the workers. 0 or -1 (logged). */
@@ -336,7 +446,10 @@ static int serve_open(struct server *s, char **envp)
 		return -1;
 	}
 	cache_export(s->cache, export_name(&s->src), &s->ex);
-	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS));
+	if (serve_trace(s, envp))
+		return -1;
+	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS),
+			 (unsigned)opts_num(&s->o, OPT_CONNECTIONS_MAX));
 	if (r) {
 		log_err("serve: starting workers: %s", strerror(-r));
 		return -1;
@@ -403,7 +516,7 @@ static void serve_loop(struct server *s)
 		r = ppoll(&pfd, 1, NULL, &s->waiting);
 		if (figures_requested) {
 			figures_requested = 0;
-			print_figures(s->cache);
+			print_figures(s->cache, s->rec);
 		}
 		fd = r > 0 ? accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
 		if (fd >= 0)
@@ -445,6 +558,7 @@ int cmd_serve(int argc, char **argv, char **envp)
 	 * the pool stay valid until then; a GET may still be retrying, so
 	 * the cache is not freed, only its file's map saved */
 	cache_sync(s.cache);
-	print_figures(s.cache);
+	print_figures(s.cache, s.rec);
+	serve_save_trace(&s);
 	exit(0);
 }

@@ -2,7 +2,8 @@
 /*
  * cmd_sign.c - `s3root sign`: print the request head s3root would send,
  * Authorization included, for debugging SignatureDoesNotMatch and for the
- * signer tests. It prints signatures and tokens because that is its job.
+ * signer tests. It prints signatures, tokens and an SSE-C key because that
+ * is its job (what it prints is what would be sent).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,8 +162,11 @@ static int sign_arg(void *ctx, int id, const char *arg)
 
 /* The signed head, and with -v the signed texts. 0 or -1 (logged). */
 static int sign_print(struct sign_args *a, const struct s3_target *t,
-		      const struct creds *c)
+		      const struct creds *c, const struct s3_extra *x)
 {
+	const char *names[SIG_MAX_HEADERS + S3_EXTRA_MAX_HEADERS];
+	const char *values[SIG_MAX_HEADERS + S3_EXTRA_MAX_HEADERS];
+	struct sig_param vid = {"versionId", x->version_id};
 	struct sigv4_signer signer = {0};
 	struct sig_trace canon = {0}, sts = {0};
 	struct s3_req_in in = {
@@ -171,9 +175,11 @@ static int sign_print(struct sign_args *a, const struct s3_target *t,
 		.sig = (int)opts_num(&a->o, OPT_SIG),
 		.region = opts_str(&a->o, OPT_REGION),
 		.creds = c,
-		.names = a->names,
-		.values = a->values,
+		.names = names,
+		.values = values,
 		.nheaders = a->nh,
+		.params = x->version_id[0] ? &vid : NULL,
+		.nparams = x->version_id[0] ? 1 : 0,
 		.time = a->time,
 		.payload = a->payload,
 	};
@@ -182,6 +188,9 @@ static int sign_print(struct sign_args *a, const struct s3_target *t,
 	size_t i;
 	int r = -1;
 
+	memcpy(names, a->names, a->nh * sizeof(names[0]));
+	memcpy(values, a->values, a->nh * sizeof(values[0]));
+	in.nheaders += s3_extra_headers(x, names + a->nh, values + a->nh);
 	if (a->verbose) {
 		canon.buf = malloc(TRACE_MAX);
 		sts.buf = malloc(TRACE_MAX);
@@ -227,18 +236,25 @@ int cmd_sign(int argc, char **argv, char **envp)
 	struct source src;
 	struct s3_target t;
 	struct creds c = {0};
+	struct s3_extra x = {0};
+	char msg[512];
 	size_t i;
 	int r;
 
 	r = cli_scan(argc, argv, &sign_spec, sign_arg, &a);
 	if (!r && s3_setup(&a.o, a.source, envp, &src, &t, &c))
 		r = -1;
+	if (!r && s3_extra_load(&x, &a.o, &src, &t, msg, sizeof(msg))) {
+		log_err("%s", msg);
+		r = -1;
+	}
 	if (!r) {
 		if (!src.plain && !c.access_key)
 			log_warn("no credentials: the request is anonymous "
 				 "(unsigned)");
-		r = sign_print(&a, &t, &c);
+		r = sign_print(&a, &t, &c, &x);
 	}
+	s3_extra_wipe(&x);
 	for (i = 0; i < SIG_MAX_HEADERS; i++)
 		free(a.hcopy[i]);
 	creds_free(&c);

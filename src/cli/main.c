@@ -4,6 +4,7 @@
  * table of {name, function, help}, as in wireguard-tools' wg.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "src/cli/cli.h"
@@ -24,6 +25,8 @@ static const struct {
 	{"mountroot", cmd_mountroot,
 	 "mount root=s3:... on a directory (initramfs-tools, dracut)"},
 	{"sign", cmd_sign, "print the signed request head for an object"},
+	{"presign", cmd_presign, "print a presigned URL for an object"},
+	{"trace", cmd_trace, "stop, save or check a boot trace"},
 	{"verity-format", cmd_verity_format,
 	 "write the dm-verity hash tree of an image"},
 };
@@ -40,10 +43,35 @@ static void usage(FILE *f)
 	fprintf(f, "\n  --version  print the version\n");
 }
 
+/*
+ * A presigned URL's query is a bearer secret, and /proc/PID/cmdline is
+ * readable by every user: each argument that holds one is copied for
+ * ours, and the query is blanked where ps and others read it.
+ */
+static void hide_presigned(int argc, char **argv)
+{
+	char shown[512], *copy, *q;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strstr(argv[i], "://") ||
+		    !strcmp(source_redact(argv[i], shown, sizeof(shown)),
+			    argv[i]))
+			continue;
+		copy = strdup(argv[i]);
+		if (!copy)
+			continue;
+		for (q = strchr(argv[i], '?'); q && *q; q++)
+			*q = *q == ',' ? ',' : 'x';
+		argv[i] = copy;
+	}
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	size_t i;
 
+	hide_presigned(argc, argv);
 	base_argv = argv;
 	/* the kernel starts us as /init in an initramfs */
 	if (getpid() == 1)
@@ -55,6 +83,14 @@ int main(int argc, char **argv, char **envp)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;
+	}
+	/* not listed: what the manual page's option list is made from */
+	if (!strcmp(argv[1], "help-options")) {
+		if (argc > 2 && !strcmp(argv[2], "--man"))
+			opts_print_man(stdout);
+		else
+			opts_print_help(stdout);
+		return fflush(stdout) ? 1 : 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("s3root %s\n", base_version);

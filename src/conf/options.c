@@ -60,6 +60,23 @@ static int parse_enum(const char *choices, const char *s, uint64_t *v)
 	}
 }
 
+int opts_duration(const char *s, uint64_t *ms)
+{
+	const char *end;
+	uint64_t n, mul = 1000;
+
+	if (parse_u64(s, &n, &end))
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		mul = 1, end += 2;
+	else if (*end == 's')
+		end++;
+	if (*end || __builtin_mul_overflow(n, mul, &n) || !n || n > HOUR_MS)
+		return -EINVAL;
+	*ms = n;
+	return 0;
+}
+
 /* A bound as the option's kind is written: "64M", "3600s", "1500ms". */
 static void format_bound(char *out, size_t len, enum opt_kind kind, uint64_t v)
 {
@@ -158,7 +175,7 @@ int opts_set(struct opts *o, const char *key, const char *value,
 	struct opt_val *v;
 	enum opt_id id;
 	uint64_t num = 0;
-	char why[160];
+	char why[160], shown[80];
 	const char *p;
 	char *copy;
 
@@ -186,7 +203,8 @@ int opts_set(struct opts *o, const char *key, const char *value,
 				"value",
 				key, (unsigned char)*p);
 	if (opt_convert(d, value, &num, why, sizeof(why)))
-		return base_fail(err, errlen, "%s=%.64s%s: %s", key, value,
+		return base_fail(err, errlen, "%s=%.64s%s: %s", key,
+				 source_redact(value, shown, sizeof(shown)),
 				 strlen(value) > 64 ? "..." : "", why);
 	v = &o->v[id];
 	if (src < v->src)
@@ -446,6 +464,14 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 			"s3root.verity needs s3root.verity_offset (the "
 			"hash offset verity-format printed) or "
 			"s3root.verity_object (the tree's object)");
+	/* the tree's object gets the image's options: a version of the
+	 * image is no version of the tree */
+	if (o->v[OPT_VERSION_ID].str && o->v[OPT_VERITY_OBJECT].str)
+		return base_fail(
+			err, errlen,
+			"s3.version_id names a version of the image, not of "
+			"s3root.verity_object: append the tree to the image "
+			"(s3root.verity_offset) to boot an old version");
 	if (o->v[OPT_VERITY_OFFSET].str && o->v[OPT_VERITY_OFFSET].num % 4096)
 		return base_fail(
 			err, errlen,

@@ -11,10 +11,13 @@
 #include "src/conf/internal.h"
 
 static int check_url(const char *v, char *err, size_t errlen);
+static int check_hedge(const char *v, char *err, size_t errlen);
 static int check_region(const char *v, char *err, size_t errlen);
 static int check_resolve(const char *v, char *err, size_t errlen);
 static int check_roothash(const char *v, char *err, size_t errlen);
 static int check_source(const char *v, char *err, size_t errlen);
+static int check_token(const char *v, char *err, size_t errlen);
+static int check_trace(const char *v, char *err, size_t errlen);
 
 const struct opt_def opts_defs[OPT__COUNT] = {
 	[OPT_ENDPOINT] = {.key = "s3.endpoint",
@@ -67,7 +70,16 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 			     .min = 1,
 			     .max = 256,
 			     .dflt = "16",
-			     .help = "parallel HTTP connections"},
+			     .help = "HTTP connections kept open (GETs at once "
+				     "when the kernel asks for few)"},
+	[OPT_CONNECTIONS_MAX] =
+		{.key = "s3.connections_max",
+		 .kind = KIND_UINT,
+		 .min = 1,
+		 .max = 256,
+		 .dflt = "64",
+		 .help = "more connections while reads queue for one, "
+			 "closed again when idle"},
 	[OPT_CACHE] = {.key = "s3.cache",
 		       .kind = KIND_SIZE,
 		       .max = 64 * GIB,
@@ -93,6 +105,13 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "4M",
 		 .help = "bytes per second for s3.prefetch=all (0: no "
 			 "limit)"},
+	[OPT_REPLAY_AHEAD] =
+		{.key = "s3.replay_ahead",
+		 .kind = KIND_SIZE,
+		 .min = 4 * KIB,
+		 .max = 64 * GIB,
+		 .dflt = "32M",
+		 .help = "how far a trace's replay may run ahead of the reads"},
 	[OPT_CACHE_FILE] =
 		{.key = "s3.cache_file",
 		 .kind = KIND_STR,
@@ -116,6 +135,38 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .max = 1000 * HOUR_MS,
 		 .help = "fail a read after this long (0 = retry forever;"
 			 " default 0, 120s for stat/get)"},
+	[OPT_HEDGE] = {.key = "s3.hedge",
+		       .kind = KIND_STR,
+		       .dflt = "auto",
+		       .check = check_hedge,
+		       .help = "send a GET again on another connection when "
+			       "its first byte is this late (auto: 4x the "
+			       "recent median, at least 200ms; off; or a "
+			       "duration)"},
+	[OPT_VERSION_ID] =
+		{.key = "s3.version_id",
+		 .kind = KIND_STR,
+		 .check = check_token,
+		 .help = "this version of the object (a versioned bucket), "
+			 "not the latest"},
+	[OPT_REQUEST_PAYER] =
+		{.key = "s3.request_payer",
+		 .kind = KIND_BOOL,
+		 .max = 1,
+		 .dflt = "0",
+		 .help = "x-amz-request-payer: requester (a Requester Pays "
+			 "bucket: we pay)"},
+	[OPT_EXPECTED_OWNER] =
+		{.key = "s3.expected_owner",
+		 .kind = KIND_STR,
+		 .check = check_token,
+		 .help = "the bucket owner's account (x-amz-expected-bucket-"
+			 "owner): refused if another owns it"},
+	[OPT_SSE_C_KEY_FILE] =
+		{.key = "s3.sse_c_key_file",
+		 .kind = KIND_STR,
+		 .help = "SSE-C: a 0600 file with the object's 256-bit key "
+			 "in base64 (https only)"},
 	[OPT_OVERLAY] = {.key = "s3root.overlay",
 			 .kind = KIND_ENUM,
 			 .choices = "tmpfs|none",
@@ -170,6 +221,18 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "120s",
 		 .help = "kernel wait for a restarted server (attach "
 			 "--reattach) before failing reads"},
+	[OPT_READ_AHEAD_KB] = {.key = "s3root.read_ahead_kb",
+			       .kind = KIND_UINT,
+			       .max = 65536,
+			       .dflt = "1024",
+			       .help = "the NBD device's read_ahead_kb at "
+				       "attach (0: the kernel's, 128)"},
+	[OPT_MAX_SECTORS_KB] = {.key = "s3root.max_sectors_kb",
+				.kind = KIND_UINT,
+				.max = 65536,
+				.dflt = "1024",
+				.help = "the NBD device's max_sectors_kb at "
+					"attach (0: the kernel's)"},
 	[OPT_VERITY] =
 		{.key = "s3root.verity",
 		 .kind = KIND_STR,
@@ -210,35 +273,61 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 	[OPT_BOOT_TIMEOUT] =
 		{.key = "s3root.boot_timeout",
 		 .kind = KIND_MSEC,
-		 .max = 1000 * HOUR_MS,
+		 .max =
+			 1000 * HOUR_MS,
 		 .dflt = "300s",
 		 .help = "a boot that cannot open the image by then (from "
 			 "the kernel's start) runs s3root.onfail (0: never)"},
 	[OPT_SERVE_HANDSHAKE_TIMEOUT] =
-		{.key = "s3root.serve_handshake_timeout",
-		 .kind = KIND_MSEC,
-		 .min = 1,
-		 .max = HOUR_MS,
-		 .dflt = "10s",
-		 .help = "serve: a client that has not finished the NBD "
-			 "handshake by then is dropped"},
+		{
+			.key = "s3root.serve_handshake_timeout",
+			.kind = KIND_MSEC,
+			.min = 1,
+			.max = HOUR_MS,
+			.dflt = "10s",
+			.help = "serve: a client that has not finished the NBD "
+				"handshake by then is dropped"},
 	[OPT_SERVE_WRITE_TIMEOUT] =
 		{.key = "s3root.serve_write_timeout",
 		 .kind = KIND_MSEC,
-		 .min = 1,
-		 .max = HOUR_MS,
+		 .min =
+			 1,
+		 .max =
+			 HOUR_MS,
 		 .dflt = "30s",
 		 .help = "serve: a client that reads none of its replies for "
 			 "this long is dropped"},
 	[OPT_SERVE_IDLE_TIMEOUT] =
 		{.key = "s3root.serve_idle_timeout",
 		 .kind = KIND_MSEC,
-		 .max = 7 * 24 * HOUR_MS,
+		 .max =
+			 7 * 24 * HOUR_MS,
 		 .dflt = "0",
 		 .help = "serve: a client that sends no request for this long "
 			 "(none in flight) is dropped; 0: never (a kernel "
 			 "nbd-client may be idle for days)"},
+	[OPT_TRACE] = {.key = "s3root.trace",
+		       .kind = KIND_STR,
+		       .check = check_trace,
+		       .help = "record: record the reads (s3root trace save); "
+			       "a SOURCE: replay that trace at attach"},
+	[OPT_TRACE_IDLE] = {.key = "s3root.trace_idle",
+			    .kind = KIND_MSEC,
+			    .max = 1000 * HOUR_MS,
+			    .dflt = "10s",
+			    .help = "a recording stops after no read for this "
+				    "long (0: only when told)"},
 };
+
+static int check_hedge(const char *v, char *err, size_t errlen)
+{
+	uint64_t ms;
+
+	if (!strcmp(v, "auto") || !strcmp(v, "off") || !opts_duration(v, &ms))
+		return 0;
+	return base_fail(err, errlen,
+			 "expected auto, off or a duration (1 ms to 1 hour)");
+}
 
 static int check_url(const char *v, char *err, size_t errlen)
 {
@@ -318,6 +407,34 @@ static int check_source(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* A version id or an account: printable ASCII, no spaces, at most 1024. */
+static int check_token(const char *v, char *err, size_t errlen)
+{
+	size_t n;
+
+	for (n = 0; v[n]; n++)
+		if ((unsigned char)v[n] <= ' ' || (unsigned char)v[n] >= 0x7f)
+			return base_fail(err, errlen,
+					 "spaces or non-ASCII characters are "
+					 "not allowed");
+	if (n > 1024)
+		return base_fail(err, errlen, "longer than 1024 characters");
+	return 0;
+}
+
+/* record, or a trace's SOURCE */
+static int check_trace(const char *v, char *err, size_t errlen)
+{
+	struct source src;
+	char why[200];
+
+	if (strcmp(v, "record") && source_parse(v, &src, why, sizeof(why)))
+		return base_fail(err, errlen,
+				 "'record' or a trace's s3://BUCKET/KEY, "
+				 "BUCKET/KEY or http(s) URL");
+	return 0;
+}
+
 const struct opt_def *opts_def_find(const char *key, enum opt_id *id)
 {
 	int i;
@@ -349,5 +466,50 @@ void opts_print_help(FILE *f)
 		if (d->dflt && d->kind != KIND_BOOL)
 			fprintf(f, " [%s]", d->dflt);
 		fputc('\n', f);
+	}
+}
+
+/* Text for a roff line: '\\' as "\\e", and no control character at its
+ * start ('.' or '\'' would be a request). */
+static void man_text(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void opts_print_man(FILE *f)
+{
+	static const char *const kinds[] = {"TEXT", "BOOL",	"N",
+					    "SIZE", "DURATION", NULL};
+	int i;
+
+	fputs(".\\\" generated by `s3root help-options --man` from "
+	      "src/conf/table.c\n",
+	      f);
+	for (i = 0; i < OPT__COUNT; i++) {
+		const struct opt_def *d = &opts_defs[i];
+
+		fputs(".TP\n\\fB", f);
+		man_text(f, d->key);
+		fputs("\\fR=\\fI", f);
+		man_text(f, d->kind == KIND_ENUM ? d->choices : kinds[d->kind]);
+		fputs("\\fR\n", f);
+		man_text(f, d->help);
+		if (d->kind == KIND_BOOL)
+			fputs("; a flag (bare means 1)", f);
+		if (d->dflt) {
+			fputs("; default \\fB", f);
+			man_text(f, d->dflt);
+			fputs("\\fR", f);
+		}
+		fputs(".\n", f);
 	}
 }

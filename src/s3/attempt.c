@@ -34,17 +34,16 @@ static int pin_or_refuse(struct object *ob, struct attempt *a)
 	return A_DONE;
 }
 
-/* Copies the HEAD answer into the object's description. */
-static int take_head(struct object *ob, struct http_response *r,
-		     struct attempt *a)
+/* The size from a HEAD (or a 200 for the whole object): Content-Length. */
+static int take_length(struct object *ob, struct http_response *r,
+		       struct attempt *a)
 {
 	const char *cl = http_header(r, "content-length");
-	const char *v;
 	char *e;
 
 	if (!cl || *cl < '0' || *cl > '9') {
 		snprintf(a->why, sizeof(a->why),
-			 "HEAD answer without a Content-Length");
+			 "%d answer without a Content-Length", r->status);
 		return A_FATAL;
 	}
 	errno = 0;
@@ -54,6 +53,16 @@ static int take_head(struct object *ob, struct http_response *r,
 			 cl);
 		return A_FATAL;
 	}
+	return A_DONE;
+}
+
+/* Copies what pins the object (ETag, Last-Modified, version id) and its
+ * type from a HEAD answer (or open_probe's) into its description. */
+static int take_meta(struct object *ob, struct http_response *r,
+		     struct attempt *a)
+{
+	const char *v;
+
 	v = http_header(r, "etag");
 	snprintf(ob->info.etag, sizeof(ob->info.etag), "%s", v ? v : "");
 	ob->weak_etag = !strncmp(ob->info.etag, "W/", 2);
@@ -61,9 +70,23 @@ static int take_head(struct object *ob, struct http_response *r,
 	snprintf(ob->info.last_modified, sizeof(ob->info.last_modified), "%s",
 		 v ? v : "");
 	v = http_header(r, "x-amz-version-id");
-	/* "null" is the version of an object written before versioning */
-	snprintf(ob->info.version_id, sizeof(ob->info.version_id), "%s",
-		 v && strcmp(v, "null") ? v : "");
+	if (ob->extra.version_id[0]) {
+		/* s3.version_id: the one asked for, "null" included */
+		if (v && strcmp(v, ob->extra.version_id)) {
+			snprintf(a->why, sizeof(a->why),
+				 "asked for version %.80s, the answer is "
+				 "version %.80s",
+				 ob->extra.version_id, v);
+			return A_FATAL;
+		}
+		v = ob->extra.version_id;
+	} else if (v && !strcmp(v, "null")) {
+		/* the version of an object written before versioning */
+		v = NULL;
+	}
+	/* at most what fits: one too long is refused below */
+	snprintf(ob->info.version_id, sizeof(ob->info.version_id), "%.*s",
+		 (int)sizeof(ob->info.version_id) - 1, v ? v : "");
 	v = http_header(r, "content-type");
 	snprintf(ob->info.content_type, sizeof(ob->info.content_type), "%s",
 		 v ? v : "");
@@ -76,6 +99,15 @@ static int take_head(struct object *ob, struct http_response *r,
 		return A_FATAL;
 	}
 	return pin_or_refuse(ob, a);
+}
+
+/* Copies the HEAD answer into the object's description. */
+static int take_head(struct object *ob, struct http_response *r,
+		     struct attempt *a)
+{
+	int st = take_length(ob, r, a);
+
+	return st == A_DONE ? take_meta(ob, r, a) : st;
 }
 
 /*
@@ -296,12 +328,52 @@ static int take_body(struct object *ob, struct http_conn *c,
 	return st;
 }
 
+/*
+ * The answer to open_probe's GET of byte 0: a 206 whose Content-Range
+ * total is the size (its one byte read, so the connection is reused), or
+ * a 200 for the whole object (Range ignored: Content-Length, the body
+ * left unread). The rest as from a HEAD.
+ */
+static int take_probe(struct object *ob, struct http_conn *c,
+		      struct http_response *r, struct attempt *a)
+{
+	uint64_t start, end, total;
+	char byte[16];
+	long n;
+	int st;
+
+	if (r->status == 200)
+		return take_head(ob, r, a);
+	if (s3_parse_content_range(http_header(r, "content-range"), &start,
+				   &end, &total) ||
+	    start || end) {
+		snprintf(a->why, sizeof(a->why),
+			 "206 with Content-Range '%.80s' for bytes 0-0",
+			 http_header(r, "content-range") ?: "(none)");
+		return A_RETRY;
+	}
+	ob->info.size = total;
+	st = take_meta(ob, r, a);
+	if (st != A_DONE)
+		return st;
+	while ((n = http_read_body(c, r, byte, sizeof(byte))) > 0)
+		;
+	if (n < 0) {
+		snprintf(a->why, sizeof(a->why), "body: %s",
+			 *http_conn_error(c) ? http_conn_error(c)
+					     : strerror((int)-n));
+		return A_RETRY;
+	}
+	return A_DONE;
+}
+
 /* Builds the wire head of a request for the object. Takes the lock. */
 static int build_head(struct object *ob, const char *method,
 		      const struct range *rg, char *out, size_t outlen,
 		      struct url *url, char *err, size_t errlen)
 {
-	const char *names[3], *values[3];
+	const char *names[3 + S3_EXTRA_MAX_HEADERS];
+	const char *values[3 + S3_EXTRA_MAX_HEADERS];
 	char range[64];
 	struct sig_param vid = {"versionId", ob->info.version_id};
 	struct s3_req_in in = {.method = method};
@@ -323,6 +395,7 @@ static int build_head(struct object *ob, const char *method,
 		names[n] = "If-Unmodified-Since";
 		values[n++] = ob->info.last_modified;
 	}
+	n += s3_extra_headers(&ob->extra, names + n, values + n);
 	pthread_mutex_lock(&ob->lock);
 	object_creds_refresh(ob, 0);
 	in.target = &ob->t;
@@ -385,6 +458,8 @@ int object_attempt(struct object *ob, const char *method, struct fetch *f,
 	object_stat_add(ob, &ob->stats.requests, 1);
 	sent_at = time(NULL);
 	e = http_send(c, head, strlen(head));
+	if (!e && f && !f->diagnose)
+		e = object_await_first(ob, &c, &url, head);
 	if (!e)
 		e = http_read_head(c, r, !strcmp(method, "HEAD"));
 	if (e) {
@@ -403,6 +478,9 @@ int object_attempt(struct object *ob, const char *method, struct fetch *f,
 	if (!strcmp(method, "HEAD") && r->status == 200) {
 		st = take_head(ob, r, a);
 		reuse = 1;
+	} else if (f && f->probe && (r->status == 206 || r->status == 200)) {
+		st = take_probe(ob, c, r, a);
+		reuse = st == A_DONE && r->status == 206;
 	} else if (f && f->diagnose && r->status / 100 == 2) {
 		st = A_DONE;
 	} else if (f && (r->status == 206 || r->status == 200)) {

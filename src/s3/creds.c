@@ -110,7 +110,10 @@ int creds_parse_passwd(struct creds *c, const char *text, size_t len,
 		if (k < 2 || k > 3)
 			return base_fail(err, errlen,
 					 "line %zu: expected ACCESS:SECRET or "
-					 "BUCKET:ACCESS:SECRET",
+					 "BUCKET:ACCESS:SECRET (a key with "
+					 "':' cannot be written here: give it "
+					 "in AWS_ACCESS_KEY_ID or "
+					 "~/.aws/credentials)",
 					 lineno);
 		if (k == 3) {
 			if (!bucket || fn[0] != strlen(bucket) ||
@@ -173,6 +176,50 @@ static int load_token_file(struct creds *c, const char *path, char *err,
 	return 0;
 }
 
+/* The AWS CLI's profile (src/conf/awsconf.c); none is no error. */
+static int creds_from_profile(struct creds *c, char *const *envp, char *err,
+			      size_t errlen)
+{
+	struct awsconf a;
+	const char *ak, *sk, *tok;
+	int r = awsconf_load(&a, envp, err, errlen);
+
+	if (r)
+		return r;
+	ak = a.v[AWSCONF_ACCESS_KEY];
+	sk = a.v[AWSCONF_SECRET_KEY];
+	tok = a.v[AWSCONF_SESSION_TOKEN];
+	if ((ak && *ak) != (sk && *sk)) {
+		r = base_fail(err, errlen,
+			      "%s, profile %s: aws_access_key_id and "
+			      "aws_secret_access_key go together",
+			      a.origin, a.profile);
+	} else if (ak && *ak &&
+		   (!cred_field_ok(ak, strlen(ak)) ||
+		    !cred_field_ok(sk, strlen(sk)) ||
+		    (tok && *tok &&
+		     !printable_ok(tok, strlen(tok), CREDS_MAX_TOKEN)))) {
+		r = base_fail(err, errlen,
+			      "%s, profile %s: a malformed key, secret or "
+			      "session token",
+			      a.origin, a.profile);
+	} else if (ak && *ak) {
+		c->origin = a.keys_in_config
+				    ? "~/.aws/config (or $AWS_CONFIG_FILE)"
+				    : "~/.aws/credentials (or "
+				      "$AWS_SHARED_CREDENTIALS_FILE)";
+		c->access_key = a.v[AWSCONF_ACCESS_KEY];
+		c->secret_key = a.v[AWSCONF_SECRET_KEY];
+		c->session_token =
+			tok && *tok ? a.v[AWSCONF_SESSION_TOKEN] : NULL;
+		a.v[AWSCONF_ACCESS_KEY] = a.v[AWSCONF_SECRET_KEY] = NULL;
+		if (c->session_token)
+			a.v[AWSCONF_SESSION_TOKEN] = NULL;
+	}
+	awsconf_free(&a);
+	return r;
+}
+
 static int file_exists(const char *path)
 {
 	struct stat st;
@@ -231,7 +278,7 @@ int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 				"goes with its keys (AWS_ACCESS_KEY_ID "
 				"and AWS_SECRET_ACCESS_KEY, or "
 				"s3.passwd_file)");
-		return 0; /* anonymous */
+		return creds_from_profile(c, envp, err, errlen);
 	}
 	if (!cred_field_ok(ak, strlen(ak)) || !cred_field_ok(sk, strlen(sk)))
 		return base_fail(err, errlen,

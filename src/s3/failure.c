@@ -115,6 +115,46 @@ static int follow_region(struct object *ob, struct http_response *r,
 	return A_AGAIN;
 }
 
+/*
+ * A presigned URL refused: it cannot be signed again here, so the
+ * question is whether it expired (by the server's clock when its Date
+ * says, else ours) or was made for something else.
+ */
+static int presigned_refused(struct object *ob, struct http_response *r,
+			     const struct s3_error *se, int64_t sent_at,
+			     struct attempt *a)
+{
+	int64_t off = ob->clock_offset, now;
+	char when[32];
+	int expired;
+
+	s3_clock_offset(http_header(r, "date"), sent_at, &off);
+	now = time(NULL) + off;
+	expired = (ob->src.expires && now >= ob->src.expires) ||
+		  strstr(se->message, "xpired");
+	if (expired && ob->src.expires) {
+		format_utc(ob->src.expires, when);
+		snprintf(a->why, sizeof(a->why),
+			 "%d %s: the presigned URL expired at %s (make a new "
+			 "one; s3.prefetch=all pulls a root into memory "
+			 "before its URL ends)",
+			 r->status, se->code[0] ? se->code : "error", when);
+	} else if (expired) {
+		snprintf(a->why, sizeof(a->why),
+			 "%d %s: the presigned URL has expired (make a new "
+			 "one)",
+			 r->status, se->code[0] ? se->code : "error");
+	} else {
+		snprintf(a->why, sizeof(a->why),
+			 "%d %s: the presigned URL was refused (%.150s; it is "
+			 "signed for one method, host and key, and s3root "
+			 "never signs it again)",
+			 r->status, se->code[0] ? se->code : "error",
+			 se->message[0] ? se->message : "no reason given");
+	}
+	return A_FATAL;
+}
+
 /* What an S3 error means and what to do about it. */
 static const char *error_hint(struct object *ob, const struct s3_error *se,
 			      int status, char *buf, size_t len)
@@ -135,6 +175,21 @@ static const char *error_hint(struct object *ob, const struct s3_error *se,
 	else if (!strcmp(se->code, "NoSuchBucket"))
 		snprintf(buf, len, "no bucket '%.63s' at %.120s",
 			 ob->src.bucket, ob->t.host_header);
+	else if (ob->extra.ssec_key[0] && status == 400)
+		snprintf(buf, len,
+			 "the SSE-C key from s3.sse_c_key_file is not the "
+			 "object's%s%.150s",
+			 se->message[0] ? ": " : "", se->message);
+	else if (status == 400 && strcasestr(se->message, "encryption"))
+		snprintf(buf, len,
+			 "the object is encrypted with a customer key (SSE-C): "
+			 "give it in s3.sse_c_key_file");
+	else if (ob->extra.version_id[0] &&
+		 (!strcmp(se->code, "NoSuchVersion") || status == 404))
+		snprintf(buf, len,
+			 "no version %.60s of %.150s (s3.version_id; 'aws "
+			 "s3api list-object-versions' lists them)",
+			 ob->extra.version_id, ob->info.name);
 	else if (!strcmp(se->code, "NoSuchKey") || status == 404)
 		snprintf(buf, len, "no object %.250s", ob->info.name);
 	else if (!strcmp(se->code, "ExpiredToken") ||
@@ -152,11 +207,14 @@ static const char *error_hint(struct object *ob, const struct s3_error *se,
 	else if (status == 403)
 		snprintf(buf, len,
 			 "check the credentials from %s%s and the "
-			 "bucket policy",
+			 "bucket policy%s",
 			 ob->creds.origin ? ob->creds.origin : "?",
 			 ob->creds.session_token ? " (and that the session "
 						   "token has not expired)"
-						 : "");
+						 : "",
+			 ob->extra.ssec_key[0] ? ", or whether the SSE-C key "
+						 "is the object's"
+					       : "");
 	else
 		snprintf(buf, len, "%s", se->message);
 	return buf;
@@ -206,6 +264,8 @@ int object_on_error(struct object *ob, struct http_conn *c,
 		}
 		return follow_region(ob, r, &se, a);
 	}
+	if (ob->src.presigned && (r->status == 403 || r->status == 400))
+		return presigned_refused(ob, r, &se, sent_at, a);
 	if (r->status == 403 && !fixed->clock &&
 	    (!strcmp(se.code, "RequestTimeTooSkewed") ||
 	     (!se.code[0] || !strcmp(se.code, "SignatureDoesNotMatch") ||

@@ -22,6 +22,7 @@ struct object {
 	int opened;    /* the HEAD went through: the configuration is sound */
 	/* object_open_by's deadline (util_mono_ms), or 0 */
 	int64_t open_by;
+	struct s3_extra extra; /* s3.version_id, SSE-C ...: fixed at open */
 
 	pthread_mutex_t lock; /* everything below */
 	struct s3_target t;
@@ -33,6 +34,11 @@ struct object {
 	struct timespec pw_mtime, tok_mtime;
 	uint64_t rand;
 	struct object_stats stats;
+	/* hedging: s3.hedge (-1 auto, 0 off, or ms), the recent times to
+	 * the first byte (a ring), hedges in flight now */
+	int64_t hedge;
+	uint32_t ttfb[S3_HEDGE_WINDOW];
+	unsigned nttfb, ttfb_at, hedging;
 };
 
 /* How an attempt ended. */
@@ -66,7 +72,8 @@ struct fetch {
 	uint64_t off, len; /* still to deliver */
 	object_sink sink;
 	void *arg;
-	int diagnose;	  /* only to learn why a HEAD failed: any 2xx will do */
+	int diagnose; /* only to learn why a HEAD failed: any 2xx will do */
+	int probe; /* the open without HEAD: a GET of byte 0 learns the size */
 	int64_t deadline; /* util_mono_ms() at which to give up, 0: io_timeout
 			   */
 };
@@ -78,6 +85,13 @@ void object_stat_add(struct object *ob, uint64_t *field, uint64_t n);
 void object_creds_refresh(struct object *ob, int force);
 /* object.c: a file's modification time; -1 if it has none. */
 int object_mtime_of(const char *path, struct timespec *ts);
+
+/* hedge.c: after a GET was sent on *c, waits for its first byte and,
+ * when late, sends head again on another connection: *c is then the one
+ * that answered first (the other is closed). 0 or -errno (-ETIMEDOUT:
+ * neither answered within s3.request_timeout). */
+int object_await_first(struct object *ob, struct http_conn **c,
+		       const struct url *url, const char *head);
 
 /* attempt.c: one attempt at a request (a HEAD when f is NULL): A_*. */
 int object_attempt(struct object *ob, const char *method, struct fetch *f,

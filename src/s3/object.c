@@ -20,6 +20,13 @@
 #define BACKOFF_BASE_MS 100
 #define BACKOFF_CAP_MS 10000
 #define CREDS_RECHECK 2 /* seconds between looks at credential files */
+/*
+ * Connections beyond s3.connections close after this long idle: long
+ * enough to carry a boot's bursts of reads (a second or two of the
+ * guest's own work between them), short enough to hand back the memory
+ * and the server's sockets soon after.
+ */
+#define TRIM_MS 10000
 
 void object_stat_add(struct object *ob, uint64_t *field, uint64_t n)
 {
@@ -158,6 +165,19 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 	}
 }
 
+/* s3.hedge: -1 auto, 0 off, or the lateness in ms (checked by conf). */
+static int64_t hedge_option(const struct opts *o)
+{
+	const char *v = opts_str(o, OPT_HEDGE);
+	uint64_t ms = 0;
+
+	if (!v || !strcmp(v, "auto"))
+		return -1;
+	if (!strcmp(v, "off") || opts_duration(v, &ms))
+		return 0;
+	return (int64_t)ms;
+}
+
 /* The HTTP client's word on names that stop (and start again) resolving:
  * once each, for the log of a server that keeps going on them. */
 static void note_names(void *arg, const char *msg)
@@ -180,10 +200,14 @@ static void client_config(struct http_client_config *hc, struct opts *o,
 		.ca_file = opts_str(o, OPT_CA),
 		.insecure = (int)opts_num(o, OPT_INSECURE),
 		.min_time = base_build_time,
-		.max_idle = (unsigned)opts_num(o, OPT_CONNECTIONS),
+		.max_idle = (unsigned)opts_num(o, OPT_CONNECTIONS_MAX),
 		.idle_timeout_ms = 20000,
+		.keep_idle = (unsigned)opts_num(o, OPT_CONNECTIONS),
+		.trim_ms = TRIM_MS,
 		.note = note_names,
 	};
+	if (hc->max_idle < hc->keep_idle)
+		hc->max_idle = hc->keep_idle;
 	if (!hc->ca_file)
 		hc->ca_file = opts_env_get(envp, "SSL_CERT_FILE");
 	if (!deadline)
@@ -194,6 +218,54 @@ static void client_config(struct http_client_config *hc, struct opts *o,
 		hc->connect_timeout_ms = (int)left;
 	if (hc->io_timeout_ms > left)
 		hc->io_timeout_ms = (int)left;
+}
+
+/*
+ * The open without a HEAD: a GET of byte 0, whose Content-Range total is
+ * the size and whose ETag is pinned. A presigned URL is signed for GET
+ * alone; other servers may refuse HEAD (403, 405) and serve GET.
+ */
+static int open_probe(struct object *ob, int64_t deadline_ms, int *status,
+		      char *err, size_t errlen)
+{
+	struct fetch f = {0, 1, NULL, NULL, 0, 0, deadline_ms};
+
+	f.probe = 1;
+	return run(ob, "GET", &f, status, err, errlen);
+}
+
+/* Learns and pins the object: HEAD, or the GET of open_probe. */
+static int open_head(struct object *ob, int64_t deadline_ms, char *err,
+		     size_t errlen)
+{
+	int r, status = 0, dstatus = 0;
+
+	if (ob->src.presigned)
+		return open_probe(ob, deadline_ms, &status, err, errlen);
+	r = run(ob, "HEAD", NULL, &status, err, errlen);
+	if (r && ob->src.plain && (status == 403 || status == 405)) {
+		log_info("%s: HEAD refused with %d; opening with a GET of "
+			 "byte 0",
+			 ob->info.name, status);
+		return open_probe(ob, deadline_ms, &status, err, errlen);
+	}
+	if (r && status >= 400 && status < 500 && status != 412) {
+		/* a HEAD answer has no body to say why: ask again with a GET
+		 * of one byte, whose error body names the cause */
+		struct fetch f = {0, 1, NULL, NULL, 1, 0, deadline_ms};
+		char why[1024];
+		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
+
+		if (d && dstatus == status) {
+			snprintf(err, errlen, "%s", why);
+			r = d;
+		} else if (!d) {
+			/* the GET got through (it fixed the region, say):
+			 * the HEAD will too */
+			r = run(ob, "HEAD", NULL, &status, err, errlen);
+		}
+	}
+	return r;
 }
 
 int object_open(struct object **obp, struct opts *o, const struct source *src,
@@ -266,7 +338,7 @@ int object_open_pinned(struct object **obp, struct opts *o,
 {
 	struct http_client_config hc;
 	struct object *ob = calloc(1, sizeof(*ob));
-	int r, status = 0, dstatus = 0;
+	int r;
 
 	if (!ob)
 		return -ENOMEM;
@@ -283,39 +355,26 @@ int object_open_pinned(struct object **obp, struct opts *o,
 	ob->creds = *c;
 	memset(c, 0, sizeof(*c)); /* ours now */
 	snprintf(ob->region, sizeof(ob->region), "%s", opts_str(o, OPT_REGION));
-	if (src->plain)
-		snprintf(ob->info.name, sizeof(ob->info.name), "%s", src->url);
-	else
-		snprintf(ob->info.name, sizeof(ob->info.name), "s3://%s/%s",
-			 src->bucket, src->key);
+	snprintf(ob->info.name, sizeof(ob->info.name), "%s", src->shown);
 	ob->rand = (uint64_t)util_mono_ms() * 0x9E3779B97F4A7C15ULL ^
 		   (uint64_t)getpid();
 	ob->creds_checked = time(NULL);
+	ob->hedge = hedge_option(o);
 	object_mtime_of(opts_str(o, OPT_PASSWD_FILE), &ob->pw_mtime);
 	object_mtime_of(opts_str(o, OPT_SESSION_TOKEN_FILE), &ob->tok_mtime);
 	pthread_mutex_init(&ob->lock, NULL);
+	r = s3_extra_load(&ob->extra, o, src, t, err, errlen);
+	if (r)
+		goto err_free;
+	/* s3.version_id pins that version from the HEAD on */
+	snprintf(ob->info.version_id, sizeof(ob->info.version_id), "%s",
+		 ob->extra.version_id);
 	r = http_client_new(&ob->http, &hc, err, errlen);
 	if (r)
 		goto err_free;
 	if (pin)
 		pin_request(ob, pin);
-	r = run(ob, "HEAD", NULL, &status, err, errlen);
-	if (r && status >= 400 && status < 500 && status != 412) {
-		/* a HEAD answer has no body to say why: ask again with a GET
-		 * of one byte, whose error body names the cause */
-		struct fetch f = {0, 1, NULL, NULL, 1, deadline_ms};
-		char why[1024];
-		int d = run(ob, "GET", &f, &dstatus, why, sizeof(why));
-
-		if (d && dstatus == status) {
-			snprintf(err, errlen, "%s", why);
-			r = d;
-		} else if (!d) {
-			/* the GET got through (it fixed the region, say):
-			 * the HEAD will too */
-			r = run(ob, "HEAD", NULL, &status, err, errlen);
-		}
-	}
+	r = open_head(ob, deadline_ms, err, errlen);
 	if (r == -EIO && deadline_ms && util_mono_ms() >= deadline_ms)
 		r = -ETIMEDOUT;
 	if (!r && pin)
@@ -342,12 +401,18 @@ err_free:
 	return r;
 }
 
+void object_idle(struct object *ob)
+{
+	http_client_trim(ob->http);
+}
+
 void object_close(struct object *ob)
 {
 	if (!ob)
 		return;
 	http_client_free(ob->http);
 	creds_free(&ob->creds);
+	s3_extra_wipe(&ob->extra);
 	sigv4_signer_wipe(&ob->signer);
 	pthread_mutex_destroy(&ob->lock);
 	free(ob);
@@ -387,7 +452,7 @@ static int fetch_until(struct object *ob, struct fetch *f, char *err,
 int object_fetch(struct object *ob, uint64_t off, uint64_t len,
 		 object_sink sink, void *arg, char *err, size_t errlen)
 {
-	struct fetch f = {off, len, sink, arg, 0, 0};
+	struct fetch f = {off, len, sink, arg, 0, 0, 0};
 
 	return fetch_until(ob, &f, err, errlen);
 }
@@ -409,7 +474,7 @@ int object_read(struct object *ob, void *buf, uint64_t off, size_t len,
 		int64_t deadline_ms, char *err, size_t errlen)
 {
 	struct membuf m = {buf};
-	struct fetch f = {off, len, to_memory, &m, 0, deadline_ms};
+	struct fetch f = {off, len, to_memory, &m, 0, 0, deadline_ms};
 
 	return fetch_until(ob, &f, err, errlen);
 }

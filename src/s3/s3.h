@@ -30,6 +30,36 @@ struct s3_target {
 int s3_target_init(const struct opts *o, const struct source *src,
 		   struct s3_target *t, char *err, size_t errlen);
 
+/* ---- what every request carries (extra.c) ---- */
+
+#define S3_EXTRA_MAX_HEADERS 5
+
+/* s3.version_id, s3.request_payer, s3.expected_owner, s3.sse_c_key_file. */
+struct s3_extra {
+	char version_id[1025]; /* "" for the latest */
+	int request_payer;
+	char expected_owner[1025];
+	char ssec_key[48]; /* the SSE-C key (base64), "" for none: a secret */
+	char ssec_md5[32]; /* its MD5 (base64) */
+};
+
+/*
+ * Fills x from the options; reads the SSE-C key file (it must be 0600 and
+ * hold the base64 of 32 bytes; only over https). 0 or -errno with a
+ * message in err. Wipe x with s3_extra_wipe.
+ */
+int s3_extra_load(struct s3_extra *x, const struct opts *o,
+		  const struct source *src, const struct s3_target *t,
+		  char *err, size_t errlen);
+/*
+ * Points names/values (room for S3_EXTRA_MAX_HEADERS) at the headers x
+ * asks for; they borrow from x. Returns the count.
+ */
+size_t s3_extra_headers(const struct s3_extra *x, const char **names,
+			const char **values);
+/* Wipes x (it holds the SSE-C key). */
+void s3_extra_wipe(struct s3_extra *x);
+
 /* ---- signed request heads (request.c) ---- */
 
 struct sigv4_signer;
@@ -114,8 +144,9 @@ struct creds {
 
 /*
  * Loads credentials for bucket from the option's files or the environment
- * (whichever ranks higher: -o over the environment over the config file).
- * No credentials at all is not an error: requests are then anonymous.
+ * (whichever ranks higher: -o over the environment over the config file),
+ * else from the AWS CLI's shared files (awsconf_load). No credentials at
+ * all is not an error: requests are then anonymous.
  */
 int creds_load(struct creds *c, const struct opts *o, char *const *envp,
 	       const char *bucket, char *err, size_t errlen);
@@ -157,9 +188,12 @@ struct object_info {
 };
 
 struct object_stats {
-	uint64_t requests; /* HTTP requests sent */
-	uint64_t retries;  /* attempts that failed and were retried */
-	uint64_t bytes;	   /* body bytes delivered */
+	uint64_t requests;   /* HTTP requests sent */
+	uint64_t retries;    /* attempts that failed and were retried */
+	uint64_t bytes;	     /* body bytes delivered */
+	uint64_t hedges;     /* GETs sent again: the first byte was late */
+	uint64_t hedges_won; /* of those, the second answered first */
+	uint64_t hedge_ms;   /* the lateness that sends one now (0: none) */
 	struct http_client_stats names; /* lookups; a name that fails now */
 };
 
@@ -195,6 +229,23 @@ int object_open_pinned(struct object **ob, struct opts *o,
 		       const struct object_info *pin, char *err, size_t errlen);
 /* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
+/*
+ * Closes the connections opened for a burst that have been idle for a
+ * while (beyond s3.connections). For an idle caller, now and then.
+ */
+void object_idle(struct object *ob);
+
+/*
+ * Hedged GETs (s3.hedge): when a GET's first byte is later than this, the
+ * same request goes out again on another connection and the first answer
+ * wins. From the times to the first byte of the last n GETs (ms, any
+ * order; sorted in place): 4 times their median, at least
+ * S3_HEDGE_FLOOR_MS; 0 (no hedging yet) with fewer than S3_HEDGE_SAMPLES.
+ */
+#define S3_HEDGE_SAMPLES 8
+#define S3_HEDGE_WINDOW 64 /* the last GETs it learns from */
+#define S3_HEDGE_FLOOR_MS 200
+uint32_t s3_hedge_after_ms(uint32_t *ms, unsigned n);
 /* What the HEAD pinned; valid while the object is open, never changes. */
 const struct object_info *object_info(const struct object *ob);
 /* The figures so far (a consistent copy; any thread). */

@@ -22,6 +22,7 @@ int s3_setup(struct opts *o, const char *source, char **envp,
 	}
 	if (source_parse(source, src, msg, sizeof(msg)) ||
 	    opts_load_env(o, envp, msg, sizeof(msg)) ||
+	    (!src->plain && awsconf_apply_opts(o, envp, msg, sizeof(msg))) ||
 	    opts_finish(o, msg, sizeof(msg)) ||
 	    s3_target_init(o, src, t, msg, sizeof(msg))) {
 		log_err("%s", msg);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_sigv4.c - both signers on arbitrary header names, values, paths and
- * query parameters (NUL-separated fields), into small and large buffers.
+ * fuzz_sigv4.c - both signers, and SigV4's query signing (presigned URLs),
+ * on arbitrary header names, values, paths and query parameters
+ * (NUL-separated fields), into small and large buffers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sigv4_sign(&s, &r, &c, date, auth, sizeof(auth), &tr, NULL);
 		sigv4_sign(&s, &r, &c, date, auth, 20, NULL, &tr);
 		sigv2_sign(&r2, &c, auth, sizeof(auth), &tr);
+		sigv4_presign(&s, &r, &c, (unsigned)size * 1000, auth,
+			      sizeof(auth), &tr, &tr);
+		sigv4_presign(&s, &r, &c, 1, auth, 30, NULL, NULL);
 	}
 	sigv4_signer_wipe(&s);
 	free(buf);

@@ -4,7 +4,8 @@
  * s3:b/k as root= gives it, b/k, http(s) URLs) and the request target
  * built from them, whose encoded path must stay in bounds. An input with a
  * newline is "ENDPOINT\nSOURCE", its length choosing s3.urlstyle (unset,
- * vhost or path); one without is both.
+ * vhost or path); one without is both. A presigned URL's query must never
+ * be in what is shown, and source_redact must stay within any buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct source src;
 	struct s3_target t;
 	struct url u;
-	char err[256], hh[300], *s = malloc(size + 1), *source, *nl;
+	char err[256], hh[300], *s = malloc(size + 1), *source, *nl, *q;
+	char small[64];
 
 	if (!s)
 		return 0;
@@ -40,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opts_set(&o, "s3.endpoint", s, OPT_SRC_ARG, err, sizeof(err));
 	}
 	opts_finish(&o, err, sizeof(err));
+	source_redact(s, small, size % sizeof(small) + 1);
+	if (!source_parse(source, &src, err, sizeof(err)) && src.presigned) {
+		q = strchr(src.shown, '?');
+		if (!q || strcmp(q, "?<presigned>"))
+			abort();
+	}
 	if (!source_parse(source, &src, err, sizeof(err)) &&
 	    !s3_target_init(&o, &src, &t, err, sizeof(err)) &&
 	    (t.url.path[0] != '/' || !t.host_header[0] ||

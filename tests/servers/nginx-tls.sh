@@ -155,6 +155,8 @@ http {
 	proxy_http_version 1.1;
 	proxy_set_header Connection "";
 	proxy_set_header Host \$http_host;
+	# RGW takes SSE-C keys only over TLS: tell it this was (rgw.sh trusts it)
+	proxy_set_header X-Forwarded-Proto https;
 	proxy_read_timeout 300s;
 	proxy_send_timeout 300s;
 	ssl_protocols TLSv1.2 TLSv1.3;

@@ -254,6 +254,8 @@ rgw_data = $dir/rgw
 rgw_dns_name = $RGW_HOST
 rgw_sts_key = $stskey
 rgw_sts_min_session_duration = 1
+; nginx-tls.sh says X-Forwarded-Proto: https (SSE-C needs TLS)
+rgw_trust_forwarded_https = true
 rgw_thread_pool_size = 64
 debug_rgw = 1
 [client.rgw]

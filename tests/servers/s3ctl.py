@@ -12,9 +12,10 @@ Options before the command override them: --endpoint --access --secret
 Commands:
   mb BUCKET                      create a bucket
   rb BUCKET                      delete an (empty) bucket
-  put BUCKET KEY FILE [--content-type T]
+  put BUCKET KEY FILE [--content-type T] [--sse-c-key KEYFILE]
                                  upload FILE; prints the version id or "null"
-  get BUCKET KEY FILE [--version-id V]
+                                 (KEYFILE: an SSE-C key, base64 of 32 bytes)
+  get BUCKET KEY FILE [--version-id V] [--sse-c-key KEYFILE]
   rm BUCKET KEY [--version-id V] prints the version id / delete marker id
   ls BUCKET [--versions]         one line a key (KEY<TAB>SIZE[<TAB>VERSION])
   versioning BUCKET on|off       enable / suspend versioning
@@ -79,8 +80,18 @@ def cmd_rb(a, s3):
     s3.delete_bucket(Bucket=a.bucket)
 
 
+def sse_c(a):
+    if not a.sse_c_key:
+        return {}
+    import base64
+    with open(a.sse_c_key) as f:
+        key = base64.b64decode(f.read().strip(), validate=True)
+    # botocore sends the key and its MD5 in base64 itself
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+
+
 def cmd_put(a, s3):
-    kw = {}
+    kw = sse_c(a)
     if a.content_type:
         kw["ContentType"] = a.content_type
     with open(a.file, "rb") as f:
@@ -90,6 +101,7 @@ def cmd_put(a, s3):
 
 def cmd_get(a, s3):
     kw = {"VersionId": a.version_id} if a.version_id else {}
+    kw.update(sse_c(a))
     r = s3.get_object(Bucket=a.bucket, Key=a.key, **kw)
     with open(a.file, "wb") as f:
         for chunk in r["Body"].iter_chunks(1 << 20):
@@ -173,11 +185,13 @@ def main():
     p.add_argument("key")
     p.add_argument("file")
     p.add_argument("--content-type")
+    p.add_argument("--sse-c-key")
     p = sub.add_parser("get")
     p.add_argument("bucket")
     p.add_argument("key")
     p.add_argument("file")
     p.add_argument("--version-id")
+    p.add_argument("--sse-c-key")
     p = sub.add_parser("rm")
     p.add_argument("bucket")
     p.add_argument("key")

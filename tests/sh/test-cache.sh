@@ -8,6 +8,8 @@
 # reads instead of the network, that another object does not trust, that a
 # second server leaves alone (locked), and whose map loses the chunks of a
 # failed sync (a loop device over a full tmpfs).
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd nbdcopy fio losetup blockdev

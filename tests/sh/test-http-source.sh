@@ -3,6 +3,8 @@
 # and answers 200 with the whole file (Python's http.server): the bytes
 # asked for are taken from the full body, never the wrong ones. Without an
 # ETag the object is pinned by Last-Modified.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 

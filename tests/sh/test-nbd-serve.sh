@@ -5,6 +5,8 @@
 # reads checked block by block, and hostile traffic (tests/sh/nbd_raw.py);
 # stalled, silent and idle clients over tcp; a regular file at unix:PATH;
 # for an EROFS image and for a random 64 MiB object.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd nbdinfo nbdcopy fio mkfs.erofs

@@ -6,6 +6,8 @@
 # a retry warning where one was needed); endless 503s, a replaced object and
 # another version's bytes must fail with their message. Each case has its own proxy,
 # whose log must show that the fault struck: no case can pass vacuously.
+# (no TLS here: the mbedTLS build would show nothing new)
+# suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires radosgw ceph-mon ceph-osd

@@ -181,8 +181,10 @@ ride reset-body "" 'fault=reset-body' retries reset-body:12%
 hundred reset-body
 ride truncate "" 'fault=truncate' retries truncate:12%
 hundred truncate
-# (a 1 s request timeout: a hundred stalls in less time)
-ride stall ",s3.request_timeout=1s" 'stalling 2s' retries stall:2:10%
+# (a 1 s request timeout: a hundred stalls in less time; without
+# hedging, which would hide the stalls: test-s3-pool.sh)
+ride stall ",s3.request_timeout=1s,s3.hedge=off" 'stalling 2s' retries \
+	stall:2:10%
 hundred stall
 ride stall-body ",s3.request_timeout=1s" 'stalling 2s' retries \
 	stall-body:2:10%

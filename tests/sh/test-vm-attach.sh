@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The kernel path in a VM: Debian's stock kernel (qemu TCG) boots a busybox
 # initramfs with s3root, which attaches an EROFS image from the suite's RGW
-# (host loopback = 10.0.2.2) as /dev/nbdN by netlink, mounts it, checks the
-# files' sha256, lists it, survives a killed server with attach --reattach,
+# (host loopback = 10.0.2.2) as /dev/nbdN by netlink (its queue set by
+# s3root.read_ahead_kb and max_sectors_kb), mounts it, checks the files'
+# sha256, lists it, survives a killed server with attach --reattach,
 # which signals only its own server and keeps to the attached object (a
 # replaced one refused, the attached version of a versioned one served),
 # detaches; then the same over the ioctl interface, and `s3root mount`.
@@ -51,10 +52,12 @@ sums() { (cd \$1 && sha256sum -c -s /sums) && ok "\$2" || bad "\$2"; }
 dev=\$(s3root attach s3://vmb/root.erofs -o \$O) || bad "attach"
 echo "attached \$dev"
 mount -t erofs -o ro \$dev /mnt && sums /mnt "netlink: files" || bad "mount \$dev"
+q=/sys/block/\${dev#/dev/}/queue
+[ "\$(cat \$q/read_ahead_kb) \$(cat \$q/max_sectors_kb)" = "1024 1024" ] && ok "queue limits" || bad "queue limits: \$(cat \$q/read_ahead_kb) \$(cat \$q/max_sectors_kb)"
 s3root list | grep -q "^\$dev  s3://vmb/root.erofs  pid" && ok "list" || bad "list"
 s3root list --json | grep -q '"server": "running"' && ok "list --json" || bad "list --json"
 s3root list -v | tee /tmp/figures
-grep -Eq '^    fetched: [1-9][0-9]* bytes of' /tmp/figures && grep -q '^    GET latency: p50' /tmp/figures && ok "list -v" || bad "list -v"
+grep -Eq '^    fetched: [1-9][0-9]* bytes of' /tmp/figures && grep -q '^    GET latency: p50' /tmp/figures && grep -Eq '^    connections: [1-9][0-9]* open' /tmp/figures && grep -q '^    hedged GETs: ' /tmp/figures && ok "list -v" || bad "list -v"
 s3root list -v --json | grep -q '"figures": {"size": ' && ok "list -v --json" || bad "list -v --json"
 pid=\$(cat /run/s3root/\${dev#/dev/}.pid)
 kill -9 \$pid
@@ -153,4 +156,4 @@ touch "$T/vm-done"
 grep -a 'CHECK\|RESULT\|attached\|^    ' "$T/console"
 grep -aq "RESULT: DONE" "$T/console" || fail "the guest did not finish"
 ! grep -aq "CHECK FAILED" "$T/console" || fail "checks failed in the guest"
-[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 22 ] || fail "checks missing"
+[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 23 ] || fail "checks missing"

@@ -7,7 +7,9 @@
 # static ip=; DHCP with a second device attached, reattached and detached
 # on the running system; TLS through nginx with an STS session token and
 # the guest clock in 2001, rotated to a second token on the running system;
-# the ioctl interface; the README's iPXE script (amd64), the kernel and
+# the ioctl interface; a presigned URL as root= from an initramfs without
+# credentials (its secret in no state file, list or log line of s3root,
+# a reattach refused with the server left alive); the README's iPXE script (amd64), the kernel and
 # the initramfs over HTTP; a missing object with s3root.onfail=reboot, an
 # endpoint that never answers and one that refuses with
 # s3root.boot_timeout=20s and s3root.onfail=reboot, and
@@ -136,6 +138,21 @@ if grep -q s3test_outage /proc/cmdline; then
 	grep -q "$(head -c 64 /tmp/sum)" /etc/sums-late && [ $((t1 - t0)) -ge 10 ] &&
 		ok "read through the outage ($((t1 - t0)) s)" || bad "outage read ($((t1 - t0)) s, $(cat /tmp/sum))"
 fi
+if grep -q s3test_presigned /proc/cmdline; then
+	sig=$(sed -n 's/.*X-Amz-Signature=\([0-9a-f]*\).*/\1/p' /proc/cmdline)
+	/run/s3root/s3root list --json > /tmp/list
+	dmesg | grep 's3root:' > /tmp/log
+	[ -n "$sig" ] && grep -q '?<presigned>' /tmp/list &&
+		! grep -q "$sig" /tmp/list /tmp/log /run/s3root/nbd0.state &&
+		ok "presigned: no secret in list, state or log" || bad "presigned: secret shown"
+	if /run/s3root/s3root attach --reattach /dev/nbd0 2>/tmp/re; then
+		bad "presigned: reattached"
+	else
+		grep -q "never kept" /tmp/re && [ -d /proc/$pid ] &&
+			ok "presigned: reattach refused, server alive" ||
+			bad "presigned: reattach $(cat /tmp/re)"
+	fi
+fi
 # what the boot cost: the root server's live figures
 /run/s3root/s3root list -v > /tmp/figures && grep -q '^    fetched: [1-9]' /tmp/figures &&
 	ok "list -v" || bad "list -v"
@@ -201,6 +218,17 @@ boot static "$T/initrd" 11 root=s3:bootb/root.erofs $static
 boot dhcp "$T/initrd" 14 root=s3:bootb/root.erofs ip=dhcp s3test_second
 grep -aq "s3root: DHCP: 10.0.2.15" "$T/dhcp.console" || fail "no DHCP lease"
 boot ioctl "$T/initrd" 12 root=s3:bootb/root.erofs $static s3root.nbd=ioctl
+
+# a presigned URL as root=, from an initramfs with no credentials or
+# configuration at all
+url=$(AWS_ACCESS_KEY_ID=$RGW_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_SECRET \
+	S3ROOT_CONFIG=/dev/null "$S3ROOT" presign s3://bootb/root.erofs \
+	--expires 1800 -o "s3.endpoint=http://10.0.2.2:$RGW_PORT")
+S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd-bare" \
+	-m "$VM_MODDIR" || fail "mkinitramfs-s3root (no credentials)"
+boot presigned "$T/initrd-bare" 13 "root=$url" $static s3test_presigned
+grep -aq 's3root: root=http://10.0.2.2:[0-9]*/bootb/root.erofs?<presigned> on /dev/nbd0' \
+	"$T/presigned.console" || fail "presigned: no redacted root= line"
 
 # the README's iPXE script (amd64: qemu's network ROMs are iPXE for a PC
 # BIOS), over HTTP: the kernel and this initramfs from an HTTP server

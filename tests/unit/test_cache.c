@@ -218,21 +218,32 @@ static const struct cache_source_ops fake_ops = {
 	.stats = fake_stats,
 };
 
-static struct cache *start(struct fake *f, uint64_t chunk, uint64_t budget,
-			   unsigned fetchers, const char *file,
-			   uint64_t io_timeout_ms)
+static struct cache *start_cfg(struct fake *f, const struct cache_config *cfg)
 {
-	struct cache_config cfg = {chunk, budget, fetchers,	0,
-				   0,	  file,	  io_timeout_ms};
 	struct cache_source src = {&fake_ops, f};
 	struct cache *c = NULL;
 	char err[256];
 	int r;
 
-	r = cache_new_source(&c, &src, &cfg, err, sizeof(err));
+	r = cache_new_source(&c, &src, cfg, err, sizeof(err));
 	if (!CHECK_INT(r, 0))
 		fprintf(stderr, "    %s\n", err);
 	return c;
+}
+
+static struct cache *start(struct fake *f, uint64_t chunk, uint64_t budget,
+			   unsigned fetchers, const char *file,
+			   uint64_t io_timeout_ms)
+{
+	struct cache_config cfg = {
+		.chunk = chunk,
+		.budget = budget,
+		.fetchers = fetchers,
+		.file = file,
+		.io_timeout_ms = io_timeout_ms,
+	};
+
+	return start_cfg(f, &cfg);
 }
 
 static int64_t now_ms(void)
@@ -262,7 +273,7 @@ static int idle(struct cache *c)
 	int r;
 
 	pthread_mutex_lock(&c->lock);
-	r = !c->queue[0] && !c->queue[1] && !c->get_inflight;
+	r = !cache_queued_locked(c) && !c->get_inflight;
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
@@ -403,6 +414,13 @@ static void test_queue_merge(void)
 		{4, {{2, 1, 0}, {0, 1, 1}, {3, 1, 0}, {1, 1, 1}}, 1, {{0, 4}}},
 		/* exactly max_run, then the rest */
 		{3, {{0, 2, 0}, {2, 2, 1}, {4, 1, 0}}, 2, {{0, 4}, {4, 1}}},
+		/* demand, then a replay's, then readahead */
+		{3,
+		 {{10, 1, Q_AHEAD}, {20, 1, Q_REPLAY}, {30, 1, Q_DEMAND}},
+		 3,
+		 {{30, 1}, {20, 1}, {10, 1}}},
+		/* a replay's run joins a demand run next to it */
+		{2, {{6, 1, Q_REPLAY}, {5, 1, Q_DEMAND}}, 1, {{5, 2}}},
 	};
 	struct slot slots[64];
 	struct cache c;
@@ -415,8 +433,8 @@ static void test_queue_merge(void)
 		pthread_cond_init(&c.work, NULL);
 		pthread_cond_init(&c.wake, NULL);
 		c.max_run = 4;
-		c.qtail[0] = &c.queue[0];
-		c.qtail[1] = &c.queue[1];
+		for (k = 0; k < NQUEUES; k++)
+			c.qtail[k] = &c.queue[k];
 		for (k = 0; k < cases[i].nq; k++) {
 			struct slot *s = &slots[cases[i].q[k].idx];
 
@@ -427,15 +445,16 @@ static void test_queue_merge(void)
 		for (k = 0; k < cases[i].nout; k++) {
 			struct slot *s;
 
-			if (!CHECK(c.queue[0] || c.queue[1]))
+			if (!CHECK(cache_queued_locked(&c)))
 				break;
 			s = cache_dequeue_locked(&c);
 			if (!CHECK_INT(s->idx, cases[i].out[k].idx) ||
 			    !CHECK_INT(s->run, cases[i].out[k].run))
 				fprintf(stderr, "    case %zu, GET %u\n", i, k);
 		}
-		CHECK(!c.queue[0] && !c.queue[1]);
-		CHECK(c.qtail[0] == &c.queue[0] && c.qtail[1] == &c.queue[1]);
+		CHECK(!cache_queued_locked(&c));
+		for (k = 0; k < NQUEUES; k++)
+			CHECK(c.qtail[k] == &c.queue[k]);
 		pthread_cond_destroy(&c.work);
 		pthread_cond_destroy(&c.wake);
 	}
@@ -1099,7 +1118,7 @@ static void test_figures_peers(void)
 	c = start(f, CHUNK, 4 * CHUNK, 1, NULL, 0);
 	if (!c)
 		goto out;
-	attach_figures_serve(4241, c);
+	attach_figures_serve(4241, c, NULL);
 	CHECK_INT(attach_figures_fetch(4241, 0, buf, sizeof(buf)), 0);
 	CHECK(strstr(buf, "cache:") != NULL);
 	pid = as_nobody_ask(4241);
@@ -1122,6 +1141,591 @@ out:
 	fake_free(f);
 }
 
+/* ---- the replay of a trace ---- */
+
+#define RP_SIZE (2048 * CHUNK) /* the replay tests' object */
+
+/* A cache over f for replays: budget in chunks, ahead in chunks, idle. */
+static struct cache *start_replay(struct fake *f, uint64_t budget,
+				  unsigned fetchers, uint64_t ahead,
+				  uint64_t idle_ms)
+{
+	struct cache_config cfg = {
+		.chunk = CHUNK,
+		.budget = budget * CHUNK,
+		.fetchers = fetchers,
+		.replay_ahead = ahead * CHUNK,
+		.replay_idle_ms = idle_ms,
+	};
+	struct cache *c = start_cfg(f, &cfg);
+
+	if (c) {
+		WAIT_UNTIL(idle(c)); /* the warm start */
+		fake_reset(f);
+	}
+	return c;
+}
+
+/* A trace of whole chunks idx[0..n), in that order. */
+static int replay_chunks(struct cache *c, const uint64_t *idx, size_t n)
+{
+	struct cache_replay_range r[64];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r[i] = (struct cache_replay_range){idx[i] * CHUNK, CHUNK};
+	return cache_replay_start(c, r, n);
+}
+
+static struct cache_stats stats_of(struct cache *c)
+{
+	struct cache_stats st;
+
+	cache_stats(c, &st);
+	return st;
+}
+
+static int replay_ended(struct cache *c)
+{
+	return stats_of(c).replay_ended;
+}
+
+static size_t in_use(struct cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->in_use;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* Whether the fake's log holds a fetch of exactly chunk idx. */
+static unsigned fetched_chunk(struct fake *f, uint64_t idx)
+{
+	unsigned i, n = 0;
+
+	pthread_mutex_lock(&f->lock);
+	for (i = 0; i < f->fetches && i < LOG_MAX; i++)
+		n += f->log[i].off <= idx * CHUNK &&
+		     f->log[i].off + f->log[i].len > idx * CHUNK;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+/* The plan: chunk-aligned runs, each chunk once, in the trace's order. */
+static void test_replay_plan(void)
+{
+	/* chunks of 8 KiB: runs of at most MAX_RUN_BYTES / 8 KiB = 64 */
+	const uint64_t ck = 2 * CHUNK, size = 1000 * ck + 100;
+	static const struct cache_replay_range r[] = {
+		{50 * ck + 10, 100},  /* chunk 50 */
+		{10 * ck, 2 * ck},    /* 10, 11 */
+		{11 * ck + 5, ck},    /* 11 again, 12: joins 10-11 */
+		{50 * ck, 1},	      /* 50 again: nothing */
+		{200 * ck - 1, 2},    /* 199, 200 */
+		{300 * ck, 100 * ck}, /* 300-399: 64 + 36 */
+		{1000 * ck, 4096},    /* the object's tail, the device's */
+		{9 * ck, 4 * ck},     /* 9 only */
+		{0, 0},		      /* nothing */
+	};
+	static const struct replay_run want[] = {
+		{50, 0, 1},
+		{10, ck, 3},
+		{199, 4 * ck, 2},
+		{300, 6 * ck, 64},
+		{364, 70 * ck, 36},
+		{1000, 106 * ck, 1},
+		{9, 106 * ck + 100, 1},
+	};
+	struct fake *f = fake_new(size, 21, "\"e\"");
+	struct cache_config cfg = {
+		.chunk = ck, .budget = 64 * ck, .fetchers = 1};
+	struct cache *c = start_cfg(f, &cfg);
+	struct cache_replay_range bad;
+	size_t i;
+
+	if (!c)
+		goto out;
+	WAIT_UNTIL(idle(c));
+	/* ranges outside the object (rounded up to NBD blocks): -EINVAL */
+	bad = (struct cache_replay_range){1000 * ck + 4096, 1};
+	CHECK_INT(cache_replay_start(c, &bad, 1), -EINVAL);
+	bad = (struct cache_replay_range){1000 * ck, 4097};
+	CHECK_INT(cache_replay_start(c, &bad, 1), -EINVAL);
+	bad = (struct cache_replay_range){UINT64_MAX - 10, 100};
+	CHECK_INT(cache_replay_start(c, &bad, 1), -EINVAL);
+	CHECK_INT(stats_of(c).replay_ranges, 0);
+	fake_gate(f, 1); /* the plan stays as it is built */
+	CHECK_INT(cache_replay_start(c, r, sizeof(r) / sizeof(r[0])), 0);
+	CHECK_INT(cache_replay_start(c, r, 1), -EBUSY);
+	pthread_mutex_lock(&c->lock);
+	CHECK_INT(c->rp.nruns, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < c->rp.nruns && i < sizeof(want) / sizeof(want[0]); i++)
+		if (!CHECK_INT(c->rp.runs[i].first, want[i].first) ||
+		    !CHECK_INT(c->rp.runs[i].n, want[i].n) ||
+		    !CHECK_INT(c->rp.runs[i].pos, want[i].pos))
+			fprintf(stderr, "    run %zu\n", i);
+	CHECK_INT(c->rp.bytes, 106 * ck + 100 + ck);
+	pthread_mutex_unlock(&c->lock);
+	fake_gate(f, 0);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* The runs are fetched in the trace's order. */
+static void test_replay_order(void)
+{
+	static const uint64_t idx[] = {500, 100, 300, 700, 200, 901, 150};
+	struct fake *f = fake_new(RP_SIZE, 22, "\"e\"");
+	struct cache *c = start_replay(f, 64, 1, 1024, 0);
+	size_t i;
+
+	if (!c)
+		goto out;
+	/* a chunk cached already is not fetched again */
+	CHECK_INT(read_check(c, RP_SIZE, idx[2] * CHUNK, CHUNK, 0, NULL), 0);
+	fake_reset(f);
+	CHECK_INT(replay_chunks(c, idx, 7), 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 6);
+	for (i = 0; i < 6; i++)
+		if (!CHECK_INT(f->log[i].off, idx[i + (i >= 2)] * CHUNK) ||
+		    !CHECK_INT(f->log[i].len, CHUNK))
+			fprintf(stderr, "    fetch %zu\n", i);
+	CHECK_INT(stats_of(c).replay_fetched, 6);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* A client's read goes before replay runs queued earlier. */
+static void test_replay_priority(void)
+{
+	static const uint64_t idx[] = {100, 200, 300, 400};
+	struct fake *f = fake_new(RP_SIZE, 23, "\"e\"");
+	struct cache *c = start_replay(f, 64, 1, 1024, 0);
+	struct reader rd;
+
+	if (!c)
+		goto out;
+	fake_gate(f, 1);
+	CHECK_INT(replay_chunks(c, idx, 4), 0);
+	/* 100 at the gate, 200 queued (two runs out with one fetcher) */
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 1);
+	reader_start(&rd, c, RP_SIZE, 900 * CHUNK, CHUNK);
+	WAIT_UNTIL(misses(c) == 1);
+	fake_gate(f, 0);
+	pthread_join(rd.th, NULL);
+	CHECK_INT(rd.r, 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 5);
+	CHECK_INT(f->log[0].off, 100 * CHUNK);
+	CHECK_INT(f->log[1].off, 900 * CHUNK);
+	CHECK_INT(f->log[2].off, 200 * CHUNK);
+	CHECK_INT(f->log[3].off, 300 * CHUNK);
+	CHECK_INT(f->log[4].off, 400 * CHUNK);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* A replay uses 3/4 of the connections: a client's read finds one free. */
+static void test_replay_spread(void)
+{
+	static const uint64_t idx[] = {100, 110, 120, 130, 140, 150, 160, 170};
+	struct fake *f = fake_new(RP_SIZE, 32, "\"e\"");
+	struct cache *c = start_replay(f, 64, 4, 1024, 0);
+	struct reader rd;
+
+	if (!c)
+		goto out;
+	fake_gate(f, 1);
+	CHECK_INT(replay_chunks(c, idx, 8), 0);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 3);
+	nap_ms(50);
+	CHECK_INT(fake_count(f, &f->waiting), 3);
+	reader_start(&rd, c, RP_SIZE, 900 * CHUNK, CHUNK);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 4); /* at once */
+	fake_gate(f, 0);
+	pthread_join(rd.th, NULL);
+	CHECK_INT(rd.r, 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 9);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* A queued replay chunk a client asks for moves up, fetched once. */
+static void test_replay_promote(void)
+{
+	static const uint64_t idx[] = {100, 200, 300};
+	struct fake *f = fake_new(RP_SIZE, 24, "\"e\"");
+	struct cache *c = start_replay(f, 64, 1, 1024, 0);
+	struct reader rd[2];
+	struct cache_stats st;
+
+	if (!c)
+		goto out;
+	fake_gate(f, 1);
+	/* the one fetcher busy with a client's read: 100, 200 queued */
+	reader_start(&rd[0], c, RP_SIZE, 900 * CHUNK, CHUNK);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 1);
+	CHECK_INT(replay_chunks(c, idx, 3), 0);
+	reader_start(&rd[1], c, RP_SIZE, 200 * CHUNK, CHUNK);
+	WAIT_UNTIL(stats_of(c).hits >= 1);
+	fake_gate(f, 0);
+	pthread_join(rd[0].th, NULL);
+	pthread_join(rd[1].th, NULL);
+	CHECK_INT(rd[0].r, 0);
+	CHECK_INT(rd[1].r, 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 4);
+	CHECK_INT(f->log[0].off, 900 * CHUNK);
+	CHECK_INT(f->log[1].off, 200 * CHUNK); /* before 100 */
+	CHECK_INT(f->log[2].off, 100 * CHUNK);
+	CHECK_INT(f->log[3].off, 300 * CHUNK);
+	CHECK_INT(fetched_chunk(f, 200), 1);
+	st = stats_of(c);
+	CHECK_INT(st.misses, 1);
+	CHECK_INT(st.replay_used, 1);
+	CHECK_INT(st.replay_fetched, 3);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* The replay runs at most s3.replay_ahead past the clients' progress. */
+static void test_replay_lead(void)
+{
+	uint64_t idx[40];
+	struct fake *f = fake_new(RP_SIZE, 25, "\"e\"");
+	struct cache *c = start_replay(f, 64, 4, 8, 0);
+	size_t i;
+
+	if (!c)
+		goto out;
+	for (i = 0; i < 40; i++)
+		idx[i] = 1000 - 2 * i; /* apart, not one stream */
+	CHECK_INT(replay_chunks(c, idx, 40), 0);
+	WAIT_UNTIL(stats_of(c).replay_fetched == 8);
+	nap_ms(50);
+	WAIT_UNTIL(idle(c));
+	CHECK_INT(f->fetches, 8);
+	for (i = 0; i < 9; i++)
+		CHECK_INT(fetched_chunk(f, idx[i]), i < 8);
+	/* a client at the trace's fourth chunk: up to the twelfth */
+	CHECK_INT(read_check(c, RP_SIZE, idx[3] * CHUNK, CHUNK, 0, NULL), 0);
+	WAIT_UNTIL(stats_of(c).replay_fetched == 12);
+	nap_ms(50);
+	WAIT_UNTIL(idle(c));
+	CHECK_INT(f->fetches, 12);
+	CHECK_INT(fetched_chunk(f, idx[11]), 1);
+	CHECK_INT(fetched_chunk(f, idx[12]), 0);
+	CHECK_INT(stats_of(c).replay_done, 0);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* Replayed chunks stay until read, past a small s3.cache, then go. */
+static void test_replay_kept(void)
+{
+	uint64_t idx[64];
+	struct fake *f = fake_new(RP_SIZE, 26, "\"e\"");
+	struct cache *c = start_replay(f, 4, 2, 1024, 0);
+	struct cache_stats st;
+	size_t i;
+
+	if (!c)
+		goto out;
+	for (i = 0; i < 64; i++)
+		idx[i] = 100 + 3 * ((i * 37) % 64);
+	CHECK_INT(replay_chunks(c, idx, 64), 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 64);
+	CHECK(stats_of(c).cached >= 64 * CHUNK); /* past the 4 chunks */
+	/* reads elsewhere cannot evict them */
+	for (i = 0; i < 16; i++)
+		CHECK_INT(read_check(c, RP_SIZE, (1500 + i * 2) * CHUNK, CHUNK,
+				     0, NULL),
+			  0);
+	fake_reset(f);
+	for (i = 0; i < 64; i++)
+		CHECK_INT(
+			read_check(c, RP_SIZE, idx[i] * CHUNK, CHUNK, 0, NULL),
+			0);
+	CHECK_INT(f->fetches, 0);
+	st = stats_of(c);
+	CHECK_INT(st.replay_used, 64);
+	CHECK_INT(st.replay_wasted, 0);
+	CHECK(st.replay_ended); /* all used */
+	CHECK(in_use(c) <= 4);
+	CHECK(st.cached <= 4 * CHUNK);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* Chunks unread when the replay goes idle are wasted, and go. */
+static void test_replay_wasted(void)
+{
+	static const uint64_t idx[] = {100, 110, 120, 130, 140,
+				       150, 160, 170, 180, 190};
+	struct fake *f = fake_new(RP_SIZE, 27, "\"e\"");
+	struct cache *c = start_replay(f, 4, 2, 1024, 1000);
+	struct cache_stats st;
+	size_t i;
+
+	if (!c)
+		goto out;
+	CHECK_INT(replay_chunks(c, idx, 10), 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	for (i = 0; i < 6; i++)
+		CHECK_INT(
+			read_check(c, RP_SIZE, idx[i] * CHUNK, CHUNK, 0, NULL),
+			0);
+	st = stats_of(c);
+	CHECK_INT(st.replay_ended, 0); /* not yet idle */
+	CHECK_INT(st.replay_wasted, 0);
+	WAIT_UNTIL(replay_ended(c));
+	st = stats_of(c);
+	CHECK_INT(st.replay_used, 6);
+	CHECK_INT(st.replay_wasted, 4);
+	CHECK(in_use(c) <= 4);
+	CHECK(st.cached <= 4 * CHUNK);
+	/* a read after the end is no use: counted nowhere */
+	CHECK_INT(read_check(c, RP_SIZE, idx[9] * CHUNK, CHUNK, 0, NULL), 0);
+	CHECK_INT(stats_of(c).replay_used, 6);
+	/* another replay may start now */
+	CHECK_INT(replay_chunks(c, idx, 2), 0);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* A replay held back by its lead ends when the clients go quiet. */
+static void test_replay_stalled(void)
+{
+	static const uint64_t idx[] = {100, 110, 120, 130, 140,
+				       150, 160, 170, 180, 190};
+	struct fake *f = fake_new(RP_SIZE, 31, "\"e\"");
+	struct cache *c = start_replay(f, 4, 2, 4, 300);
+	struct cache_stats st;
+
+	if (!c)
+		goto out;
+	CHECK_INT(replay_chunks(c, idx, 10), 0);
+	WAIT_UNTIL(replay_ended(c));
+	st = stats_of(c);
+	CHECK_INT(st.replay_fetched, 4);
+	CHECK_INT(st.replay_wasted, 4);
+	CHECK_INT(st.replay_done, 0);
+	CHECK(in_use(c) <= 4);
+	CHECK_INT(f->fetches, 4);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* A failed replay fetch is no one's error: the client's read fetches. */
+static void test_replay_failure(void)
+{
+	static const uint64_t idx[] = {100, 200};
+	struct fake *f = fake_new(RP_SIZE, 28, "\"e\"");
+	struct cache *c = start_replay(f, 64, 1, 1024, 0);
+	struct cache_stats st;
+
+	if (!c)
+		goto out;
+	fake_fail(f, 200 * CHUNK, CHUNK, 1, -EIO);
+	CHECK_INT(replay_chunks(c, idx, 2), 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(read_check(c, RP_SIZE, 200 * CHUNK, CHUNK, 0, NULL), 0);
+	CHECK_INT(read_check(c, RP_SIZE, 100 * CHUNK, CHUNK, 0, NULL), 0);
+	CHECK_INT(f->fetches, 3);
+	st = stats_of(c);
+	CHECK_INT(st.replay_fetched, 1);
+	CHECK_INT(st.replay_used, 1);
+	CHECK(st.replay_ended);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+struct hook_log {
+	pthread_mutex_t lock;
+	unsigned n;
+	struct range r[16];
+};
+
+static void hook_fn(void *arg, uint64_t off, uint32_t len)
+{
+	struct hook_log *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->n < 16)
+		h->r[h->n] = (struct range){off, len};
+	h->n++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* The read hook sees every client read, exactly, in order. */
+static void test_read_hook(void)
+{
+	static const struct range want[] = {
+		{5, 100},
+		{3 * CHUNK + 7, 5000},
+		{RP_SIZE - 10, 4096 - 10 + 10}, /* into the device's tail */
+		{0, 1},
+		{3 * CHUNK + 7, 5000},
+	};
+	struct hook_log h = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0}}};
+	const uint64_t size = RP_SIZE - 10;
+	struct fake *f = fake_new(size, 29, "\"e\"");
+	struct cache *c = start_replay(f, 64, 2, 1024, 0);
+	size_t i;
+
+	if (!c)
+		goto out;
+	CHECK_INT(read_check(c, size, 9, 9, 0, NULL), 0); /* no hook yet */
+	cache_set_read_hook(c, hook_fn, &h);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK_INT(read_check(c, size, want[i].off,
+				     (uint32_t)want[i].len, 0, NULL),
+			  0);
+	cache_set_read_hook(c, NULL, NULL);
+	CHECK_INT(read_check(c, size, 9, 9, 0, NULL), 0);
+	CHECK_INT(h.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < h.n && i < sizeof(want) / sizeof(want[0]); i++)
+		if (!CHECK_INT(h.r[i].off, want[i].off) ||
+		    !CHECK_INT(h.r[i].len, want[i].len))
+			fprintf(stderr, "    read %zu\n", i);
+	/* with no RAM cache: the hook still, but no replay */
+	cache_free(c);
+	c = start(f, CHUNK, 0, 1, NULL, 0);
+	if (!c)
+		goto out;
+	h.n = 0;
+	cache_set_read_hook(c, hook_fn, &h);
+	CHECK_INT(read_check(c, size, 7, 70, 0, NULL), 0);
+	CHECK_INT(h.n, 1);
+	CHECK_INT(h.r[0].off, 7);
+	CHECK_INT(h.r[0].len, 70);
+	CHECK_INT(
+		cache_replay_start(c, (struct cache_replay_range[]){{0, 1}}, 1),
+		-EOPNOTSUPP);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* The replay's figures, as text and JSON. */
+static void test_replay_stats(void)
+{
+	static const uint64_t idx[] = {100, 101, 300};
+	struct fake *f = fake_new(RP_SIZE, 30, "\"e\"");
+	struct cache *c = start_replay(f, 64, 1, 1024, 0);
+	char buf[4096];
+
+	if (!c)
+		goto out;
+	CHECK(cache_format_stats(c, 0, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "replay") == NULL); /* none yet */
+	CHECK_INT(replay_chunks(c, idx, 3), 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(read_check(c, RP_SIZE, 300 * CHUNK, CHUNK, 0, NULL), 0);
+	CHECK(cache_format_stats(c, 0, buf, sizeof(buf)) > 0);
+	if (!CHECK(strstr(buf, "replay: 3 ranges in 2 runs, 12288 bytes; "
+			       "3 chunks fetched, 1 used, 0 wasted, 0 runs "
+			       "in flight; running\n") != NULL))
+		fprintf(stderr, "%s", buf);
+	CHECK(strstr(buf, "replay: every run fetched in ") != NULL);
+	CHECK(cache_format_stats(c, 1, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"replay_ranges\": 3, \"replay_runs\": 2, "
+			  "\"replay_bytes\": 12288, \"replay_fetched\": 3, "
+			  "\"replay_used\": 1, \"replay_wasted\": 0, "
+			  "\"replay_in_flight\": 0, \"replay_done\": true, "
+			  "\"replay_ended\": false, \"replay_ms\": ") != NULL);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* How many fetchers to start: the pure rule. */
+static void test_fetchers_wanted(void)
+{
+	static const struct {
+		unsigned threads, busy, queued, max, want;
+	} t[] = {
+		{16, 0, 1, 64, 0},  /* idle fetchers take it */
+		{16, 15, 1, 64, 0}, /* one is free */
+		{16, 16, 1, 64, 1}, /* all busy: one more */
+		{16, 16, 10, 64, 10}, {16, 16, 100, 64, 48}, /* up to max */
+		{64, 64, 5, 64, 0},			     /* at max */
+		{16, 10, 10, 64, 4},  {4, 0, 0, 16, 0},
+		{16, 16, 8, 8, 0}, /* max under s3.connections: none */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!CHECK_INT(cache_fetchers_wanted(t[i].threads, t[i].busy,
+						     t[i].queued, t[i].max),
+			       t[i].want))
+			fprintf(stderr, "    case %zu\n", i);
+}
+
+static unsigned fetchers(struct cache *c)
+{
+	struct cache_stats st;
+
+	cache_stats(c, &st);
+	return st.fetchers;
+}
+
+/*
+ * The fetchers grow while demand runs wait for one, up to
+ * fetchers_max, and the reads all complete with the right bytes.
+ */
+static void test_fetchers_grow(void)
+{
+	const uint64_t size = 400 * CHUNK;
+	struct fake *f = fake_new(size, 23, "\"g\"");
+	struct cache_config cfg = {.chunk = CHUNK,
+				   .budget = 64 * CHUNK,
+				   .fetchers = 2,
+				   .fetchers_max = 6};
+	struct cache_source src = {&fake_ops, f};
+	struct cache *c = NULL;
+	struct reader rd[10];
+	char err[256];
+	unsigned i;
+
+	if (!CHECK_INT(cache_new_source(&c, &src, &cfg, err, sizeof(err)), 0))
+		goto out;
+	WAIT_UNTIL(idle(c));
+	CHECK_INT(fetchers(c), 2);
+	fake_gate(f, 1);
+	/* chunks far apart: ten runs, never merged into one GET */
+	for (i = 0; i < 10; i++)
+		reader_start(&rd[i], c, size, (100 + 20 * i) * CHUNK, CHUNK);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 6);
+	nap_ms(20);
+	CHECK_INT(fake_count(f, &f->waiting), 6); /* no more than max */
+	CHECK_INT(fetchers(c), 6);
+	fake_gate(f, 0);
+	for (i = 0; i < 10; i++) {
+		pthread_join(rd[i].th, NULL);
+		CHECK_INT(rd[i].r, 0);
+	}
+	CHECK_INT(fetchers(c), 6); /* they stay (connections shrink) */
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
 static const struct unit_test tests[] = {
 	{"cache_figures_peers", test_figures_peers},
 	{"cache_queue_merge", test_queue_merge},
@@ -1135,6 +1739,20 @@ static const struct unit_test tests[] = {
 	{"cache_failed_readahead", test_failed_readahead},
 	{"cache_io_timeout", test_io_timeout},
 	{"cache_stats", test_stats},
+	{"cache_fetchers_wanted", test_fetchers_wanted},
+	{"cache_fetchers_grow", test_fetchers_grow},
+	{"cache_replay_plan", test_replay_plan},
+	{"cache_replay_order", test_replay_order},
+	{"cache_replay_priority", test_replay_priority},
+	{"cache_replay_spread", test_replay_spread},
+	{"cache_replay_promote", test_replay_promote},
+	{"cache_replay_lead", test_replay_lead},
+	{"cache_replay_kept", test_replay_kept},
+	{"cache_replay_wasted", test_replay_wasted},
+	{"cache_replay_stalled", test_replay_stalled},
+	{"cache_replay_failure", test_replay_failure},
+	{"cache_read_hook", test_read_hook},
+	{"cache_replay_stats", test_replay_stats},
 };
 
 UNIT_SUITE(cache, tests);

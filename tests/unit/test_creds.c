@@ -41,6 +41,9 @@ static void test_passwd_bad(void)
 	} rows[] = {
 		{"justonefield\n", "line 1: expected ACCESS:SECRET"},
 		{"a:b:c:d\n", "line 1: expected ACCESS:SECRET"},
+		{"acct:user:SK:x\n", "a key with ':' cannot be written here: "
+				     "give it in AWS_ACCESS_KEY_ID or "
+				     "~/.aws/credentials"},
 		{"# only a comment\n", "no credentials"},
 		{"x:AK:SK\n", "no credentials for bucket b"},
 		{"AK:\n", "line 1: bad access key or secret"},

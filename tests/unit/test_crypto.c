@@ -563,7 +563,57 @@ static void test_wipe(void)
 		CHECK(buf[i] == 0);
 }
 
+/* RFC 1321 appendix A.5, whole and in uneven pieces. */
+static void test_md5_rfc1321(void)
+{
+	static const struct {
+		const char *msg, *md5;
+	} cases[] = {
+		{"", "d41d8cd98f00b204e9800998ecf8427e"},
+		{"a", "0cc175b9c0f1b6a831c399e269772661"},
+		{"abc", "900150983cd24fb0d6963f7d28e17f72"},
+		{"message digest", "f96b697d7cb7938d525a2f31aaf161d0"},
+		{"abcdefghijklmnopqrstuvwxyz",
+		 "c3fcd3d76192e4007dfb496cca67e13b"},
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678"
+		 "9",
+		 "d174ab98d277d9f5a5611c2c9f419d9f"},
+		{"1234567890123456789012345678901234567890123456789012345678901"
+		 "2345678901234567890",
+		 "57edf4a22be3c955ac49da2e2107b67a"},
+	};
+	uint8_t d[MD5_LEN], d2[MD5_LEN], buf[200];
+	char hex[2 * MD5_LEN + 1];
+	struct md5_ctx ctx;
+	size_t i, n, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = strlen(cases[i].msg);
+		md5(cases[i].msg, n, d);
+		hex_encode(hex, d, MD5_LEN);
+		CHECK_STR(hex, cases[i].md5);
+		md5_init(&ctx);
+		for (k = 0; k < n; k += 3)
+			md5_update(&ctx, cases[i].msg + k,
+				   n - k < 3 ? n - k : 3);
+		md5_out(&ctx, d);
+		hex_encode(hex, d, MD5_LEN);
+		CHECK_STR(hex, cases[i].md5);
+	}
+	/* every padding case (55, 56, 63, 64 ... bytes) one way and another */
+	for (n = 0; n < sizeof(buf); n++) {
+		buf[n] = (uint8_t)(n * 7);
+		md5(buf, n, d);
+		md5_init(&ctx);
+		md5_update(&ctx, buf, n / 2);
+		md5_update(&ctx, buf + n / 2, n - n / 2);
+		md5_out(&ctx, d2);
+		CHECK(!memcmp(d, d2, MD5_LEN));
+	}
+}
+
 static const struct unit_test tests[] = {
+	{"md5_rfc1321", test_md5_rfc1321},
 	{"sha_fips", test_sha_fips},
 	{"sha_million_a", test_sha_million_a},
 	{"sha256_lengths", test_sha256_lengths},

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_http.c - response heads, the chunked decoder, CA bundles, and the
- * last good addresses of a name that stops resolving.
+ * test_http.c - response heads, the chunked decoder, CA bundles, the
+ * last good addresses of a name that stops resolving, and the pool: the
+ * first of several connections to answer, idle connections trimmed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,12 +464,127 @@ out_close:
 	memset(fake_addrs, 0, sizeof(fake_addrs));
 }
 
+/* A server for test_pool: accepts three connections, then answers each
+ * one request, in the order 2nd, 1st, 3rd, 100 ms apart. */
+struct tiny {
+	int lfd, fd[3];
+};
+
+static void *tiny_serve(void *arg)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static const int order[3] = {1, 0, 2};
+	struct timespec gap = {0, 100 * 1000000};
+	struct tiny *t = arg;
+	char buf[512];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		t->fd[i] = accept(t->lfd, NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		int fd = t->fd[order[i]];
+
+		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 ||
+		    write(fd, ok, sizeof(ok) - 1) < 0)
+			break;
+		nanosleep(&gap, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * http_conns_wait names the first connection with an answer; idle
+ * connections beyond keep_idle close once idle for trim_ms (the longest
+ * idle first), and the figures count them.
+ */
+static void test_pool(void)
+{
+	struct http_client_config cfg = {
+		.connect_timeout_ms = 2000,
+		.io_timeout_ms = 2000,
+		.max_idle = 8,
+		.idle_timeout_ms = 10000,
+		.keep_idle = 1,
+		.trim_ms = 100,
+	};
+	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	struct timespec nap = {0, 150 * 1000000};
+	struct http_client_stats st;
+	struct http_client *c = NULL;
+	struct http_conn *conn[3] = {NULL, NULL, NULL};
+	struct tiny t = {-1, {-1, -1, -1}};
+	pthread_t th;
+	char url[64], err[300];
+	struct url u;
+	int i, started = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!CHECK(t.lfd >= 0 && !bind(t.lfd, (struct sockaddr *)&sa, sl) &&
+		   !listen(t.lfd, 8) &&
+		   !getsockname(t.lfd, (struct sockaddr *)&sa, &sl)))
+		goto out;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/",
+		 (unsigned)ntohs(sa.sin_port));
+	if (!CHECK_INT(url_parse(url, &u), 0) ||
+	    !CHECK_INT(http_client_new(&c, &cfg, err, sizeof(err)), 0))
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (!CHECK_INT(http_conn_get(c, &u, &conn[i], err, sizeof(err)),
+			       0))
+			goto out;
+	started = !pthread_create(&th, NULL, tiny_serve, &t);
+	if (!CHECK(started))
+		goto out;
+	for (i = 0; i < 3; i++)
+		CHECK_INT(http_send(conn[i], req, sizeof(req) - 1), 0);
+	/* the second answers first; the third not within 10 ms */
+	CHECK_INT(http_conns_wait(conn, 2, 2000), 1);
+	CHECK_INT(http_conns_wait(&conn[2], 1, 10), -ETIMEDOUT);
+	for (i = 0; i < 3; i++) {
+		CHECK_INT(http_read_head(conn[i], &resp, 0), 0);
+		CHECK_INT(resp.status, 200);
+	}
+	http_client_stats(c, &st);
+	CHECK_INT(st.open, 3);
+	CHECK_INT(st.idle, 0);
+	CHECK_INT(st.opened, 3);
+	for (i = 0; i < 3; i++) {
+		http_conn_put(c, conn[i], 1);
+		conn[i] = NULL;
+	}
+	http_client_stats(c, &st);
+	CHECK_INT(st.open, 3);
+	CHECK_INT(st.idle, 3);
+	/* idle for trim_ms: back to keep_idle */
+	nanosleep(&nap, NULL);
+	http_client_trim(c);
+	http_client_stats(c, &st);
+	CHECK_INT(st.open, 1);
+	CHECK_INT(st.idle, 1);
+out:
+	for (i = 0; i < 3; i++)
+		if (conn[i])
+			http_conn_put(c, conn[i], 0);
+	if (started)
+		pthread_join(th, NULL);
+	http_client_free(c);
+	for (i = 0; i < 3; i++)
+		if (t.fd[i] >= 0)
+			close(t.fd[i]);
+	if (t.lfd >= 0)
+		close(t.lfd);
+}
+
 static const struct unit_test tests[] = {
 	{"http_head_good", test_head_good},
 	{"http_head_incomplete", test_head_incomplete},
 	{"http_head_bad", test_head_bad},
 	{"http_chunked", test_chunked},
 	{"http_chunked_bad", test_chunked_bad},
+	{"http_pool", test_pool},
 	{"http_ca_bundles", test_ca_bundles},
 	{"http_last_good", test_last_good},
 };

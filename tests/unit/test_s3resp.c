@@ -113,10 +113,32 @@ static void test_content_range(void)
 			fprintf(stderr, "    accepted '%s'\n", bad[i]);
 }
 
+/* The hedging rule: 4x the median of recent first-byte times, >= 200 ms. */
+static void test_hedge_after(void)
+{
+	uint32_t few[7] = {30, 30, 30, 30, 30, 30, 30};
+	uint32_t fast[8] = {31, 29, 30, 35, 28, 30, 400, 32};
+	uint32_t slow[9] = {120, 90, 100, 5000, 110, 95, 105, 100, 98};
+	uint32_t huge[8], ring[S3_HEDGE_WINDOW];
+	unsigned i;
+
+	CHECK_INT(s3_hedge_after_ms(few, 7), 0); /* too few to learn */
+	/* 4 x 30 = 120 is under the floor; one slow GET moves nothing */
+	CHECK_INT(s3_hedge_after_ms(fast, 8), S3_HEDGE_FLOOR_MS);
+	CHECK_INT(s3_hedge_after_ms(slow, 9), 400); /* 4 x the median 100 */
+	for (i = 0; i < 8; i++)
+		huge[i] = UINT32_MAX - i;
+	CHECK_INT(s3_hedge_after_ms(huge, 8), UINT32_MAX); /* no overflow */
+	for (i = 0; i < S3_HEDGE_WINDOW; i++) /* 10..640 ms, shuffled */
+		ring[i] = ((i * 37) % S3_HEDGE_WINDOW + 1) * 10;
+	CHECK_INT(s3_hedge_after_ms(ring, S3_HEDGE_WINDOW), 4 * 330);
+}
+
 static const struct unit_test tests[] = {
 	{"s3resp_recorded_skew", test_recorded_skew},
 	{"s3resp_error_bodies", test_error_bodies},
 	{"s3resp_content_range", test_content_range},
+	{"s3resp_hedge_after", test_hedge_after},
 };
 
 UNIT_SUITE(s3resp, tests);

@@ -157,20 +157,41 @@ static void test_refusals(void)
 	struct sig_header crlf[] = {{"x-amz-meta-a", "a\nb"}};
 	struct sigv2_request r = {"GET", "/b/k", NULL, 0, h, 1};
 	const struct sig_creds c = {AK, SK, NULL};
-	const struct sig_creds colon = {"AK:X", SK, NULL};
+	const struct sig_creds space = {"AK X", SK, NULL};
+	const struct sig_creds lf = {"AK\nX", SK, NULL};
 	char auth[256];
 
 	CHECK_INT(sigv2_sign(&r, &c, auth, sizeof(auth), NULL), -EINVAL);
 	r.headers = crlf;
 	CHECK_INT(sigv2_sign(&r, &c, auth, sizeof(auth), NULL), -EINVAL);
 	r.nheaders = 0;
-	CHECK_INT(sigv2_sign(&r, &colon, auth, sizeof(auth), NULL), -EINVAL);
+	CHECK_INT(sigv2_sign(&r, &space, auth, sizeof(auth), NULL), -EINVAL);
+	CHECK_INT(sigv2_sign(&r, &lf, auth, sizeof(auth), NULL), -EINVAL);
+}
+
+/* Swift's s3api keys are "account:user": the receiver splits the header
+ * at its last colon (botocore's HmacV1Auth writes it the same way). */
+static void test_colon_key(void)
+{
+	struct sig_header h[] = {{"Date", "Thu, 01 Jan 1970 00:00:00 GMT"}};
+	struct sigv2_request r = {"GET", "/b/k", NULL, 0, h, 1};
+	const struct sig_creds c = {"acct:user", SK, NULL};
+	const struct sig_creds plain = {"acctuser", SK, NULL};
+	char auth[256], auth2[256];
+
+	CHECK_INT(sigv2_sign(&r, &c, auth, sizeof(auth), NULL), 0);
+	CHECK(!strncmp(auth, "AWS acct:user:", 14));
+	CHECK(!strchr(auth + 14, ':'));
+	/* the key is not signed: the same signature as any key */
+	CHECK_INT(sigv2_sign(&r, &plain, auth2, sizeof(auth2), NULL), 0);
+	CHECK_STR(auth + 14, auth2 + 13);
 }
 
 static const struct unit_test tests[] = {
 	{"sigv2_doc_examples", test_doc_examples},
 	{"sigv2_subresources_token", test_subresources_and_token},
 	{"sigv2_refusals", test_refusals},
+	{"sigv2_colon_key", test_colon_key},
 };
 
 UNIT_SUITE(sigv2, tests);

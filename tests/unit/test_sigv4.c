@@ -349,8 +349,58 @@ static void test_dates(void)
 	CHECK_INT(sig_amz_date(amz, 253402300800LL), -EINVAL);
 }
 
+/* "Example: A presigned URL" of sigv4-query-string-auth: GET test.txt
+ * for 86400 s. */
+static void test_doc_presign(void)
+{
+	struct sigv4_request r = {
+		.method = "GET",
+		.host = "examplebucket.s3.amazonaws.com",
+		.path = "/test.txt",
+		.payload_hash = SIGV4_UNSIGNED_PAYLOAD,
+		.region = "us-east-1",
+		.service = "s3",
+		.time = T20130524,
+	};
+	struct sig_creds tok = {AK, SK, "tok/en+="};
+	struct sigv4_signer s = {0};
+	char q[1024], cbuf[1024];
+	struct sig_trace canon = {cbuf, sizeof(cbuf), 0};
+
+	CHECK_INT(sigv4_presign(&s, &r, &doc_creds, 86400, q, sizeof(q), &canon,
+				NULL),
+		  0);
+	CHECK_STR(q, "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" AK
+		     "%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date="
+		     "20130524T000000Z&X-Amz-Expires=86400&X-Amz-"
+		     "SignedHeaders=host&X-Amz-Signature="
+		     "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751"
+		     "f604d404");
+	CHECK_STR(cbuf, "GET\n/test.txt\nX-Amz-Algorithm=AWS4-HMAC-SHA256&"
+			"X-Amz-Credential=" AK "%2F20130524%2Fus-east-1%2Fs3%2F"
+			"aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-"
+			"Expires=86400&X-Amz-SignedHeaders=host\n"
+			"host:examplebucket.s3.amazonaws.com\n\nhost\n"
+			"UNSIGNED-PAYLOAD");
+	/* a session token is signed, and comes before the signature */
+	CHECK_INT(sigv4_presign(&s, &r, &tok, 60, q, sizeof(q), NULL, NULL), 0);
+	CHECK(strstr(q, "&X-Amz-Security-Token=tok%2Fen%2B%3D&X-Amz-"
+			"Signature=") != NULL);
+	/* S3 takes one second to seven days */
+	CHECK_INT(
+		sigv4_presign(&s, &r, &doc_creds, 0, q, sizeof(q), NULL, NULL),
+		-EINVAL);
+	CHECK_INT(sigv4_presign(&s, &r, &doc_creds, 604801, q, sizeof(q), NULL,
+				NULL),
+		  -EINVAL);
+	CHECK_INT(sigv4_presign(&s, &r, &doc_creds, 604800, q, 100, NULL, NULL),
+		  -ENOSPC);
+	sigv4_signer_wipe(&s);
+}
+
 static const struct unit_test tests[] = {
 	{"sigv4_doc_get_object", test_doc_get_object},
+	{"sigv4_doc_presign", test_doc_presign},
 	{"sigv4_doc_examples", test_doc_examples},
 	{"sigv4_canonical_details", test_canonical_details},
 	{"sigv4_key_cache", test_key_cache_follows_secret},

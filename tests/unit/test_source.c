@@ -116,9 +116,65 @@ static void test_targets(void)
 	opts_free(&o);
 }
 
+/* Presigned URLs: found by their query, the query byte-exact for the
+ * request, never in what is shown; their end from the query. */
+static void test_presigned(void)
+{
+	static const char v4[] =
+		"https://b.s3.test/k%20y?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+		"X-Amz-Credential=AK%2F20261203%2Fus-east-1%2Fs3%2Faws4_"
+		"request&X-Amz-Date=20261203T140000Z&X-Amz-Expires=3600&X-Amz-"
+		"SignedHeaders=host&X-Amz-Signature=0123abcd";
+	struct source s;
+	char err[256], out[512];
+
+	CHECK_INT(source_parse(v4, &s, err, sizeof(err)), 0);
+	CHECK_INT(s.plain, 1);
+	CHECK_INT(s.presigned, 1);
+	CHECK_STR(s.url, v4);
+	CHECK_STR(s.shown, "https://b.s3.test/k%20y?<presigned>");
+	CHECK(s.expires == 1796306400 + 3600); /* 2026-12-03T14:00:00Z */
+	CHECK_INT(source_parse("http://h/k?AWSAccessKeyId=AK&Expires="
+			       "1796310000&Signature=x%2B",
+			       &s, err, sizeof(err)),
+		  0);
+	CHECK_INT(s.presigned, 1);
+	CHECK(s.expires == 1796310000);
+	CHECK_INT(source_parse("http://h/k?x-amz-security-token=t", &s, err,
+			       sizeof(err)),
+		  0);
+	CHECK_INT(s.presigned, 1);
+	CHECK(s.expires == 0);
+	/* an ordinary query is kept and shown */
+	CHECK_INT(source_parse("http://h/k?v=2&Signer=x", &s, err, sizeof(err)),
+		  0);
+	CHECK_INT(s.presigned, 0);
+	CHECK_STR(s.shown, "http://h/k?v=2&Signer=x");
+	/* a state file's redacted URL is refused, not requested */
+	CHECK_INT(source_parse("http://h/k?<presigned>", &s, err, sizeof(err)),
+		  -EINVAL);
+	CHECK(strstr(err, "never kept") != NULL);
+	/* bad URLs are named without their query */
+	CHECK_INT(source_parse("http://h/k y?Signature=SECRET", &s, err,
+			       sizeof(err)),
+		  -EINVAL);
+	CHECK(strstr(err, "SECRET") == NULL);
+	/* any text: option lists, messages */
+	CHECK_STR(source_redact("a=1,s3root.verity_object=http://h/t?X-Amz-"
+				"Signature=S&b=2,c=3 https://x/y?q=1",
+				out, sizeof(out)),
+		  "a=1,s3root.verity_object=http://h/t?<presigned>,c=3 "
+		  "https://x/y?q=1");
+	CHECK_STR(source_redact("http://h/k?Signature=SECRET", out, 12),
+		  "http://h/k?");
+	CHECK_STR(source_redact("http://h/k?Signature=SECRET", out, 16),
+		  "http://h/k?<pre");
+}
+
 static const struct unit_test tests[] = {
 	{"source_parse", test_parse},
 	{"source_targets", test_targets},
+	{"source_presigned", test_presigned},
 };
 
 UNIT_SUITE(source, tests);

@@ -18,6 +18,9 @@
 	(32u << 20)	     /* longest READ served (and WRITE                 \
 				payload drained) */
 #define NBD_MAX_INFLIGHT 256 /* per socket */
+/* the answers one socket may have in flight, in bytes (one READ of up to
+ * NBD_MAX_REQUEST always may) */
+#define NBD_MAX_CONN_BYTES (32u << 20)
 
 /* Transmission flags (proto.md, "Transmission flags"). */
 #define NBD_FLAG_HAS_FLAGS (1 << 0)
@@ -105,9 +108,13 @@ int nbd_handshake(int fd, const struct nbd_export *ex);
 /*
  * Serves requests on fd until NBD_CMD_DISC, end of file or an error, with
  * exactly one reply per request (none for DISC). READs run on the pool
- * (inline when pool is NULL); writes of any kind are refused with EPERM,
- * FLUSH succeeds. Returns when every reply has been sent: 0 after DISC or
- * a clean close, -errno otherwise. fd is not closed.
+ * (inline when pool is NULL) and their answers go out from a writer
+ * thread of fd's own; writes of any kind are refused with EPERM, FLUSH
+ * succeeds. Timeouts are fd's: a send that times out (SO_SNDTIMEO) drops
+ * the client, and a receive timeout (SO_RCVTIMEO) with nothing in flight
+ * ends an idle one (-ETIMEDOUT). Returns when every reply has been sent
+ * or dropped: 0 after DISC or a clean close, -errno otherwise. fd is not
+ * closed.
  */
 int nbd_serve(int fd, const struct nbd_export *ex, struct nbd_pool *pool);
 

@@ -4,15 +4,18 @@
  * reader per socket validates each request before acting on it (magic,
  * command, flags, offset + length within the export, a length cap), READs
  * go to a shared pool of workers and are answered as they complete (out of
- * order, matched by cookie) under the socket's writer lock; every request
- * gets exactly one reply, errors as positive NBD_E* values.
+ * order, matched by cookie) by the socket's own writer thread, so that a
+ * client that stops reading stalls only itself; every request gets exactly
+ * one reply, errors as positive NBD_E* values.
  */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include "nbd/internal.h"
 
 #define NBD_REQUEST_MAGIC 0x25609513u
@@ -20,15 +23,37 @@
 
 #define NBD_CMD_FLAG_FUA (1 << 0)
 
-/* One socket's state, shared by its reader and the workers. */
+/* A READ's answer, waiting for the socket's writer. */
+struct reply {
+	struct reply *next;
+	uint64_t cookie;
+	uint32_t error, len;
+	struct iovec *iov, one;
+	unsigned n;
+	void *hold, *buf; /* what to give back once sent */
+	int release;	  /* read_iov succeeded: release hold, free iov */
+};
+
+/*
+ * One socket's state, shared by its reader, the workers and its writer.
+ * Workers never write to the socket: they queue the answer for the
+ * socket's own writer thread, so a client that does not read its replies
+ * holds up only itself (and at most NBD_MAX_INFLIGHT requests or
+ * NBD_MAX_CONN_BYTES of answers), never the shared pool.
+ */
 struct conn {
 	int fd;
 	const struct nbd_export *ex;
-	pthread_mutex_t lock; /* inflight, dead; and the writer lock */
+	pthread_mutex_t lock; /* everything below; wlock: one writer */
 	pthread_mutex_t wlock;
-	pthread_cond_t idle;
+	pthread_cond_t idle, more;
 	unsigned inflight;
-	int dead; /* a reply could not be sent: stop reading */
+	uint64_t bytes; /* of the READs in flight */
+	struct reply *head, **tail;
+	int stopping; /* the writer ends when the queue is empty */
+	int dead;     /* a reply could not be sent: stop reading */
+	int err;      /* why (-errno) */
+	pthread_t writer;
 };
 
 struct job {
@@ -111,42 +136,101 @@ static int send_reply(struct conn *c, uint64_t cookie, uint32_t error,
 	pthread_mutex_unlock(&c->wlock);
 	if (r) {
 		pthread_mutex_lock(&c->lock);
+		if (!c->dead)
+			c->err = r;
 		c->dead = 1;
 		pthread_mutex_unlock(&c->lock);
 	}
 	return r;
 }
 
+/* Gives back what an answer holds, and its place in flight. */
+static void reply_done(struct conn *c, struct reply *q)
+{
+	const struct nbd_export *ex = c->ex;
+
+	if (q->release) {
+		ex->release(ex->arg, q->hold);
+		free(q->iov);
+	}
+	free(q->buf);
+	pthread_mutex_lock(&c->lock);
+	c->bytes -= q->len;
+	c->inflight--;
+	/* wakes the reader waiting for room, or for the last reply */
+	pthread_cond_broadcast(&c->idle);
+	pthread_mutex_unlock(&c->lock);
+	free(q);
+}
+
+/* The socket's writer: sends the queued answers in turn. After a failed
+ * send (the client left, or did not read for the write timeout) the rest
+ * are dropped and the socket is shut, which ends its reader too. */
+static void *writer(void *arg)
+{
+	struct conn *c = arg;
+	struct reply *q;
+	int dead;
+
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		while (!c->head && !c->stopping)
+			pthread_cond_wait(&c->more, &c->lock);
+		q = c->head;
+		if (q) {
+			c->head = q->next;
+			if (!c->head)
+				c->tail = &c->head;
+		}
+		dead = c->dead;
+		pthread_mutex_unlock(&c->lock);
+		if (!q)
+			return NULL;
+		if (!dead && send_reply(c, q->cookie, q->error, q->iov,
+					q->error ? 0 : q->n))
+			shutdown(c->fd, SHUT_RDWR);
+		reply_done(c, q);
+	}
+}
+
 static void run_read(struct job *j)
 {
 	struct conn *c = j->conn;
 	const struct nbd_export *ex = c->ex;
-	struct iovec one, *iov = NULL;
-	unsigned n = 0;
-	void *hold = NULL, *buf = NULL;
+	struct reply *q = calloc(1, sizeof(*q));
 	int r;
 
+	if (!q) {
+		/* no room to queue: answered here, as before */
+		send_reply(c, j->cookie, NBD_ENOMEM, NULL, 0);
+		pthread_mutex_lock(&c->lock);
+		c->bytes -= j->len;
+		c->inflight--;
+		pthread_cond_broadcast(&c->idle);
+		pthread_mutex_unlock(&c->lock);
+		free(j);
+		return;
+	}
+	q->cookie = j->cookie;
+	q->len = j->len;
 	if (ex->read_iov) {
 		r = ex->read_iov(ex->arg, j->off, j->len,
-				 (uint64_t)(util_mono_us() - j->arrived), &iov,
-				 &n, &hold);
+				 (uint64_t)(util_mono_us() - j->arrived),
+				 &q->iov, &q->n, &q->hold);
 	} else {
-		buf = malloc(j->len);
-		r = buf ? ex->read(ex->arg, buf, j->off, j->len) : -ENOMEM;
-		one = (struct iovec){buf, j->len};
-		iov = &one;
-		n = 1;
+		q->buf = malloc(j->len);
+		r = q->buf ? ex->read(ex->arg, q->buf, j->off, j->len)
+			   : -ENOMEM;
+		q->one = (struct iovec){q->buf, j->len};
+		q->iov = &q->one;
+		q->n = 1;
 	}
-	send_reply(c, j->cookie, nbd_errno_to_wire(r), iov, r ? 0 : n);
-	if (ex->read_iov && !r) {
-		ex->release(ex->arg, hold);
-		free(iov);
-	}
-	free(buf);
+	q->error = nbd_errno_to_wire(r);
+	q->release = ex->read_iov && !r;
 	pthread_mutex_lock(&c->lock);
-	/* wakes the reader waiting for room, or for the last reply */
-	if (--c->inflight == 0 || c->inflight == NBD_MAX_INFLIGHT - 1)
-		pthread_cond_broadcast(&c->idle);
+	*c->tail = q;
+	c->tail = &q->next;
+	pthread_cond_signal(&c->more);
 	pthread_mutex_unlock(&c->lock);
 	free(j);
 }
@@ -277,81 +361,139 @@ static void wait_idle(struct conn *c)
 	pthread_mutex_lock(&c->lock);
 	while (c->inflight)
 		pthread_cond_wait(&c->idle, &c->lock);
+	c->stopping = 1;
+	pthread_cond_signal(&c->more);
 	pthread_mutex_unlock(&c->lock);
 }
 
-int nbd_serve(int fd, const struct nbd_export *ex, struct nbd_pool *pool)
+/*
+ * Reads a request's header. A receive timeout on fd (SO_RCVTIMEO, the
+ * caller's idle timeout) ends the connection when it strikes with nothing
+ * in flight and nothing of a request read; a client waiting for its
+ * answers is not idle. 0, -EPIPE at the end, -ETIMEDOUT or -errno.
+ */
+static int read_request(struct conn *c, uint8_t *h, size_t len)
 {
-	struct conn c = {.fd = fd, .ex = ex};
+	size_t got = 0;
+	ssize_t n;
+	int busy;
+
+	while (got < len) {
+		n = read(c->fd, h + got, len - got);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		if (!n)
+			return -EPIPE;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		pthread_mutex_lock(&c->lock);
+		busy = c->inflight && !c->dead;
+		pthread_mutex_unlock(&c->lock);
+		if (!busy && !got)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* Waits for room for a READ of len (NBD_MAX_INFLIGHT requests and
+ * NBD_MAX_CONN_BYTES, or alone) and takes it; whether the socket died. */
+static int take_room(struct conn *c, uint32_t len)
+{
+	int dead;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->inflight >= NBD_MAX_INFLIGHT ||
+	       (c->inflight && c->bytes + len > NBD_MAX_CONN_BYTES))
+		pthread_cond_wait(&c->idle, &c->lock);
+	c->inflight++;
+	c->bytes += len;
+	dead = c->dead;
+	pthread_mutex_unlock(&c->lock);
+	return dead;
+}
+
+/* The loop of nbd_serve: reads, checks and hands out requests. */
+static int serve_requests(struct conn *c, struct nbd_pool *pool)
+{
+	const struct nbd_export *ex = c->ex;
 	uint8_t h[28];
 	struct nbd_cur cur;
 	uint16_t flags, type;
 	uint64_t cookie, off;
 	uint32_t len, e;
 	struct job *j;
-	int r, dead;
+	int r;
 
-	pthread_mutex_init(&c.lock, NULL);
-	pthread_mutex_init(&c.wlock, NULL);
-	pthread_cond_init(&c.idle, NULL);
 	for (;;) {
-		r = util_read_full(fd, h, sizeof(h));
-		if (r) {
-			r = r == -EPIPE ? 0 : r; /* closed without DISC */
-			break;
-		}
+		r = read_request(c, h, sizeof(h));
+		if (r)
+			return r == -EPIPE ? 0 : r; /* closed without DISC */
 		cur = (struct nbd_cur){h, sizeof(h), 1};
-		if (nbd_get32(&cur) != NBD_REQUEST_MAGIC) {
-			r = -EBADMSG; /* out of sync: nothing can be trusted */
-			break;
-		}
+		if (nbd_get32(&cur) != NBD_REQUEST_MAGIC)
+			return -EBADMSG; /* out of sync: nothing to trust */
 		flags = nbd_get16(&cur);
 		type = nbd_get16(&cur);
 		cookie = nbd_get64(&cur);
 		off = nbd_get64(&cur);
 		len = nbd_get32(&cur);
 		if (type == NBD_CMD_DISC)
-			break;
+			return 0;
 		if (type == NBD_CMD_WRITE) {
 			/* the payload follows whatever we answer: drain it,
 			 * or hang up when it is beyond any sane size */
-			if (len > NBD_MAX_REQUEST) {
-				r = -E2BIG;
-				break;
-			}
-			r = nbd_discard(fd, len);
+			if (len > NBD_MAX_REQUEST)
+				return -E2BIG;
+			r = nbd_discard(c->fd, len);
 			if (r)
-				break;
+				return r;
 		}
 		e = check_request(ex, flags, type, off, len);
 		if (e || type != NBD_CMD_READ) {
-			if (send_reply(&c, cookie, e, NULL, 0))
-				break;
+			if (send_reply(c, cookie, e, NULL, 0))
+				return -EPIPE;
 			continue;
 		}
 		j = malloc(sizeof(*j));
 		if (!j) {
-			if (send_reply(&c, cookie, NBD_ENOMEM, NULL, 0))
-				break;
+			if (send_reply(c, cookie, NBD_ENOMEM, NULL, 0))
+				return -EPIPE;
 			continue;
 		}
-		*j = (struct job){NULL, &c, cookie, off, len, util_mono_us()};
-		pthread_mutex_lock(&c.lock);
-		while (c.inflight >= NBD_MAX_INFLIGHT)
-			pthread_cond_wait(&c.idle, &c.lock);
-		c.inflight++;
-		dead = c.dead;
-		pthread_mutex_unlock(&c.lock);
-		submit(pool, j);
-		if (dead) {
-			r = -EPIPE;
-			break;
+		*j = (struct job){NULL, c, cookie, off, len, util_mono_us()};
+		if (take_room(c, len)) {
+			/* counted in flight: the writer drops its answer */
+			submit(pool, j);
+			return -EPIPE;
 		}
+		submit(pool, j);
 	}
-	/* every request in flight still gets its reply */
-	wait_idle(&c);
-	if (!r && c.dead)
-		r = -EPIPE;
+}
+
+int nbd_serve(int fd, const struct nbd_export *ex, struct nbd_pool *pool)
+{
+	struct conn c = {.fd = fd, .ex = ex};
+	int r;
+
+	c.tail = &c.head;
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_mutex_init(&c.wlock, NULL);
+	pthread_cond_init(&c.idle, NULL);
+	pthread_cond_init(&c.more, NULL);
+	r = -pthread_create(&c.writer, NULL, writer, &c);
+	if (!r) {
+		r = serve_requests(&c, pool);
+		/* every request in flight still gets its reply (or is dropped
+		 * with the socket) */
+		wait_idle(&c);
+		pthread_join(c.writer, NULL);
+		if (!r && c.dead)
+			r = c.err ? c.err : -EPIPE;
+	}
+	pthread_cond_destroy(&c.more);
 	pthread_cond_destroy(&c.idle);
 	pthread_mutex_destroy(&c.wlock);
 	pthread_mutex_destroy(&c.lock);

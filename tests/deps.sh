@@ -26,6 +26,9 @@ pkgs=(
 	libnbd-bin python3-libnbd fio erofs-utils
 	# dm-verity: veritysetup, to check verity-format's trees against
 	cryptsetup-bin
+	# a cache file on a loop device over a full tmpfs (test-cache.sh: a
+	# real writeback error): losetup, blockdev, mount
+	util-linux mount
 	# the VM tests: qemu (TCG), a busybox initramfs, Debian's kernel (fetched
 	# with apt-get download into build/vm-cache)
 	qemu-system-x86 busybox-static cpio kmod

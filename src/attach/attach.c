@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "nbd/nbd.h"
 #include "src/attach/internal.h"
 
 #define EROFS_MAGIC 0xE0F5E1E2u
@@ -123,6 +125,38 @@ struct job {
 	struct trace replay;	/* s3root.trace=SOURCE's */
 };
 
+/*
+ * The old server goes first, if alive; but a pid from a state file may
+ * be another process's by now (after a crash): only the process that
+ * answers on the device's figures socket is signalled. 0 or -1 (logged:
+ * it would not go).
+ */
+static int old_server_stop(int idx, int pid)
+{
+	int i;
+
+	if (kill(pid, 0))
+		return 0; /* gone */
+	if (attach_figures_pid(idx) != pid) {
+		log_warn("attach --reattach /dev/nbd%d: pid %d is not its "
+			 "server (the server's socket does not answer for it): "
+			 "not signalled",
+			 idx, pid);
+		return 0;
+	}
+	if (kill(pid, SIGTERM))
+		return 0;
+	for (i = 0; i < 100 && !kill(pid, 0); i++)
+		usleep(50000);
+	if (!kill(pid, 0)) {
+		log_err("attach --reattach /dev/nbd%d: its server (pid %d) "
+			"did not exit on SIGTERM in 5 s",
+			idx, pid);
+		return -1;
+	}
+	return 0;
+}
+
 /* How long a published trace may take to arrive: it must not cost a
  * boot more than a few seconds when its server is slow or gone. */
 #define TRACE_FETCH_MS 10000
@@ -177,9 +211,8 @@ static int job_from_state(struct job *j)
 			return -1;
 		}
 	}
-	if (j->st.pid > 0 && !kill(j->st.pid, SIGTERM))
-		for (i = 0; i < 100 && !kill(j->st.pid, 0); i++)
-			usleep(50000);
+	if (j->st.pid > 0 && old_server_stop(j->idx, j->st.pid))
+		return -1;
 	return 0;
 }
 
@@ -211,6 +244,79 @@ static int job_from_args(struct job *j)
 	return 0;
 }
 
+/*
+ * The root's server, restarted (--reattach of a state file that says
+ * root): a root server again ('@', memory locked, attach_follow_run_creds),
+ * with what /init kept in PATH_RUN_ETC, not the running root's files: the
+ * initramfs's config file, and its credentials and CA unless the state's
+ * options name others. The environment to open with (static), or NULL
+ * (logged).
+ */
+static char **root_reattach_env(struct job *j, char **envp)
+{
+	static const struct {
+		enum opt_id id;
+		const char *set;
+	} files[] = {
+		{OPT_PASSWD_FILE, "s3.passwd_file=" PATH_RUN_ETC "/passwd"},
+		{OPT_SESSION_TOKEN_FILE,
+		 "s3.session_token_file=" PATH_RUN_ETC "/session_token"},
+		{OPT_CA, "s3.ca=" PATH_RUN_ETC "/ca.pem"},
+	};
+	static char *env[256];
+	static char conf[] = "S3ROOT_CONFIG=" PATH_RUN_ETC "/s3root.conf",
+		    none[] = "S3ROOT_CONFIG=/dev/null";
+	char msg[256];
+	size_t i, n = 0;
+
+	j->a->root = 1;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!opts_isset(&j->o, files[i].id) &&
+		    !access(strchr(files[i].set, '=') + 1, R_OK) &&
+		    opts_parse_list(&j->o, files[i].set, OPT_SRC_ARG, msg,
+				    sizeof(msg))) {
+			log_err("%s", msg);
+			return NULL;
+		}
+	env[n++] = access(conf + 14, R_OK) ? none : conf;
+	for (i = 0; envp && envp[i] && n < 255; i++)
+		if (strncmp(envp[i], "S3ROOT_CONFIG=", 14))
+			env[n++] = envp[i];
+	env[n] = NULL;
+	log_info("attach --reattach %s: the root's server, with " PATH_RUN_ETC
+		 "'s files",
+		 j->a->reattach);
+	return env;
+}
+
+/* A reattach from a state file without a pin (an older s3root's): the
+ * device's size must at least be the object's. 0 or -1 (logged). */
+static int reattach_size_check(struct job *j)
+{
+	char path[64], *buf;
+	uint64_t size = object_info(j->ob)->size, sectors;
+	size_t len;
+
+	if (j->st.pinned)
+		return 0;
+	log_warn("attach --reattach %s: the state file has no pin (an older "
+		 "s3root's): only the size is checked",
+		 j->a->reattach);
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/size", j->idx);
+	if (io_read_file(path, 64, &buf, &len))
+		return 0;
+	sectors = strtoull(buf, NULL, 10);
+	free(buf);
+	if (sectors * 512 == (size + NBD_BLOCK - 1) / NBD_BLOCK * NBD_BLOCK)
+		return 0;
+	log_err("attach --reattach %s: %s has %" PRIu64
+		" bytes, the device %" PRIu64
+		": the object was replaced (unmount and detach it, then attach "
+		"again)",
+		j->a->reattach, object_info(j->ob)->name, size, sectors * 512);
+	return -1;
+}
+
 /* The object, opened and checked: EROFS unless s3root.any_image, and
  * before the kernel sees the device, a wrong root hash or a bad
  * superblock refused with a clear message (not as EIO from the mount; an
@@ -224,15 +330,30 @@ static int job_open(struct job *j, char **envp)
 	char msg[1200];
 	int r = 0;
 
+	if (j->reattach && j->st.root) {
+		envp = root_reattach_env(j, envp);
+		if (!envp)
+			return -1;
+	}
 	if (s3_setup(&j->o, a->source, envp, &src, &t, &c))
 		return -1;
-	r = object_open_by(&j->ob, &j->o, &src, &t, &c, envp, a->open_by, msg,
-			   sizeof(msg));
+	r = object_open_pinned(&j->ob, &j->o, &src, &t, &c, envp, a->open_by,
+			       j->reattach && j->st.pinned ? &j->st.pin : NULL,
+			       msg, sizeof(msg));
 	creds_free(&c);
+	if (r == -ESTALE && j->reattach) {
+		log_err("attach --reattach %s: %s; refusing to serve another "
+			"object under what was read from the old one (unmount "
+			"and detach it, then attach again)",
+			a->reattach, msg);
+		return -1;
+	}
 	if (r) {
 		log_err("%s", msg);
 		return -1;
 	}
+	if (j->reattach && reattach_size_check(j))
+		return -1;
 	if (!a->tree && !opts_num(&j->o, OPT_ANY_IMAGE) &&
 	    check_erofs(j->ob, a->open_by))
 		return -1;

@@ -113,13 +113,19 @@ int attach_tree_index(const char *uuid);
 
 /* ---- what /run/s3root knows of a device (state.c) ---- */
 
-/* nbdN.state: the source and -o lists (never secrets), the server's pid. */
+/* nbdN.state: the source and -o lists (never secrets), the server's pid,
+ * the object's pin (size, ETag, version id, Last-Modified: pinned is 0 in
+ * a state file of an s3root that wrote none) and whether it is the root's
+ * server. */
 struct attach_state {
 	char source[URL_MAX_PATH + 320];
 	char options[ATTACH_MAX_LISTS][OPT_MAX_VALUE + 64];
 	int noptions;
 	int pid;
 	int use_ioctl;
+	int pinned;
+	struct object_info pin; /* name unset: it is source */
+	int root;
 };
 
 /*
@@ -133,15 +139,25 @@ int attach_state_read(int index, struct attach_state *st);
 
 /*
  * Asks /dev/nbd<index>'s server for its live figures (text lines, or one
- * JSON object) into buf (NUL-terminated). 0, or -1 if it is silent.
+ * JSON object) into buf (NUL-terminated): only a server run by root or
+ * our own user (SO_PEERCRED), its answer cleaned (attach_figures_clean).
+ * 0, or -1 if it is silent, not trusted or not valid.
  */
 int attach_figures_fetch(int index, int json, char *buf, size_t len);
+/*
+ * What attach_figures_fetch does with an answer before anyone sees it:
+ * text keeps printable ASCII and newlines (the rest become '?'); JSON
+ * must be one object of printable text with its brackets and strings
+ * closed. 0, or -1 if it is not to be shown.
+ */
+int attach_figures_clean(char *buf, int json);
 /*
  * Asks /dev/nbd<index>'s server one of the figures socket's questions
  * (figures.c: 'S' stop the trace recording, 'T' stop it and send the
  * trace) and reads the whole answer, at most max bytes, into a malloc'd
- * NUL-terminated *out of *len bytes. 0, -ECONNREFUSED (no server
- * answers), -EFBIG or -errno.
+ * NUL-terminated *out of *len bytes: only of a server run by root or our
+ * own user (SO_PEERCRED). 0, -ECONNREFUSED (no server answers), -EPERM
+ * (another user's process holds the socket), -EFBIG or -errno.
  */
 int attach_figures_ask(int index, char what, size_t max, char **out,
 		       size_t *len);

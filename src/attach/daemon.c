@@ -154,6 +154,13 @@ static void daemon_settle(const struct attach_req *a)
 		if (mlockall(MCL_CURRENT | MCL_FUTURE))
 			log_warn("mlockall: %s", strerror(errno));
 		log_to_kmsg(1);
+		/* restarted on a running system (--reattach), out of the
+		 * caller's unit, whose stop would kill it: into systemd's own
+		 * init.scope, where /init's server is (no cgroup2 there: no
+		 * systemd, nothing to do) */
+		if (!access("/sys/fs/cgroup/init.scope/cgroup.procs", W_OK))
+			io_write_str("/sys/fs/cgroup/init.scope/cgroup.procs",
+				     "0");
 	}
 	io_write_str("/proc/self/oom_score_adj", "-1000");
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
@@ -274,7 +281,7 @@ int attach_daemon_run(struct object *ob, const struct opts *o,
 	got = daemon_connect(&d);
 	if (got < 0)
 		return 1;
-	r = attach_state_write(got, a, object_info(ob)->name, use_ioctl);
+	r = attach_state_write(got, a, object_info(ob), use_ioctl);
 	if (r)
 		log_warn("writing " PATH_RUN_DIR "/nbd%d.state: %s", got,
 			 strerror(-r));

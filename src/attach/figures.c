@@ -20,7 +20,9 @@
  * reads the answer to the end: 't' the figures as text, 'j' as JSON,
  * 'S' stops the trace recording ("stopped: N reads"), 'T' stops it and
  * answers the trace file's text. An answer that is not what was asked
- * for is one line "error: WHY".
+ * for is one line "error: WHY". Both ends check that the other is root
+ * or the same user (peer_trusted): the name is abstract, anyone may
+ * connect to it or bind it first.
  */
 static void stats_name(int index, struct sockaddr_un *sa, socklen_t *len)
 {
@@ -32,6 +34,18 @@ static void stats_name(int index, struct sockaddr_un *sa, socklen_t *len)
 		     index);
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 			   (size_t)n);
+}
+
+/* The other end of a unix socket is root or our own user (SO_PEERCRED):
+ * no other local user reads a server's figures, or stands in for one. */
+static int peer_trusted(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		return 0;
+	return uc.uid == 0 || uc.uid == geteuid();
 }
 
 struct stats_server {
@@ -77,17 +91,6 @@ static int add_trace_state(struct trace_rec *rec, int json, char *buf, int n,
 	return at + m;
 }
 
-/* Whether the client may stop or take the recording: root, or the
- * server's own user (the socket is abstract: anyone may connect). */
-static int peer_may(int fd)
-{
-	struct ucred uc;
-	socklen_t len = sizeof(uc);
-
-	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) &&
-	       (uc.uid == 0 || uc.uid == geteuid());
-}
-
 /* 'S' and 'T': stop the recording, and for 'T' answer its text. */
 static void answer_trace(int fd, struct trace_rec *rec, char how)
 {
@@ -96,7 +99,7 @@ static void answer_trace(int fd, struct trace_rec *rec, char how)
 	size_t len = 0;
 	int r = 0;
 
-	if (!peer_may(fd)) {
+	if (!peer_trusted(fd)) {
 		snprintf(line, sizeof(line),
 			 "error: only root or the server's user may do that\n");
 	} else if (!rec) {
@@ -140,7 +143,7 @@ static void *stats_thread(void *arg)
 		how = 0;
 		if (read(fd, &how, 1) == 1 && (how == 'S' || how == 'T')) {
 			answer_trace(fd, ss->rec, how);
-		} else if (how == 't' || how == 'j') {
+		} else if ((how == 't' || how == 'j') && peer_trusted(fd)) {
 			n = cache_format_stats(ss->cache, how == 'j', buf,
 					       sizeof(buf));
 			n = add_trace_state(ss->rec, how == 'j', buf, n,
@@ -188,16 +191,84 @@ int attach_figures_fetch(int index, int json, char *buf, size_t len)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, salen) ||
+	if (connect(fd, (struct sockaddr *)&sa, salen) || !peer_trusted(fd) ||
 	    write(fd, json ? "j" : "t", 1) != 1)
 		goto out;
 	while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
 		got += (size_t)n;
 	buf[got] = '\0';
-	r = got ? 0 : -1;
+	r = got ? attach_figures_clean(buf, json) : -1;
 out:
 	close(fd);
 	return r;
+}
+
+/* The pid of the process that serves device index's figures socket (as
+ * the kernel saw it bind and listen: SO_PEERCRED), or -1 if none does. */
+int attach_figures_pid(int index)
+{
+	struct sockaddr_un sa;
+	struct ucred uc;
+	socklen_t salen, uclen = sizeof(uc);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), pid = -1;
+
+	if (fd < 0)
+		return -1;
+	stats_name(index, &sa, &salen);
+	if (!connect(fd, (struct sockaddr *)&sa, salen) &&
+	    !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen) &&
+	    (uc.uid == 0 || uc.uid == geteuid()))
+		pid = (int)uc.pid;
+	close(fd);
+	return pid;
+}
+
+/* Skips a JSON string at s (at its '"'); past its end, or NULL. */
+static const char *json_string_end(const char *s)
+{
+	for (s++; *s && *s != '"'; s++)
+		if (*s == '\\' && !*++s)
+			return NULL;
+	return *s ? s + 1 : NULL;
+}
+
+int attach_figures_clean(char *buf, int json)
+{
+	char stack[16], *p;
+	size_t depth = 0;
+	const char *q;
+
+	for (p = buf; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if ((ch < 0x20 && ch != '\n') || ch >= 0x7f)
+			*p = json ? 0 : '?';
+	}
+	if (!json)
+		return 0;
+	/* a figures object: one JSON object of printable text, nested
+	 * sanely; anything else is not shown */
+	if (strlen(buf) == 0 || buf[0] != '{')
+		return -1;
+	for (q = buf; *q; q++) {
+		if (*q == '"') {
+			q = json_string_end(q);
+			if (!q)
+				return -1;
+			q--;
+		} else if (*q == '{' || *q == '[') {
+			if (depth == sizeof(stack))
+				return -1;
+			stack[depth++] = *q == '{' ? '}' : ']';
+		} else if (*q == '}' || *q == ']') {
+			if (!depth || stack[--depth] != *q)
+				return -1;
+			if (!depth && q[1] &&
+			    strspn(q + 1, "\n ") != strlen(q + 1))
+				return -1;
+		}
+	}
+	return depth ? -1 : 0;
 }
 
 int attach_figures_ask(int index, char what, size_t max, char **out,
@@ -217,8 +288,15 @@ int attach_figures_ask(int index, char what, size_t max, char **out,
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, salen) ||
-	    write(fd, &what, 1) != 1) {
+	if (connect(fd, (struct sockaddr *)&sa, salen)) {
+		r = -ECONNREFUSED;
+		goto out;
+	}
+	if (!peer_trusted(fd)) {
+		r = -EPERM; /* another user's process holds the name */
+		goto out;
+	}
+	if (write(fd, &what, 1) != 1) {
 		r = -ECONNREFUSED;
 		goto out;
 	}

@@ -10,7 +10,7 @@
 /* state.c: writes nbdN.state (and nbdN.pid) for the calling server, and
  * removes both. 0 or -errno. */
 int attach_state_write(int index, const struct attach_req *a,
-		       const char *source, int use_ioctl);
+		       const struct object_info *pin, int use_ioctl);
 void attach_state_remove(int index);
 
 /* figures.c: answers attach_figures_fetch and attach_figures_ask for
@@ -18,6 +18,9 @@ void attach_state_remove(int index);
  * trace recorder, or NULL. */
 void attach_figures_serve(int index, struct cache *cache,
 			  struct trace_rec *rec);
+/* figures.c: the pid of device index's server by its figures socket
+ * (SO_PEERCRED), or -1 if no process answers there. */
+int attach_figures_pid(int index);
 
 /* daemon.c: the server of the device, in the forked child. It reports
  * "OK INDEX" or the error through fd, and returns only on failure (1). */

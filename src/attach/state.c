@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state.c - what /run/s3root knows of an attached device: nbdN.state
- * (source, -o lists, interface, pid: never secrets), which `list`,
- * `detach` and `attach --reattach` read back, and nbdN.pid.
+ * (source, -o lists, interface, pid, the object's pin: never secrets), which
+ * `list`, `detach` and `attach --reattach` read back, and nbdN.pid.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ static void state_path(char *buf, size_t len, int index, const char *ext)
 
 /* Writes the state file: what `--reattach` needs to start a new server. */
 int attach_state_write(int index, const struct attach_req *a,
-		       const char *source, int use_ioctl)
+		       const struct object_info *pin, int use_ioctl)
 {
 	char path[64], tmp[80], *shown;
 	FILE *f;
@@ -56,8 +57,19 @@ int attach_state_write(int index, const struct attach_req *a,
 	/* a presigned URL's query is a secret: "?<presigned>" (a reattach
 	 * then asks for the URL again) */
 	fprintf(f, "source = %s\npid = %d\ninterface = %s\nstarted = %lld\n",
-		source_redact(source, shown, URL_MAX_PATH + 320), (int)getpid(),
-		use_ioctl ? "ioctl" : "netlink", (long long)time(NULL));
+		source_redact(pin->name, shown, URL_MAX_PATH + 320),
+		(int)getpid(), use_ioctl ? "ioctl" : "netlink",
+		(long long)time(NULL));
+	/* the pin: a reattach serves exactly this object or refuses */
+	fprintf(f, "size = %" PRIu64 "\n", pin->size);
+	if (pin->etag[0])
+		fprintf(f, "etag = %s\n", pin->etag);
+	if (pin->version_id[0])
+		fprintf(f, "version_id = %s\n", pin->version_id);
+	if (pin->last_modified[0])
+		fprintf(f, "last_modified = %s\n", pin->last_modified);
+	if (a->root)
+		fprintf(f, "root = 1\n");
 	for (i = 0; i < a->nlists; i++)
 		fprintf(f, "option = %s\n",
 			source_redact(a->lists[i], shown, URL_MAX_PATH + 320));
@@ -71,6 +83,43 @@ int attach_state_write(int index, const struct attach_req *a,
 		return -errno;
 	fprintf(f, "%d\n", (int)getpid());
 	return fclose(f) ? -errno : 0;
+}
+
+/* A string value into dst (size len): 0, or -EINVAL if it does not fit. */
+static int state_str(char *dst, size_t len, const char *v)
+{
+	return snprintf(dst, len, "%s", v) >= (int)len ? -EINVAL : 0;
+}
+
+/* The pin's lines (size, etag, version_id, last_modified, root): 1 if
+ * key is one of them, 0 if not, -EINVAL for a bad value. */
+static int state_pin(struct attach_state *st, const char *key, const char *v)
+{
+	struct object_info *p = &st->pin;
+	char *end;
+
+	if (!strcmp(key, "size")) {
+		errno = 0;
+		p->size = strtoull(v, &end, 10);
+		if (*end || end == v || errno || *v < '0' || *v > '9')
+			return -EINVAL;
+		st->pinned = 1;
+		return 1;
+	}
+	if (!strcmp(key, "etag"))
+		return state_str(p->etag, sizeof(p->etag), v) ?: 1;
+	if (!strcmp(key, "version_id"))
+		return state_str(p->version_id, sizeof(p->version_id), v) ?: 1;
+	if (!strcmp(key, "last_modified"))
+		return state_str(p->last_modified, sizeof(p->last_modified), v)
+			       ?: 1;
+	if (!strcmp(key, "root")) {
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return -EINVAL;
+		st->root = *v == '1';
+		return 1;
+	}
+	return 0;
 }
 
 int attach_state_parse(char *buf, struct attach_state *st)
@@ -89,6 +138,11 @@ int attach_state_parse(char *buf, struct attach_state *st)
 			continue;
 		*eq = '\0';
 		eq += 3;
+		n = state_pin(st, line, eq);
+		if (n < 0)
+			return n;
+		if (n)
+			continue;
 		if (!strcmp(line, "source")) {
 			n = snprintf(st->source, sizeof(st->source), "%s", eq);
 			if (n >= (int)sizeof(st->source))

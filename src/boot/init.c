@@ -90,6 +90,7 @@ int boot_init(const char *self, char **envp)
 		boot_on_failure(onfail);
 	}
 	onfail = (int)opts_num(&b.o, OPT_ONFAIL);
+	boot_env_scrub(&b, envp);
 	boot_load_modules(PATH_MODULES);
 	if (opts_isset(&b.o, OPT_VERITY))
 		boot_load_modules(PATH_MODULES_VERITY);
@@ -116,6 +117,7 @@ int boot_mountroot(const struct boot_mount_req *r, char **envp)
 
 	if (boot_options(&b, r->lists, r->nlists, r->source))
 		goto out;
+	boot_env_scrub(&b, envp);
 	/* from here on, what happens belongs in the boot's log */
 	log_to_kmsg(1);
 	if (r->network) {

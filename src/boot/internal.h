@@ -16,8 +16,9 @@ struct boot {
 	char ip[300];
 	char nameservers[2][64];
 	int nns;
-	char list[8192]; /* our options for the root server, as one -o list */
-	int bad_verity;	 /* an s3root.verity word that was refused */
+	char list[8192];  /* our options for the root server, as one -o list */
+	int bad_verity;	  /* an s3root.verity word that was refused */
+	unsigned secrets; /* AWS_* secrets seen on the kernel command line */
 	struct boot_lease *lease; /* a DHCP lease the root server renews */
 };
 
@@ -34,6 +35,14 @@ struct boot {
  */
 int boot_options(struct boot *b, const char *const *lists, int nlists,
 		 const char *source);
+
+/* The kernel command line's words into b (boot_options' part): ours,
+ * root=, ip=, nameserver=, and AWS_* secrets, which are ignored with a
+ * warning that says where they belong. 0, or -1 (an open quote). */
+int boot_parse_cmdline(struct boot *b, const char *cmdline);
+/* Drops from envp (in place) the AWS_* secrets that the kernel command
+ * line set (the kernel puts its NAME=VALUE words there); how many. */
+size_t boot_env_scrub(const struct boot *b, char **envp);
 
 /* system.c: /proc, /sys, /dev and /run, and a console for stdio. */
 void boot_mount_basics(void);

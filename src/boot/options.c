@@ -9,19 +9,59 @@
 #include <stdlib.h>
 #include <string.h>
 #include "src/boot/internal.h"
+#include "src/net/net.h"
 
 #define CMDLINE_MAX (64 * 1024)
+
+/* What the kernel would hand to /init's environment from its command
+ * line, which any local user can read (/proc/cmdline): never used. */
+static const char *const secret_names[] = {
+	"AWS_ACCESS_KEY_ID",
+	"AWS_SECRET_ACCESS_KEY",
+	"AWS_SESSION_TOKEN",
+};
+#define NSECRETS (sizeof(secret_names) / sizeof(secret_names[0]))
+
+/* The secret that env entry or word "NAME=..." names: its bit, or 0. */
+static unsigned secret_bit(const char *w)
+{
+	size_t i, l;
+
+	for (i = 0; i < NSECRETS; i++) {
+		l = strlen(secret_names[i]);
+		if (!strncmp(w, secret_names[i], l) && w[l] == '=')
+			return 1u << i;
+	}
+	return 0;
+}
+
+/* nameserver=ADDR: an IPv4 or IPv6 address, nothing else, goes to the
+ * resolver's configuration (a line of text there could say anything). */
+static void boot_nameserver(struct boot *b, const char *addr)
+{
+	if (!net_is_address(addr)) {
+		log_warn("kernel command line: nameserver=%.64s%s is not an "
+			 "IPv4 "
+			 "or IPv6 address (ignored)",
+			 addr, strlen(addr) > 64 ? "..." : "");
+		return;
+	}
+	if (b->nns < 2)
+		snprintf(b->nameservers[b->nns++], 64, "%s", addr);
+}
 
 static void boot_word(void *arg, const char *w)
 {
 	struct boot *b = arg;
 
-	if (!strncmp(w, "root=", 5))
+	if (secret_bit(w))
+		b->secrets |= secret_bit(w);
+	else if (!strncmp(w, "root=", 5))
 		snprintf(b->root, sizeof(b->root), "%s", w + 5);
 	else if (!strncmp(w, "ip=", 3))
 		snprintf(b->ip, sizeof(b->ip), "%s", w + 3);
-	else if (!strncmp(w, "nameserver=", 11) && b->nns < 2)
-		snprintf(b->nameservers[b->nns++], 64, "%s", w + 11);
+	else if (!strncmp(w, "nameserver=", 11))
+		boot_nameserver(b, w + 11);
 }
 
 static void boot_warn(void *arg, const char *msg)
@@ -83,13 +123,39 @@ static int read_sources(struct boot *b)
 		log_err("/proc/cmdline: %s", strerror(-r));
 		return -1;
 	}
-	r = opts_parse_kcmdline(&b->o, cmdline, boot_word, boot_warn, b);
+	r = boot_parse_cmdline(b, cmdline);
 	free(cmdline);
-	if (r) {
+	return r ? -1 : bad;
+}
+
+int boot_parse_cmdline(struct boot *b, const char *cmdline)
+{
+	size_t i;
+	int r = opts_parse_kcmdline(&b->o, cmdline, boot_word, boot_warn, b);
+
+	if (r)
 		log_err("the kernel command line has an open quote");
-		bad = -1;
-	}
-	return bad;
+	for (i = 0; i < NSECRETS; i++)
+		if (b->secrets & 1u << i)
+			log_warn("kernel command line: %s is ignored: anyone "
+				 "on this machine can read it in /proc/cmdline "
+				 "(credentials belong in /etc/s3root/passwd "
+				 "and session_token, 0600, inside the "
+				 "initramfs: mkinitramfs-s3root --passwd)",
+				 secret_names[i]);
+	return r ? -1 : 0;
+}
+
+size_t boot_env_scrub(const struct boot *b, char **envp)
+{
+	size_t i, n = 0;
+
+	for (i = 0; envp && envp[i]; i++)
+		if (!(secret_bit(envp[i]) & b->secrets))
+			envp[n++] = envp[i];
+	if (envp)
+		envp[n] = NULL;
+	return envp ? i - n : 0;
 }
 
 /* The -o lists over the rest, and the list for the root server. */

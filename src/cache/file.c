@@ -3,7 +3,9 @@
  * file.c - the cache file (s3.cache_file), a second tier below RAM: a
  * header naming the object, a bitmap of the chunks it holds, then the
  * chunks at their offsets. A bit is saved only after its data was synced,
- * so a crash can lose chunks but never claim one it does not hold.
+ * so a crash can lose chunks but never claim one it does not hold; after
+ * a failed write or sync, the chunks written since the last good sync are
+ * dropped from the map. The file is locked (flock): one server at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "src/cache/internal.h"
@@ -34,40 +37,82 @@ void cache_file_store(struct cache *c, uint64_t idx, const char *data)
 		return;
 	r = util_pwrite_full(c->fd, data, chunk_len(c, idx),
 			     c->data_off + idx * c->chunk);
-	if (r) {
-		log_warn("cache file %s: %s", c->cfg.file, strerror(-r));
-		return;
-	}
 	pthread_mutex_lock(&c->lock);
-	if (!cache_file_has_locked(c, idx)) {
+	if (r && !c->file_failed)
+		log_warn("cache file %s: writing chunk %" PRIu64 ": %s (the "
+			 "chunks written since its last sync are dropped from "
+			 "its map)",
+			 c->cfg.file, idx, strerror(-r));
+	if (r)
+		c->file_failed = 1;
+	else if (!cache_file_has_locked(c, idx)) {
 		c->bits[idx / 8] |= (uint8_t)(1u << (idx % 8));
+		c->fresh[idx / 8] |= (uint8_t)(1u << (idx % 8));
 		c->file_chunks++;
 		c->bits_dirty = 1;
 	}
 	pthread_mutex_unlock(&c->lock);
 }
 
+/*
+ * A write or a sync failed: the data of the chunks written since the last
+ * good sync may never reach the disk (Linux reports a writeback error to
+ * one fdatasync only: a later one succeeds). Their bits go, in memory (they
+ * are fetched again when read) and in every map saved from now on; snap,
+ * the map about to be saved, loses them too. Called with c->lock held.
+ */
+static uint64_t drop_fresh_locked(struct cache *c, uint8_t *snap,
+				  const uint8_t *was_fresh)
+{
+	uint64_t i, n = 0;
+	uint8_t gone;
+
+	for (i = 0; i < c->bits_len; i++) {
+		gone = (uint8_t)((c->fresh[i] | was_fresh[i]) & c->bits[i]);
+		n += (uint64_t)__builtin_popcount(gone);
+		c->bits[i] &= (uint8_t)~gone;
+		snap[i] &= (uint8_t) ~(c->fresh[i] | was_fresh[i]);
+	}
+	memset(c->fresh, 0, c->bits_len);
+	c->file_chunks -= n;
+	c->file_failed = 0;
+	return n;
+}
+
 void cache_sync(struct cache *c)
 {
-	uint8_t *snap;
-	int r;
+	uint8_t *snap, *was_fresh;
+	uint64_t lost;
+	int r, failed;
 
 	if (!c || c->fd < 0)
 		return;
 	pthread_mutex_lock(&c->sync_lock);
-	snap = malloc(c->bits_len);
+	snap = malloc(2 * c->bits_len);
+	was_fresh = snap ? snap + c->bits_len : NULL;
 	pthread_mutex_lock(&c->lock);
-	if (!snap || !c->bits_dirty) {
+	if (!snap || (!c->bits_dirty && !c->file_failed)) {
 		pthread_mutex_unlock(&c->lock);
 		goto out;
 	}
 	/* every chunk marked here was written before the sync below */
 	memcpy(snap, c->bits, c->bits_len);
+	memcpy(was_fresh, c->fresh, c->bits_len);
+	memset(c->fresh, 0, c->bits_len);
 	c->bits_dirty = 0;
 	pthread_mutex_unlock(&c->lock);
 	r = fdatasync(c->fd) ? -errno : 0;
-	if (!r)
-		r = util_pwrite_full(c->fd, snap, c->bits_len, FILE_HEAD);
+	pthread_mutex_lock(&c->lock);
+	failed = r || c->file_failed;
+	lost = failed ? drop_fresh_locked(c, snap, was_fresh) : 0;
+	pthread_mutex_unlock(&c->lock);
+	if (failed)
+		log_warn("cache file %s: %s%s: %" PRIu64
+			 " chunks written since its last good sync are dropped "
+			 "from its map (fetched again when read)",
+			 c->cfg.file, r ? "sync: " : "a write failed",
+			 r ? strerror(-r) : "", lost);
+	r = util_pwrite_full(c->fd, snap, c->bits_len, FILE_HEAD);
 	if (!r)
 		r = fdatasync(c->fd) ? -errno : 0;
 	if (r)
@@ -111,6 +156,18 @@ int cache_file_open(struct cache *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cache file %s: %s", path, strerror(-r));
 		return r;
 	}
+	/* two servers on one file would serve each other's bytes: the
+	 * second goes without it (the lock goes with the process) */
+	if (flock(c->fd, LOCK_EX | LOCK_NB)) {
+		r = -errno;
+		log_err("cache file %s: %s; serving without a cache file", path,
+			r == -EWOULDBLOCK ? "in use by another s3root server "
+					    "(locked): give each its own"
+					  : strerror(-r));
+		close(c->fd);
+		c->fd = -1;
+		return 0;
+	}
 	if (S_ISREG(st.st_mode)) {
 		have = (uint64_t)st.st_size;
 		if (have < need && ftruncate(c->fd, (off_t)need)) {
@@ -138,7 +195,8 @@ int cache_file_open(struct cache *c, char *err, size_t errlen)
 			 path);
 		return -EINVAL;
 	}
-	c->bits = calloc(1, c->bits_len);
+	c->bits = calloc(2, c->bits_len);
+	c->fresh = c->bits ? c->bits + c->bits_len : NULL;
 	head = malloc(FILE_HEAD);
 	want = malloc(FILE_HEAD);
 	if (!c->bits || !head || !want) {

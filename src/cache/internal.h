@@ -188,8 +188,12 @@ struct cache {
 
 	int fd; /* the cache file, or -1 */
 	uint8_t *bits;
+	/* the chunks written since the last good sync (in bits' allocation,
+	 * after it): dropped from the map when a write or sync fails */
+	uint8_t *fresh;
 	uint64_t bits_len, data_off, file_chunks;
 	int bits_dirty;
+	int file_failed; /* a write failed since the last sync (under lock) */
 	pthread_mutex_t sync_lock; /* one map writer at a time */
 	int64_t synced_ms;	   /* under lock */
 };

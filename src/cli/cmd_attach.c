@@ -249,13 +249,24 @@ static void list_json(const struct list_item *it, int first)
 	printf("}");
 }
 
+/* A string from a file or a socket, for the terminal: no control
+ * characters or escapes. */
+static void put_clean(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f
+				? '?'
+				: *s);
+}
+
 static void list_text(const struct list_item *it)
 {
 	const char *line, *next;
 
-	printf("/dev/nbd%d  %s  pid %d%s\n", it->index,
-	       it->known ? it->st.source : "(not attached by s3root)",
-	       it->known ? it->st.pid : 0, it->alive ? "" : " (server gone)");
+	printf("/dev/nbd%d  ", it->index);
+	put_clean(it->known ? it->st.source : "(not attached by s3root)");
+	printf("  pid %d%s\n", it->known ? it->st.pid : 0,
+	       it->alive ? "" : " (server gone)");
 	if (it->verity && it->tree >= 0)
 		printf("    verity: %s (%s), tree on /dev/nbd%d\n", it->dm,
 		       it->name, it->tree);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "nbd/nbd.h"
@@ -78,15 +81,32 @@ static void serve_usage(FILE *f)
 	opts_print_help(f);
 }
 
+/* Removes path if it is a socket (never a file that only has its name). */
+static void unlink_socket(const char *path)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
+		unlink(path);
+}
+
 /* unix:PATH: a socket file nobody listens on is left from a crash and
- * goes; one that answers is another server's. The fd, or -1 (logged). */
+ * goes; one that answers is another server's; anything else at PATH is
+ * the user's, and stays. The fd, or -1 (logged). */
 static int listen_unix(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
 	int fd;
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
 		log_err("serve: bad socket path '%s'", path);
+		return -1;
+	}
+	if (!lstat(path, &st) && !S_ISSOCK(st.st_mode)) {
+		log_err("serve: %s exists and is not a socket (left as it is; "
+			"choose another path)",
+			path);
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
@@ -96,7 +116,7 @@ static int listen_unix(const char *path)
 		close(fd);
 		return -1;
 	}
-	unlink(sa.sun_path);
+	unlink_socket(sa.sun_path);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    listen(fd, 16)) {
 		log_err("serve: listening on %s: %s", sa.sun_path,
@@ -178,7 +198,17 @@ struct client {
 	int fd;
 	const struct nbd_export *ex;
 	struct nbd_pool *pool;
+	const struct opts *o;
 };
+
+/* A socket timeout of ms milliseconds (0: none). */
+static void sock_timeout(int fd, int which, uint64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000),
+			     (suseconds_t)(ms % 1000) * 1000};
+
+	setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
+}
 
 static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
 static int nclients;
@@ -186,13 +216,35 @@ static int nclients;
 static void *client_thread(void *arg)
 {
 	struct client *cl = arg;
-	int r = nbd_handshake(cl->fd, cl->ex);
+	uint64_t wto = opts_num(cl->o, OPT_SERVE_WRITE_TIMEOUT);
+	int r;
 
-	if (r < 0)
+	/* a client holds a thread: it must finish the handshake, read its
+	 * replies and (if asked) keep asking, or go */
+	sock_timeout(cl->fd, SO_RCVTIMEO,
+		     opts_num(cl->o, OPT_SERVE_HANDSHAKE_TIMEOUT));
+	sock_timeout(cl->fd, SO_SNDTIMEO,
+		     opts_num(cl->o, OPT_SERVE_HANDSHAKE_TIMEOUT));
+	r = nbd_handshake(cl->fd, cl->ex);
+	if (r == -EAGAIN || r == -EWOULDBLOCK)
+		log_info("serve: a client did not finish the handshake in "
+			 "time: dropped");
+	else if (r < 0)
 		log_info("serve: handshake failed: %s", strerror(-r));
-	else if (r == 0) {
+	if (r == 0) {
+		sock_timeout(cl->fd, SO_RCVTIMEO,
+			     opts_num(cl->o, OPT_SERVE_IDLE_TIMEOUT));
+		sock_timeout(cl->fd, SO_SNDTIMEO, wto);
 		r = nbd_serve(cl->fd, cl->ex, cl->pool);
-		if (r)
+		if (r == -ETIMEDOUT)
+			log_info("serve: a client idle for "
+				 "s3root.serve_idle_timeout: dropped");
+		else if (r == -EAGAIN || r == -EWOULDBLOCK)
+			log_info("serve: a client read none of its replies for "
+				 "%" PRIu64 " ms (s3root.serve_write_timeout): "
+				 "dropped",
+				 wto);
+		else if (r)
 			log_info("serve: connection ended: %s", strerror(-r));
 	}
 	close(cl->fd);
@@ -438,7 +490,7 @@ static void serve_client(struct server *s, int fd, pthread_attr_t *attr)
 		close(fd);
 		return;
 	}
-	*cli = (struct client){fd, &s->ex, s->pool};
+	*cli = (struct client){fd, &s->ex, s->pool, &s->o};
 	if (pthread_create(&th, attr, client_thread, cli)) {
 		close(fd);
 		free(cli);
@@ -496,7 +548,7 @@ int cmd_serve(int argc, char **argv, char **envp)
 		if (s.lfd >= 0) {
 			close(s.lfd);
 			if (!strncmp(s.listen, "unix:", 5))
-				unlink(s.listen + 5);
+				unlink_socket(s.listen + 5);
 		}
 		nbd_pool_free(s.pool);
 		cache_free(s.cache);
@@ -506,7 +558,7 @@ int cmd_serve(int argc, char **argv, char **envp)
 	}
 	serve_loop(&s);
 	if (!strncmp(s.listen, "unix:", 5))
-		unlink(s.listen + 5);
+		unlink_socket(s.listen + 5);
 	/* exiting ends the client threads with the process: the object and
 	 * the pool stay valid until then; a GET may still be retrying, so
 	 * the cache is not freed, only its file's map saved */

@@ -71,7 +71,9 @@ static int trace_ask(const char *dev, char what, char **out, size_t *len)
 	if (r) {
 		log_err("trace: %s: %s", dev,
 			r == -ECONNREFUSED ? "no s3root server answers for it"
-					   : strerror(-r));
+			: r == -EPERM ? "its socket is another user's (not "
+					"a server of root or yours): not asked"
+				      : strerror(-r));
 		return -1;
 	}
 	if (!strncmp(*out, "error: ", 7)) {

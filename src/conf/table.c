@@ -182,6 +182,14 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 			   .max = 1,
 			   .dflt = "0",
 			   .help = "attach images that are not EROFS"},
+	[OPT_UNPINNED] =
+		{.key = "s3root.unpinned",
+		 .kind = KIND_BOOL,
+		 .max = 1,
+		 .dflt = "0",
+		 .help = "serve a plain URL whose server sends neither "
+			 "ETag nor Last-Modified (nothing notices if "
+			 "it is replaced: wrong bytes)"},
 	[OPT_INIT] = {.key = "s3root.init",
 		      .kind = KIND_STR,
 		      .dflt = "/sbin/init",
@@ -270,6 +278,34 @@ const struct opt_def opts_defs[OPT__COUNT] = {
 		 .dflt = "300s",
 		 .help = "a boot that cannot open the image by then (from "
 			 "the kernel's start) runs s3root.onfail (0: never)"},
+	[OPT_SERVE_HANDSHAKE_TIMEOUT] =
+		{
+			.key = "s3root.serve_handshake_timeout",
+			.kind = KIND_MSEC,
+			.min = 1,
+			.max = HOUR_MS,
+			.dflt = "10s",
+			.help = "serve: a client that has not finished the NBD "
+				"handshake by then is dropped"},
+	[OPT_SERVE_WRITE_TIMEOUT] =
+		{.key = "s3root.serve_write_timeout",
+		 .kind = KIND_MSEC,
+		 .min =
+			 1,
+		 .max =
+			 HOUR_MS,
+		 .dflt = "30s",
+		 .help = "serve: a client that reads none of its replies for "
+			 "this long is dropped"},
+	[OPT_SERVE_IDLE_TIMEOUT] =
+		{.key = "s3root.serve_idle_timeout",
+		 .kind = KIND_MSEC,
+		 .max =
+			 7 * 24 * HOUR_MS,
+		 .dflt = "0",
+		 .help = "serve: a client that sends no request for this long "
+			 "(none in flight) is dropped; 0: never (a kernel "
+			 "nbd-client may be idle for days)"},
 	[OPT_TRACE] = {.key = "s3root.trace",
 		       .kind = KIND_STR,
 		       .check = check_trace,

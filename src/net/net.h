@@ -185,9 +185,12 @@ int ipconfig_parse(const char *s, struct ipconfig *ip, char *err,
  */
 int rtnl_configure(const struct ipconfig *ip, char *err, size_t errlen);
 
+/* Whether s is an IPv4 (dotted quad) or IPv6 address, and nothing else. */
+int net_is_address(const char *s);
 /*
  * Writes a resolv.conf naming the DNS servers dns[0..ndns) (0.0.0.0
- * skipped) then extra[0..nextra) (addresses as text, as given), through
+ * skipped) then extra[0..nextra) (addresses as text; what is not an
+ * address is left out), through
  * a temporary file renamed over path: a reader sees the old file or the
  * new one. 0 or -errno.
  */

@@ -7,6 +7,15 @@
 #include <unistd.h>
 #include "src/net/net.h"
 
+int net_is_address(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, s, &a4) == 1 ||
+	       inet_pton(AF_INET6, s, &a6) == 1;
+}
+
 int net_resolv_write(const char *path, const struct in_addr *dns, int ndns,
 		     const char (*extra)[64], int nextra)
 {
@@ -37,7 +46,8 @@ int net_resolv_writeat(int dirfd, const char *path, const struct in_addr *dns,
 		    inet_ntop(AF_INET, &dns[i], addr, sizeof(addr)))
 			fprintf(f, "nameserver %s\n", addr);
 	for (i = 0; i < nextra; i++)
-		fprintf(f, "nameserver %s\n", extra[i]);
+		if (net_is_address(extra[i]))
+			fprintf(f, "nameserver %s\n", extra[i]);
 	if (fclose(f))
 		r = -errno;
 	/* readers (every lookup reads it) see the old file or the new one */

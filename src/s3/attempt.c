@@ -11,6 +11,29 @@
 #include <string.h>
 #include "src/s3/internal.h"
 
+/*
+ * Without a strong ETag the object is pinned by its Last-Modified and
+ * size; with neither, nothing would notice a replaced object: refused
+ * unless s3root.unpinned, and then said loudly (once: at the open).
+ */
+static int pin_or_refuse(struct object *ob, struct attempt *a)
+{
+	if ((ob->info.etag[0] && !ob->weak_etag) || ob->info.last_modified[0])
+		return A_DONE;
+	if (!opts_num(ob->o, OPT_UNPINNED)) {
+		snprintf(a->why, sizeof(a->why),
+			 "the server sends neither a strong ETag nor "
+			 "Last-Modified: a replaced object could not be "
+			 "noticed (-o s3root.unpinned to serve it anyway)");
+		return A_FATAL;
+	}
+	log_warn("%s: s3root.unpinned: NOT PINNED (no strong ETag, no "
+		 "Last-Modified); if the object changes, readers get a mix "
+		 "of old and new bytes",
+		 ob->info.name);
+	return A_DONE;
+}
+
 /* The size from a HEAD (or a 200 for the whole object): Content-Length. */
 static int take_length(struct object *ob, struct http_response *r,
 		       struct attempt *a)
@@ -68,11 +91,14 @@ static int take_meta(struct object *ob, struct http_response *r,
 	snprintf(ob->info.content_type, sizeof(ob->info.content_type), "%s",
 		 v ? v : "");
 	if (strlen(ob->info.etag) >= sizeof(ob->info.etag) - 1 ||
-	    strlen(ob->info.version_id) >= sizeof(ob->info.version_id) - 1) {
-		snprintf(a->why, sizeof(a->why), "ETag or version id too long");
+	    strlen(ob->info.version_id) >= sizeof(ob->info.version_id) - 1 ||
+	    strlen(ob->info.last_modified) >=
+		    sizeof(ob->info.last_modified) - 1) {
+		snprintf(a->why, sizeof(a->why),
+			 "ETag, version id or Last-Modified too long");
 		return A_FATAL;
 	}
-	return A_DONE;
+	return pin_or_refuse(ob, a);
 }
 
 /* Copies the HEAD answer into the object's description. */
@@ -94,6 +120,7 @@ static int check_version(struct object *ob, struct http_response *r,
 {
 	const char *etag = http_header(r, "etag");
 	const char *vid = http_header(r, "x-amz-version-id");
+	const char *lm = http_header(r, "last-modified");
 
 	if (etag && ob->info.etag[0] && !ob->weak_etag &&
 	    strcmp(etag, ob->info.etag)) {
@@ -101,6 +128,17 @@ static int check_version(struct object *ob, struct http_response *r,
 			 "%d answered with ETag %.80s, not the pinned %.80s: "
 			 "the object was replaced; refusing to mix versions",
 			 r->status, etag, ob->info.etag);
+		a->stale = 1;
+		return A_FATAL;
+	}
+	if ((!ob->info.etag[0] || ob->weak_etag) && ob->info.last_modified[0] &&
+	    (!lm || strcmp(lm, ob->info.last_modified))) {
+		snprintf(a->why, sizeof(a->why),
+			 "%d answered with Last-Modified %.40s, not the pinned "
+			 "%.40s: the object was replaced; refusing to mix "
+			 "versions",
+			 r->status, lm ? lm : "(none)", ob->info.last_modified);
+		a->stale = 1;
 		return A_FATAL;
 	}
 	if (vid && ob->info.version_id[0] && strcmp(vid, ob->info.version_id)) {
@@ -108,9 +146,96 @@ static int check_version(struct object *ob, struct http_response *r,
 			 "%d answered with version %.80s, not the pinned "
 			 "%.80s; refusing to mix versions",
 			 r->status, vid, ob->info.version_id);
+		a->stale = 1;
 		return A_FATAL;
 	}
 	return A_DONE;
+}
+
+/* Reads len body bytes into buf, or with buf NULL skips them (len
+ * UINT64_MAX: to the body's end). The count, or -1 with a->why set. */
+static int64_t body_read(struct http_conn *c, struct http_response *r,
+			 char *buf, uint64_t len, struct attempt *a)
+{
+	char scratch[16384];
+	uint64_t got = 0;
+	size_t ask;
+	long n;
+
+	while (got < len) {
+		ask = buf ? OBJECT_IO_BUF : sizeof(scratch);
+		if (ask > len - got)
+			ask = (size_t)(len - got);
+		n = http_read_body(c, r, buf ? buf + got : scratch, ask);
+		if (!n && len == UINT64_MAX)
+			break;
+		if (n <= 0) {
+			snprintf(a->why, sizeof(a->why), "body: %s",
+				 n ? (*http_conn_error(c) ? http_conn_error(c)
+							  : strerror((int)-n))
+				   : "ended early");
+			return -1;
+		}
+		got += (uint64_t)n;
+	}
+	return (int64_t)got;
+}
+
+/*
+ * A 200 without Content-Length (chunked, or to the close): its size is
+ * known only at its end, and bytes of an object of another size must
+ * never reach the sink. Our part is held until the whole body was
+ * counted and matched the pinned size.
+ */
+#define UNSIZED_MAX (64u << 20)
+static int take_unsized_200(struct object *ob, struct http_conn *c,
+			    struct http_response *r, struct fetch *f,
+			    struct attempt *a)
+{
+	char *buf;
+	int64_t rest;
+	int st = A_RETRY, e;
+
+	if (f->len > UNSIZED_MAX) {
+		snprintf(a->why, sizeof(a->why),
+			 "200 without Content-Length for %" PRIu64
+			 " bytes: too large to check against the size",
+			 f->len);
+		return A_FATAL;
+	}
+	buf = malloc(f->len ? (size_t)f->len : 1);
+	if (!buf) {
+		snprintf(a->why, sizeof(a->why), "out of memory");
+		return A_FATAL;
+	}
+	if (body_read(c, r, NULL, f->off, a) < 0 ||
+	    body_read(c, r, buf, f->len, a) < 0)
+		goto out;
+	rest = body_read(c, r, NULL, UINT64_MAX, a);
+	if (rest < 0)
+		goto out;
+	st = A_FATAL;
+	if (f->off + f->len + (uint64_t)rest != ob->info.size) {
+		snprintf(a->why, sizeof(a->why),
+			 "200 without Content-Length had %" PRIu64
+			 " bytes, not the pinned %" PRIu64
+			 ": the object was replaced; refusing to mix versions",
+			 f->off + f->len + (uint64_t)rest, ob->info.size);
+		a->stale = 1;
+		goto out;
+	}
+	e = f->sink(f->arg, buf, (size_t)f->len);
+	if (e) {
+		snprintf(a->why, sizeof(a->why), "output: %s", strerror(-e));
+		goto out;
+	}
+	object_stat_add(ob, &ob->stats.bytes, f->len);
+	f->off += f->len;
+	f->len = 0;
+	st = A_DONE;
+out:
+	free(buf);
+	return st;
 }
 
 /* Streams the body of a 206 (or a 200 whole object) into the sink. */
@@ -124,10 +249,23 @@ static int take_body(struct object *ob, struct http_conn *c,
 	int st = A_DONE, e;
 
 	if (r->status == 206) {
+		if (!s3_parse_content_range(http_header(r, "content-range"),
+					    &start, &end, &total) &&
+		    total != ob->info.size) {
+			/* another size is another object: never its bytes,
+			 * and no retry will bring the pinned one back */
+			snprintf(a->why, sizeof(a->why),
+				 "206 says the object has %" PRIu64
+				 " bytes, not the pinned %" PRIu64
+				 ": the object was replaced; refusing to mix "
+				 "versions",
+				 total, ob->info.size);
+			a->stale = 1;
+			return A_FATAL;
+		}
 		if (s3_parse_content_range(http_header(r, "content-range"),
 					   &start, &end, &total) ||
-		    start != f->off || total != ob->info.size ||
-		    end != f->off + f->len - 1 ||
+		    start != f->off || end != f->off + f->len - 1 ||
 		    (r->body == HTTP_BODY_LENGTH && r->length != f->len)) {
 			snprintf(a->why, sizeof(a->why),
 				 "206 with Content-Range '%.80s' for bytes "
@@ -138,6 +276,8 @@ static int take_body(struct object *ob, struct http_conn *c,
 		}
 	} else {
 		/* 200: the whole object, Range ignored. Take our part. */
+		if (r->body != HTTP_BODY_LENGTH)
+			return take_unsized_200(ob, c, r, f, a);
 		if (r->body == HTTP_BODY_LENGTH && r->length != ob->info.size) {
 			snprintf(a->why, sizeof(a->why),
 				 "200 with %" PRIu64 " bytes for an object of "

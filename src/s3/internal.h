@@ -60,6 +60,7 @@ enum {
 /* One request's outcome and what to say about it. */
 struct attempt {
 	int status;
+	int stale; /* the answer shows another object: as for a 412 */
 	char why[512];
 };
 

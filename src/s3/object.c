@@ -221,10 +221,10 @@ static int run(struct object *ob, const char *method, struct fetch *f,
 				 ob->info.name, a.why);
 			if (status)
 				*status = a.status;
-			return a.status == 404	 ? -ENOENT
-			       : a.status == 403 ? -EACCES
-			       : a.status == 412 ? -ESTALE
-						 : -EIO;
+			return a.stale || a.status == 412 ? -ESTALE
+			       : a.status == 404	  ? -ENOENT
+			       : a.status == 403	  ? -EACCES
+							  : -EIO;
 		}
 		/* fixed a region, clock or credentials, or met a stale
 		 * pooled connection: again at once (within reason) */
@@ -382,6 +382,62 @@ int object_open_by(struct object **obp, struct opts *o,
 		   struct creds *c, char *const *envp, int64_t deadline_ms,
 		   char *err, size_t errlen)
 {
+	return object_open_pinned(obp, o, src, t, c, envp, deadline_ms, NULL,
+				  err, errlen);
+}
+
+/* The HEAD of a pinned open: the very object the pin describes, or
+ * -ESTALE with what differs. */
+static int pin_check(const struct object *ob, const struct object_info *pin,
+		     char *err, size_t errlen)
+{
+	const struct object_info *i = &ob->info;
+	const char *what = NULL;
+
+	if (i->size != pin->size)
+		what = "size";
+	else if (pin->etag[0] && strcmp(i->etag, pin->etag))
+		what = "ETag";
+	else if (strcmp(i->version_id, pin->version_id))
+		what = "version id";
+	else if (pin->last_modified[0] &&
+		 strcmp(i->last_modified, pin->last_modified))
+		what = "Last-Modified";
+	if (!what)
+		return 0;
+	snprintf(err, errlen,
+		 "%s was replaced: its %s differs from the pinned one (size "
+		 "%" PRIu64 ", ETag %.80s, version %.80s, Last-Modified %.40s; "
+		 "now %" PRIu64 ", %.80s, %.80s, %.40s)",
+		 i->name, what, pin->size, pin->etag[0] ? pin->etag : "none",
+		 pin->version_id[0] ? pin->version_id : "none",
+		 pin->last_modified[0] ? pin->last_modified : "none", i->size,
+		 i->etag[0] ? i->etag : "none",
+		 i->version_id[0] ? i->version_id : "none",
+		 i->last_modified[0] ? i->last_modified : "none");
+	return -ESTALE;
+}
+
+/* The HEAD asks for the pinned version (?versionId=) on its condition
+ * (If-Match, or If-Unmodified-Since without a strong ETag). */
+static void pin_request(struct object *ob, const struct object_info *pin)
+{
+	memcpy(ob->info.etag, pin->etag, sizeof(ob->info.etag));
+	memcpy(ob->info.version_id, pin->version_id,
+	       sizeof(ob->info.version_id));
+	memcpy(ob->info.last_modified, pin->last_modified,
+	       sizeof(ob->info.last_modified));
+	ob->info.etag[sizeof(ob->info.etag) - 1] = '\0';
+	ob->info.version_id[sizeof(ob->info.version_id) - 1] = '\0';
+	ob->info.last_modified[sizeof(ob->info.last_modified) - 1] = '\0';
+	ob->weak_etag = !strncmp(ob->info.etag, "W/", 2);
+}
+
+int object_open_pinned(struct object **obp, struct opts *o,
+		       const struct source *src, const struct s3_target *t,
+		       struct creds *c, char *const *envp, int64_t deadline_ms,
+		       const struct object_info *pin, char *err, size_t errlen)
+{
 	struct http_client_config hc;
 	struct object *ob = calloc(1, sizeof(*ob));
 	int r;
@@ -420,9 +476,13 @@ int object_open_by(struct object **obp, struct opts *o,
 	r = http_client_new(&ob->http, &hc, err, errlen);
 	if (r)
 		goto err_free;
+	if (pin)
+		pin_request(ob, pin);
 	r = open_head(ob, deadline_ms, err, errlen);
 	if (r == -EIO && deadline_ms && util_mono_ms() >= deadline_ms)
 		r = -ETIMEDOUT;
+	if (!r && pin)
+		r = pin_check(ob, pin, err, errlen);
 	if (r)
 		goto err_free;
 	if (deadline_ms) {

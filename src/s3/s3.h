@@ -263,6 +263,16 @@ int object_open_by(struct object **ob, struct opts *o, const struct source *src,
  * not expire; else 0 or -errno.
  */
 int object_keep_fresh(struct object *ob);
+/*
+ * object_open_by for exactly the object pin describes (a reattach's: its
+ * size, ETag, version id, Last-Modified): the HEAD asks for that version
+ * on that condition, and an object that differs in any of them is
+ * -ESTALE with what differs in err. pin NULL: object_open_by.
+ */
+int object_open_pinned(struct object **ob, struct opts *o,
+		       const struct source *src, const struct s3_target *t,
+		       struct creds *c, char *const *envp, int64_t deadline_ms,
+		       const struct object_info *pin, char *err, size_t errlen);
 /* Closes the connections and wipes the keys; NULL is fine. */
 void object_close(struct object *ob);
 /*

@@ -24,6 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (!memchr(st.source, 0, sizeof(st.source)) || st.pid < 0 ||
 	     st.pid == 1 || st.noptions > ATTACH_MAX_LISTS))
 		abort();
+	/* the pin a reattach keeps to: whole strings */
+	if (!memchr(st.pin.etag, 0, sizeof(st.pin.etag)) ||
+	    !memchr(st.pin.version_id, 0, sizeof(st.pin.version_id)) ||
+	    !memchr(st.pin.last_modified, 0, sizeof(st.pin.last_modified)))
+		abort();
 	for (i = 0; i < st.noptions; i++)
 		if (!memchr(st.options[i], 0, sizeof(st.options[i])))
 			abort();

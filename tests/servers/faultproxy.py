@@ -26,6 +26,9 @@ strikes; every applicable rule counts it.
   truncate:WHEN         GET: send the head and half the body, then close the
                         connection cleanly (FIN): a body shorter than said
   bad-range:WHEN        ranged GET: a 206's Content-Range off by one byte
+  other-size:WHEN       ranged GET: a 206 whose Content-Range total is one
+                        byte more, as from an object replaced by another of
+                        another size (bytes and ETag as they are)
   full-200:WHEN         ranged GET: answer 200 with the whole object (the
                         proxy drops Range and re-signs a SigV4 request with
                         AWS_SECRET_ACCESS_KEY from its environment)
@@ -104,7 +107,7 @@ class Rule:
         elif self.kind in ("stall", "stall-body", "skew"):
             self.secs = float(p.pop(1))
         elif self.kind not in ("reset", "reset-body", "truncate", "bad-range",
-                               "full-200", "etag", "etag-change",
+                               "other-size", "full-200", "etag", "etag-change",
                                "wrong-cert", *ERRORS):
             raise ValueError("unknown fault " + self.kind)
         if len(p) != 2:
@@ -124,7 +127,7 @@ class Rule:
         if self.kind in ("reset-body", "stall-body", "truncate",
                          "etag-change"):
             return h.command == "GET"
-        if self.kind in ("bad-range", "full-200"):
+        if self.kind in ("bad-range", "other-size", "full-200"):
             return h.command == "GET" and "Range" in h.headers
         if self.kind == "etag":
             return ("If-Match" in h.headers or
@@ -381,6 +384,11 @@ class Handler(BaseHTTPRequestHandler):
                 kind = "pass (bad-range: upstream %d)" % resp.status
             headers = [(k, shift(v) if k.lower() == "content-range" else v)
                        for k, v in headers]
+        if kind == "other-size":
+            if resp.status != 206:
+                kind = "pass (other-size: upstream %d)" % resp.status
+            headers = [(k, grow(v) if k.lower() == "content-range" else v)
+                       for k, v in headers]
         cuts = ("reset-body", "stall-body", "truncate")
         if kind in cuts and length < 2:
             kind = "pass (%s: no body)" % kind
@@ -469,6 +477,12 @@ def shift(content_range):
     s, e = map(int, span.split("-"))
     d = 1 if total == "*" or e + 1 < int(total) else -1
     return "%s %d-%d/%s" % (unit, s + d, e + d, total)
+
+
+def grow(content_range):
+    """'bytes S-E/T' of an object one byte larger: 'bytes S-E/T+1'."""
+    span, _, total = content_range.partition("/")
+    return "%s/%d" % (span, int(total) + 1)
 
 
 class Server(ThreadingHTTPServer):

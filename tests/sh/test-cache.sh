@@ -5,12 +5,14 @@
 # per chunk; random reads stay right under heavy eviction and odd chunk
 # sizes; a sequential reader is served by readahead; s3.prefetch=all pulls
 # the whole image into RAM, or into a cache file that a restarted server
-# reads instead of the network, and that another object does not trust.
+# reads instead of the network, that another object does not trust, that a
+# second server leaves alone (locked), and whose map loses the chunks of a
+# failed sync (a loop device over a full tmpfs).
 # (no TLS here: the mbedTLS build would show nothing new)
 # suites: bearssl san
 set -eu
 . "$(dirname "$0")/functions.sh"
-requires radosgw ceph-mon ceph-osd nbdcopy fio
+requires radosgw ceph-mon ceph-osd nbdcopy fio losetup blockdev
 requires_py botocore nbd
 . "$TOP/tests/servers/rgw.sh"
 
@@ -141,3 +143,70 @@ serve_stop
 expect_fail "cache file /proc/nope" "$S3ROOT" serve s3://cache/other \
 	--listen "unix:$T/x.sock" -o "s3.endpoint=$RGW_ENDPOINT,s3.cache_file=/proc/nope"
 echo "cache file: another object starts it over; a bad path is an error"
+
+# one cache file, two servers: the second goes without it (it would write
+# its object's chunks under the first one's map), the first keeps its bytes
+start_serve random64 "s3.cache=256K,s3.cache_file=$T/shared,s3.prefetch=all,s3.prefetch_rate=0"
+wait_for 300 grep -q "512 of 512 chunks are local" "$T/serve.log" ||
+	fail "prefetch=all to a file did not finish: $(tail -n 3 "$T/serve.log")"
+"$S3ROOT" serve s3://cache/other --listen "unix:$T/b.sock" \
+	-o "s3.endpoint=$RGW_ENDPOINT,s3.cache=256K,s3.cache_file=$T/shared" \
+	2>"$T/b.log" &
+b_pid=$!
+at_exit "kill $b_pid 2>/dev/null"
+wait_for 50 grep -q "^listening on" "$T/b.log" ||
+	fail "second server: $(cat "$T/b.log")"
+grep -q "cache file $T/shared: in use by another s3root server" "$T/b.log" ||
+	fail "a shared cache file was not refused: $(cat "$T/b.log")"
+nbdcopy "nbd+unix:///?socket=$T/b.sock" "$T/copy" &&
+	cmp -s "$T/copy" "$T/other" || fail "second server: wrong bytes"
+same_object "$T/random64" "the first server after the second one's reads"
+kill "$b_pid"
+wait "$b_pid" || fail "second server: exit $?"
+serve_stop
+echo "cache file: a second server goes without it; the first keeps its bytes"
+
+# a failed fdatasync (a real writeback error: the cache file is a loop
+# device over a file on a tmpfs that is full, until the filler goes): the
+# chunks written since the last good sync leave the map, so that the next
+# (good) sync does not save them, and a restart never trusts them
+mkdir "$T/small"
+mount -t tmpfs -o size=80m tmpfs "$T/small" || fail "mount tmpfs"
+at_exit "umount -l $T/small"
+truncate -s 70m "$T/small/back"
+head -c $((76 << 20)) /dev/zero >"$T/small/filler"
+loopdev=$(losetup -f --show "$T/small/back") || fail "losetup"
+at_exit "losetup -d $loopdev"
+# read_range FROM TO: bytes [FROM, TO) through the server, checked
+read_range() {
+	"$PY3" - "$uri" "$T/random64" "$1" "$2" <<'PY' || fail "read $1-$2"
+import sys, nbd
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+want = open(sys.argv[2], "rb")
+off, end = int(sys.argv[3]), int(sys.argv[4])
+while off < end:
+    n = min(1 << 20, end - off)
+    want.seek(off)
+    assert h.pread(n, off) == want.read(n), "wrong bytes at %d" % off
+    off += n
+PY
+}
+start_serve random64 "s3.cache=256K,s3.chunk=128K,s3.cache_file=$loopdev"
+read_range 0 $((32 << 20))
+wait_for 30 grep -q "cache file $loopdev: .*sync\|saving its map" "$T/serve.log" ||
+	fail "no failed sync: $(cat "$T/serve.log")"
+grep -q "cache file $loopdev: sync: [A-Za-z/ ]*error: [1-9][0-9]* chunks written since its last good sync are dropped" "$T/serve.log" ||
+	fail "the failed sync was not said: $(cat "$T/serve.log")"
+rm "$T/small/filler"
+read_range $((32 << 20)) $size
+serve_stop
+blockdev --flushbufs "$loopdev"
+echo 3 >/proc/sys/vm/drop_caches
+start_serve random64 "s3.cache=256K,s3.chunk=128K,s3.cache_file=$loopdev"
+held=$(sed -n "s|.*cache file $loopdev holds \([0-9]*\) of 512 chunks.*|\1|p" "$T/serve.log")
+[ -n "$held" ] && [ "$held" -lt 512 ] ||
+	fail "after a failed sync: $(cat "$T/serve.log")"
+same_object "$T/random64" "after a failed sync"
+serve_stop
+echo "cache file: a failed sync dropped its chunks; the restart held $held of 512, all right"

@@ -159,6 +159,21 @@ proxy_stop
 ls "$T"/never* >/dev/null 2>&1 && fail "etag-change: left a file"
 echo "another version refused: $(grep -o 'answered.*' "$T/err" | head -c 70)..."
 
+# a 206 for an object of another size: replaced, as for a 412 (at once,
+# not retried until s3.io_timeout)
+proxy_start other-size other-size:1
+t0=$(now_ms)
+expect_fail "GET s3://bkt/obj: 206 says the object has 6303802 bytes, not the pinned 6303801: the object was replaced" \
+	"$S3ROOT" get s3://bkt/obj -o "$ep,s3.chunk=64K,s3.io_timeout=30" \
+	--output "$T/never"
+ms=$(($(now_ms) - t0))
+proxy_stop
+grep -q '^#2 .* GET .*fault=other-size.* status=206' "$plog" ||
+	fail "other-size: did not strike: $(cat "$plog")"
+[ $ms -lt 10000 ] || fail "other-size: failed only after $ms ms"
+ls "$T"/never* >/dev/null 2>&1 && fail "other-size: left a file"
+echo "a 206 of another size failed in $ms ms"
+
 # a 412 on a ranged GET: the object was replaced, never mix versions
 proxy_start etag etag:1
 expect_fail "GET s3://bkt/obj: 412: the object was replaced" \

@@ -7,13 +7,18 @@
 # before and inside an answer, stalls, short bodies, a wrong Content-Range, a
 # 200 for a range, a skewed server clock, a wrong TLS certificate, another
 # version's bytes, a real replacement of the object (unversioned: EIO;
-# versioned: the pinned version goes on), a 30 s outage in hard mode and an
-# outage past s3.io_timeout (EIO, then the device recovers). The recovery
+# versioned: the pinned version goes on), a client that reads none of its
+# replies, a cache file shared by two servers, a sync error under the cache
+# file, a 30 s outage in hard mode and an outage past s3.io_timeout (EIO,
+# then the device recovers). At the default chunk and cache sizes over an
+# object six times the cache, each case makes random reads and a whole
+# copy, and each fault kind strikes at least 100 times (a 200 for a range
+# costs the whole object and a skewed clock is learnt once: those fewer). The recovery
 # times come from the proxy's log: from the start of each struck request to
 # the end of the request that delivered the same bytes.
 set -eu
 . "$(dirname "$0")/functions.sh"
-requires radosgw ceph-mon ceph-osd nginx openssl
+requires radosgw ceph-mon ceph-osd nginx openssl nbdcopy losetup
 requires_py botocore nbd
 . "$TOP/tests/servers/rgw.sh"
 . "$TOP/tests/servers/nginx-tls.sh"
@@ -29,15 +34,17 @@ export S3ROOT_CONFIG=/dev/null
 export AWS_ACCESS_KEY_ID=$RGW_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_SECRET
 unset AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
 
-size=$((8 << 20))
+# larger than the cache: at the default chunk (128 KiB) and cache (8 MiB)
+# the reads and copies make about a thousand GETs a case
+size=$((48 << 20))
 head -c $size /dev/urandom >"$T/img"
 head -c $size /dev/urandom >"$T/img2"
 s3ctl mb bkt >/dev/null
 s3ctl put bkt img "$T/img" >/dev/null
 uri="nbd+unix:///?socket=$T/s.sock"
-# 64 KiB chunks in a 1 MiB cache: hundreds of GETs, most reads miss
-base="s3.chunk=64K,s3.cache=1M,s3.request_timeout=2s"
-reads=${FAULT_READS:-300}
+# the default chunk and cache sizes
+base="s3.request_timeout=2s"
+reads=${FAULT_READS:-1000}
 
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
@@ -88,14 +95,36 @@ print("%d/%d ms" % (statistics.median(times), max(times)) if times else "-")
 EOF
 }
 
-# check NAME OPTS MAX_FAILED: nbd_check.py's reads against serve; sets ms
+# check NAME OPTS MAX_FAILED: nbd_check.py's random reads against serve,
+# and (when none may fail) a whole copy; sets ms
 check() {
 	local t0
 	t0=$(now_ms)
 	"$PY3" "$TOP/tests/sh/nbd_check.py" "$uri" "$T/img" "$reads" \
 		"${SEED:-1}" "$3" >"$T/$1.check" 2>&1 ||
 		fail "$1 ($2): $(cat "$T/$1.check"; tail -n 20 "$T/serve.log")"
+	if [ "$3" = 0 ]; then
+		nbdcopy "$uri" "$T/copy" && cmp -s "$T/copy" "$T/img" ||
+			fail "$1 ($2): the whole copy differs"
+	fi
 	ms=$(($(now_ms) - t0))
+}
+
+# strikes KIND: how many requests the proxy struck with KIND
+strikes() {
+	case $1 in
+	stall | stall-body) grep -c ": stalling " "$plog" ;;
+	*) grep -c " fault=$1[ .]" "$plog" ;;
+	esac
+}
+
+# hundred KIND...: each kind struck at least 100 times
+hundred() {
+	local k n
+	for k in "$@"; do
+		n=$(strikes "$k")
+		[ "$n" -ge 100 ] || fail "$k struck $n times, not 100"
+	done
 }
 
 # row NAME WHAT: one line of the matrix (attempts: serve's HTTP requests,
@@ -137,20 +166,31 @@ ride() {
 echo "case            time   attempts    struck     retries  recovery    faults"
 ride pass "" 'fault=pass status=206' ""
 [ "$(figure retries)" -eq 0 ] || fail "pass: retries without faults"
-ride 503 "" 'fault=503 status=503' retries 503:10%
+ride 503 "" 'fault=503 status=503' retries 503:12%
+hundred 503
 ride 5xx "" 'fault=500 .*|fault=502 .*|fault=504 ' retries \
-	500:5% 502:5% 504:5%
+	500:12% 502:12% 504:12%
+hundred 500 502 504
 # a reset on a kept connection is taken for one the server closed while
 # idle: a new connection at once, not a retry; the attempts show it
-ride reset "" 'fault=reset status=reset' "" reset:8%
+ride reset "" 'fault=reset status=reset' "" reset:12%
+hundred reset
 [ "$(figure requests)" -gt "$(requests 'status=20')" ] ||
 	fail "reset: no request was made again"
-ride reset-body "" 'fault=reset-body' retries reset-body:8%
-ride truncate "" 'fault=truncate' retries truncate:8%
-# (without hedging, which would hide the stalls: test-s3-pool.sh)
-ride stall ",s3.hedge=off" 'stalling 5s' retries stall:5:3%
-ride stall-body "" 'stalling 5s' retries stall-body:5:3%
-ride bad-range "" 'fault=bad-range.* status=206' retries bad-range:8%
+ride reset-body "" 'fault=reset-body' retries reset-body:12%
+hundred reset-body
+ride truncate "" 'fault=truncate' retries truncate:12%
+hundred truncate
+# (a 1 s request timeout: a hundred stalls in less time; without
+# hedging, which would hide the stalls: test-s3-pool.sh)
+ride stall ",s3.request_timeout=1s,s3.hedge=off" 'stalling 2s' retries \
+	stall:2:10%
+hundred stall
+ride stall-body ",s3.request_timeout=1s" 'stalling 2s' retries \
+	stall-body:2:10%
+hundred stall-body
+ride bad-range "" 'fault=bad-range.* status=206' retries bad-range:12%
+hundred bad-range
 # a 200 with the whole object is used as it is
 ride full-200 "" 'fault=full-200.* status=200' "" full-200:3%
 ride skew "" 'fault=skew-403' "clock is off by \+3600 s" skew:3600:all
@@ -220,6 +260,57 @@ check versioned "" 0
 serve_stop
 row versioned "versioned, replaced: the pinned version, 0 failed"
 s3ctl put bkt img "$T/img" >/dev/null # the object the cases below read
+
+# a client that reads none of its replies beside the reader: the reads
+# go on, and it is dropped after s3root.serve_write_timeout
+ms=0 plog=/dev/null
+serve_start s3://bkt/img "s3.endpoint=$RGW_ENDPOINT,$base,s3root.serve_write_timeout=3s"
+"$PY3" "$TOP/tests/sh/nbd_stall.py" unix "$T/s.sock" stall 256 131072 \
+	"$size" >"$T/stalled" &
+stalled=$!
+at_exit "kill $stalled 2>/dev/null"
+wait_for 10 grep -q "^sent 256" "$T/stalled" || fail "stalled client"
+check stalled-client "" 0
+wait_for 10 grep -q "read none of its replies .*: dropped" "$T/serve.log" ||
+	fail "stalled client: not dropped: $(tail -n 5 "$T/serve.log")"
+kill "$stalled"
+serve_stop
+row stalled-client "a client reading nothing beside: dropped, all right"
+
+# one cache file, two servers (another object): the second goes without
+# it; both serve their own bytes
+serve_start s3://bkt/img "s3.endpoint=$RGW_ENDPOINT,$base,s3.cache_file=$T/shared"
+"$S3ROOT" serve s3://vbkt/img --listen "unix:$T/b.sock" \
+	-o "s3.endpoint=$RGW_ENDPOINT,$base,s3.cache_file=$T/shared" \
+	2>"$T/b.log" &
+b_pid=$!
+at_exit "kill $b_pid 2>/dev/null"
+wait_for 50 grep -q "^listening on" "$T/b.log" || fail "second server"
+grep -q "in use by another s3root server" "$T/b.log" ||
+	fail "shared cache file: $(cat "$T/b.log")"
+nbdcopy "nbd+unix:///?socket=$T/b.sock" "$T/copy" &&
+	cmp -s "$T/copy" "$T/img2" || fail "shared cache file: second server"
+check shared-file "" 0
+kill "$b_pid"
+wait "$b_pid" || fail "second server: exit $?"
+serve_stop
+row shared-file "a second server on the cache file: without it, all right"
+
+# a sync error under the cache file (a loop device over a full tmpfs):
+# every read right, the chunks of the failed sync dropped from its map
+mkdir "$T/small"
+mount -t tmpfs -o size=64m tmpfs "$T/small" || fail "mount tmpfs"
+at_exit "umount -l $T/small"
+truncate -s 56m "$T/small/back"
+head -c $((62 << 20)) /dev/zero >"$T/small/filler"
+loopdev=$(losetup -f --show "$T/small/back") || fail "losetup"
+at_exit "losetup -d $loopdev"
+serve_start s3://bkt/img "s3.endpoint=$RGW_ENDPOINT,$base,s3.cache_file=$loopdev"
+check sync-error "" 0
+serve_stop
+grep -q "cache file $loopdev: sync: .*error: [1-9][0-9]* chunks written since its last good sync are dropped" \
+	"$T/serve.log" || fail "sync error: $(tail -n 5 "$T/serve.log")"
+row sync-error "writeback failed under the cache file: chunks dropped, all right"
 
 # a 30 s outage (the proxy stopped, then started again on its port): hard
 # mode waits, and every read completes with the right bytes

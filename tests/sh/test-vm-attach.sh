@@ -4,6 +4,8 @@
 # (host loopback = 10.0.2.2) as /dev/nbdN by netlink (its queue set by
 # s3root.read_ahead_kb and max_sectors_kb), mounts it, checks the files'
 # sha256, lists it, survives a killed server with attach --reattach,
+# which signals only its own server and keeps to the attached object (a
+# replaced one refused, the attached version of a versioned one served),
 # detaches; then the same over the ioctl interface, and `s3root mount`.
 # suites: bearssl
 set -eu
@@ -30,6 +32,12 @@ s3ctl mb vmb >/dev/null
 s3ctl put vmb root.erofs "$T/root.erofs" >/dev/null
 head -c 100000 /dev/urandom >"$T/notfs"
 s3ctl put vmb notfs "$T/notfs" >/dev/null
+# replaced while attached (the guest says when): other.erofs on a bucket
+# without versioning, root.erofs on a versioned one
+s3ctl put vmb other.erofs "$T/root.erofs" >/dev/null
+s3ctl mb vbkt >/dev/null
+s3ctl versioning vbkt on >/dev/null
+s3ctl put vbkt root.erofs "$T/root.erofs" >/dev/null
 
 cat >"$T/init" <<EOF
 #!/bin/sh
@@ -68,6 +76,42 @@ s3root attach --reattach \$dev || bad "reattach over a live server"
 new=\$(sed -n 's/^pid = //p' /run/s3root/\${dev#/dev/}.state)
 echo 3 > /proc/sys/vm/drop_caches
 [ "\$old" != "\$new" ] && ! kill -0 \$old 2>/dev/null && sums /mnt "upgrade: files" || bad "upgrade"
+st=/run/s3root/\${dev#/dev/}.state
+grep -q '^etag = "' \$st && grep -q '^size = [1-9]' \$st && ok "pin in the state file" || bad "no pin: \$(cat \$st)"
+# a dead server's pid now another process's: that one is not signalled
+kill -9 \$new
+while [ -d /proc/\$new ] && ! grep -q '^State:.*Z' /proc/\$new/status 2>/dev/null; do sleep 0.1; done
+sleep 600 &
+other=\$!
+sed -i "s/^pid = .*/pid = \$other/" \$st
+s3root attach --reattach \$dev 2>/tmp/err || bad "reattach after a crash: \$(cat /tmp/err)"
+kill -0 \$other 2>/dev/null && grep -q "pid \$other is not its server" /tmp/err && ok "a foreign pid not signalled" || bad "foreign pid \$other signalled: \$(cat /tmp/err)"
+kill \$other
+echo 3 > /proc/sys/vm/drop_caches
+sums /mnt "after the foreign pid: files"
+# the object replaced while attached: refused (no versioning), or the
+# attached version served (versioning)
+d2=\$(s3root attach s3://vmb/other.erofs -o \$O) || bad "attach other"
+d3=\$(s3root attach s3://vbkt/root.erofs -o \$O) || bad "attach versioned"
+grep -q '^version_id = ' /run/s3root/\${d3#/dev/}.state && ok "version id in the state file" || bad "no version id"
+echo "REPLACE-NOW"
+n=0
+until s3root stat s3://vmb/replaced -o \$O,s3.io_timeout=2 >/dev/null 2>&1; do
+	[ \$n -lt 120 ] || { bad "the host did not replace the objects"; break; }
+	sleep 1
+	n=\$((n + 1))
+done
+for d in \$d2 \$d3; do
+	p=\$(cat /run/s3root/\${d#/dev/}.pid)
+	kill -9 \$p
+	while [ -d /proc/\$p ] && ! grep -q '^State:.*Z' /proc/\$p/status 2>/dev/null; do sleep 0.1; done
+done
+s3root attach --reattach \$d2 2>/tmp/err && bad "reattached to a replaced object"
+grep -q "was replaced" /tmp/err && ok "replaced object refused" || bad "replaced: \$(cat /tmp/err)"
+s3root attach --reattach \$d3 2>/tmp/err && mkdir -p /mnt3 && mount -t erofs -o ro \$d3 /mnt3 && sums /mnt3 "versioned: the attached version" || bad "versioned reattach: \$(cat /tmp/err)"
+umount /mnt3
+s3root detach \$d3 || bad "detach \$d3"
+s3root detach \$d2 || bad "detach \$d2"
 umount /mnt
 s3root detach \$dev && ok "detach" || bad "detach"
 [ ! -e /run/s3root/\${dev#/dev/}.state ] && [ ! -e /run/s3root/\${dev#/dev/}.pid ] && ok "state removed" || bad "state left"
@@ -93,10 +137,23 @@ EOF
 vm_initramfs "$T/initrd" "$T/init" "$T/sums=sums" ||
 	fail "initramfs"
 start=$(date +%s)
-vm_run "$T/initrd" "$T/console" 180 quiet ||
+# the guest says when its objects are to be replaced
+(
+	while ! grep -aq REPLACE-NOW "$T/console" 2>/dev/null; do
+		sleep 0.5
+		[ -e "$T/vm-done" ] && exit 0
+	done
+	s3ctl put vmb other.erofs "$T/notfs" >/dev/null
+	s3ctl put vbkt root.erofs "$T/notfs" >/dev/null
+	s3ctl put vmb replaced "$T/sums" >/dev/null
+) &
+replacer=$!
+at_exit "kill $replacer 2>/dev/null"
+vm_run "$T/initrd" "$T/console" 240 quiet ||
 	{ tail -n 40 "$T/console"; fail "the VM did not finish"; }
 echo "VM ran for $(($(date +%s) - start)) s"
+touch "$T/vm-done"
 grep -a 'CHECK\|RESULT\|attached\|^    ' "$T/console"
 grep -aq "RESULT: DONE" "$T/console" || fail "the guest did not finish"
 ! grep -aq "CHECK FAILED" "$T/console" || fail "checks failed in the guest"
-[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 17 ] || fail "checks missing"
+[ "$(grep -ac 'CHECK ok' "$T/console")" -eq 23 ] || fail "checks missing"

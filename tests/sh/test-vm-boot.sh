@@ -204,9 +204,15 @@ boot() {
 # plain HTTP, credentials in the initramfs
 printf '%s:%s\n' "$RGW_ACCESS" "$RGW_SECRET" >"$T/passwd"
 printf 's3.endpoint = http://10.0.2.2:%s\n' "$RGW_PORT" >"$T/conf"
-S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd" \
-	-m "$VM_MODDIR" --config "$T/conf" --passwd "$T/passwd" ||
+(umask 022 && S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" \
+	-o "$T/initrd" -m "$VM_MODDIR" --config "$T/conf" --passwd "$T/passwd") ||
 	fail "mkinitramfs-s3root"
+# it holds the secrets: 0600 whatever the umask, the passwd 0600 inside
+[ "$(stat -c %a "$T/initrd")" = 600 ] ||
+	fail "the initramfs is mode $(stat -c %a "$T/initrd"), not 600"
+zcat "$T/initrd" | cpio -tv --quiet 2>/dev/null |
+	grep -q '^-rw------- .* etc/s3root/passwd$' ||
+	fail "etc/s3root/passwd is not 0600 in the initramfs"
 static=ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off
 boot static "$T/initrd" 11 root=s3:bootb/root.erofs $static
 boot dhcp "$T/initrd" 14 root=s3:bootb/root.erofs ip=dhcp s3test_second

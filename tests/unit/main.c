@@ -16,7 +16,7 @@ extern const struct unit_suite unit_suite_crypto, unit_suite_sigv4,
 	unit_suite_creds, unit_suite_awsconf, unit_suite_url, unit_suite_http,
 	unit_suite_s3resp, unit_suite_netlink, unit_suite_ipconfig,
 	unit_suite_dhcp, unit_suite_dhcp_client, unit_suite_verity,
-	unit_suite_cache, unit_suite_trace, unit_suite_imds;
+	unit_suite_cache, unit_suite_trace, unit_suite_imds, unit_suite_state;
 
 static const struct unit_suite *const suites[] = {
 	&unit_suite_crypto,  &unit_suite_sigv4,	      &unit_suite_sigv2,
@@ -25,6 +25,7 @@ static const struct unit_suite *const suites[] = {
 	&unit_suite_s3resp,  &unit_suite_netlink,     &unit_suite_ipconfig,
 	&unit_suite_dhcp,    &unit_suite_dhcp_client, &unit_suite_verity,
 	&unit_suite_cache,   &unit_suite_trace,	      &unit_suite_imds,
+	&unit_suite_state,
 };
 
 const char *unit_vectors_dir = "tests/vectors";

@@ -13,7 +13,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include "nbd/nbd.h"
+#include "src/attach/internal.h"
 #include "src/cache/internal.h"
 #include "tests/unit/unit.h"
 
@@ -713,9 +719,24 @@ static int file_has(struct cache *c, uint64_t idx)
 	return r;
 }
 
+/* Whether the map saved in the file at path claims chunk idx. */
+static int map_has(const char *path, uint64_t idx)
+{
+	uint8_t byte = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &byte, 1, FILE_HEAD + (off_t)(idx / 8)) != 1)
+		byte = 0;
+	close(fd);
+	return byte >> (idx % 8) & 1;
+}
+
 /*
  * The cache file: a chunk is believed after a reopen only once the map
- * was saved; a file of another object (ETag) starts empty.
+ * was saved; a file of another object (ETag) starts empty; a file in
+ * use by another cache is not used.
  */
 static void test_file_map(void)
 {
@@ -741,13 +762,20 @@ static void test_file_map(void)
 	CHECK(file_has(a, 5));
 	CHECK(file_has(a, 64));
 	/* written, not yet claimed by the saved map */
+	CHECK(!map_has(path, 5));
+	cache_sync(a);
+	CHECK(map_has(path, 5));
+	CHECK(map_has(path, 64));
+	/* one server per file (locked): a second goes without it */
 	b = start(f, CHUNK, 4 * CHUNK, 1, path, 0);
 	if (!b)
 		goto out;
 	WAIT_UNTIL(idle(b));
 	CHECK(!file_has(b, 5));
+	CHECK_INT(b->fd, -1);
 	cache_free(b);
-	cache_sync(a);
+	cache_free(a);
+	a = NULL;
 	b = start(f, CHUNK, 4 * CHUNK, 1, path, 0);
 	if (!b)
 		goto out;
@@ -980,6 +1008,134 @@ static void test_stats(void)
 	CHECK(cache_format_stats(c, 1, buf, sizeof(buf)) > 0);
 	CHECK(strstr(buf, "\"cache_budget\": 32768") != NULL);
 	CHECK_INT(cache_format_stats(c, 1, buf, 20), -ENOSPC);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/* A child as another user (nobody): connects to the abstract socket
+ * @s3root/nbdINDEX and reads what it is told after 't'; its exit status
+ * is how many bytes (capped), 255 if it could not connect. */
+static pid_t as_nobody_ask(int index)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char buf[256];
+	ssize_t n, got = 0;
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	if (setgid(65534) || setuid(65534))
+		_exit(254);
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "s3root/nbd%d",
+		 index);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 ||
+	    connect(fd, (struct sockaddr *)&sa,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				strlen(sa.sun_path + 1))))
+		_exit(255);
+	/* the server may have shut it already: no SIGPIPE */
+	if (send(fd, "t", 1, MSG_NOSIGNAL) != 1)
+		_exit(0);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		got += n;
+	_exit(got > 200 ? 200 : (int)got);
+}
+
+/* A server as nobody on @s3root/nbdINDEX: answers every client with
+ * terminal escapes, until killed. */
+static pid_t as_nobody_serve(int index)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	pid_t pid = fork();
+	int fd, c;
+
+	if (pid)
+		return pid;
+	if (setgid(65534) || setuid(65534))
+		_exit(254);
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "s3root/nbd%d",
+		 index);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 ||
+	    bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			     strlen(sa.sun_path + 1))) ||
+	    listen(fd, 8))
+		_exit(1);
+	for (;;) {
+		c = accept(fd, NULL, NULL);
+		if (c >= 0 && write(c, "evil\033[2J\n", 9) < 0)
+			_exit(1);
+		close(c);
+	}
+}
+
+/* Whether the kernel lists a unix socket named name. */
+static int listed(const char *name)
+{
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if (io_read_file("/proc/net/unix", 1 << 20, &text, &len))
+		return 0;
+	r = strstr(text, name) != NULL;
+	free(text);
+	return r;
+}
+
+/*
+ * The figures socket (list -v) trusts root and its own user only: a server
+ * does not answer another user, and a client does not believe a socket
+ * that another user bound first (SO_PEERCRED); what it shows is cleaned.
+ */
+static void test_figures_peers(void)
+{
+	struct fake *f = fake_new(64 * CHUNK, 5, "\"v1\"");
+	struct cache *c = NULL;
+	char buf[2048] = "", text[] = "a\033[31mb\x7f\n";
+	int status = -1, i, r = -1;
+	pid_t pid;
+
+	CHECK_INT(attach_figures_clean(text, 0), 0);
+	CHECK_STR(text, "a?[31mb?\n");
+	snprintf(buf, sizeof(buf), "{\"a\": [1, {\"b\": \"}\"}]}\n");
+	CHECK_INT(attach_figures_clean(buf, 1), 0);
+	snprintf(buf, sizeof(buf), "{\"a\": 1}}");
+	CHECK_INT(attach_figures_clean(buf, 1), -1);
+	snprintf(buf, sizeof(buf), "{\"a\": \"\033[2J\"}");
+	CHECK_INT(attach_figures_clean(buf, 1), -1);
+	snprintf(buf, sizeof(buf), "\"a\"");
+	CHECK_INT(attach_figures_clean(buf, 1), -1);
+	if (geteuid()) {
+		fprintf(stderr,
+			"    (not root: the SO_PEERCRED part skipped)\n");
+		goto out;
+	}
+	c = start(f, CHUNK, 4 * CHUNK, 1, NULL, 0);
+	if (!c)
+		goto out;
+	attach_figures_serve(4241, c, NULL);
+	CHECK_INT(attach_figures_fetch(4241, 0, buf, sizeof(buf)), 0);
+	CHECK(strstr(buf, "cache:") != NULL);
+	pid = as_nobody_ask(4241);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0); /* connected, told nothing */
+	pid = as_nobody_serve(4242);
+	/* until it listens (the abstract name is in /proc/net/unix) */
+	for (i = 0; i < 100 && r; i++) {
+		usleep(20000);
+		r = listed("@s3root/nbd4242") ? 0 : -1;
+	}
+	CHECK_INT(r, 0);
+	CHECK_INT(attach_figures_fetch(4242, 0, buf, sizeof(buf)), -1);
+	CHECK_INT(attach_figures_pid(4242), -1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 out:
 	cache_free(c);
 	fake_free(f);
@@ -1571,6 +1727,7 @@ out:
 }
 
 static const struct unit_test tests[] = {
+	{"cache_figures_peers", test_figures_peers},
 	{"cache_queue_merge", test_queue_merge},
 	{"cache_merge_gets", test_merge_gets},
 	{"cache_split_pieces", test_split_pieces},

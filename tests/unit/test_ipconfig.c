@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "src/net/net.h"
 #include "tests/unit/unit.h"
 
@@ -69,7 +71,36 @@ static void test_bad(void)
 			fprintf(stderr, "    accepted '%s'\n", bad[i]);
 }
 
+/* nameserver= and the resolver's file: addresses only, no other text */
+static void test_nameservers(void)
+{
+	const char extra[3][64] = {"2001:db8::53", "9.9.9.9\noptions ndots:15",
+				   "dns.example"};
+	struct in_addr dns[2] = {{0}, {0}};
+	char dir[] = "/tmp/s3root-unit-XXXXXX", path[64], *text = NULL;
+	size_t len;
+
+	CHECK(net_is_address("10.0.2.3"));
+	CHECK(net_is_address("::1"));
+	CHECK(!net_is_address("10.0.2.3 "));
+	CHECK(!net_is_address("10.0.2"));
+	CHECK(!net_is_address(""));
+	CHECK(!net_is_address("1.1.1.1\nsearch evil"));
+	if (!CHECK(mkdtemp(dir)))
+		return;
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	inet_pton(AF_INET, "10.0.2.3", &dns[0]);
+	CHECK_INT(net_resolv_write(path, dns, 2, extra, 3), 0);
+	if (CHECK_INT(io_read_file(path, 4096, &text, &len), 0))
+		CHECK_STR(text,
+			  "nameserver 10.0.2.3\nnameserver 2001:db8::53\n");
+	free(text);
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct unit_test tests[] = {
+	{"ipconfig_nameservers", test_nameservers},
 	{"ipconfig_good", test_good},
 	{"ipconfig_bad", test_bad},
 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "src/boot/internal.h"
 #include "src/conf/conf.h"
 #include "tests/unit/unit.h"
 
@@ -481,7 +482,63 @@ static void test_to_list(void)
 	opts_free(&back);
 }
 
+/* AWS_* secrets on the kernel command line (the kernel puts its NAME=VALUE
+ * words in /init's environment): ignored, and gone from the environment
+ * the root server is started with; other variables stay. */
+static void test_cmdline_secrets(void)
+{
+	static struct boot b;
+	char *env[] = {"PATH=/bin",
+		       "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI",
+		       "AWS_REGION=eu-west-1",
+		       "AWS_ACCESS_KEY_ID=AKIAEXAMPLE",
+		       "AWS_SECRET_ACCESS_KEYS=not-a-secret-name",
+		       "AWS_SESSION_TOKEN=from-a-script",
+		       NULL};
+
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(boot_parse_cmdline(&b, "root=s3:b/k quiet "
+					 "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI "
+					 "AWS_ACCESS_KEY_ID=AKIAEXAMPLE "
+					 "s3.region=eu-west-1"),
+		  0);
+	CHECK_STR(b.root, "s3:b/k");
+	CHECK_INT(boot_env_scrub(&b, env), 2);
+	CHECK_STR(env[0], "PATH=/bin");
+	CHECK_STR(env[1], "AWS_REGION=eu-west-1");
+	CHECK_STR(env[2], "AWS_SECRET_ACCESS_KEYS=not-a-secret-name");
+	/* not on the command line: not the kernel's */
+	CHECK_STR(env[3], "AWS_SESSION_TOKEN=from-a-script");
+	CHECK(env[4] == NULL);
+	opts_free(&b.o);
+	/* none on the command line: nothing goes */
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(boot_parse_cmdline(&b, "root=s3:b/k"), 0);
+	CHECK_INT(boot_env_scrub(&b, env), 0);
+	opts_free(&b.o);
+}
+
+/* nameserver= on the kernel command line: addresses only */
+static void test_cmdline_nameservers(void)
+{
+	static struct boot b;
+
+	/* a quoted word may hold anything */
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(boot_parse_cmdline(&b, "nameserver=\"9.9.9.9 options x\" "
+					 "nameserver=dns.example "
+					 "nameserver=2001:db8::1 "
+					 "nameserver=10.0.2.3"),
+		  0);
+	CHECK_INT(b.nns, 2);
+	CHECK_STR(b.nameservers[0], "2001:db8::1");
+	CHECK_STR(b.nameservers[1], "10.0.2.3");
+	opts_free(&b.o);
+}
+
 static const struct unit_test tests[] = {
+	{"options_cmdline_secrets", test_cmdline_secrets},
+	{"options_cmdline_nameservers", test_cmdline_nameservers},
 	{"options_list_kinds", test_list_and_kinds},
 	{"options_escaped_comma", test_escaped_comma},
 	{"options_precedence", test_precedence},

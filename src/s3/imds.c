@@ -194,7 +194,6 @@ static int imds_open(struct imds *m, const struct opts *o, const char *url,
 	struct http_client_config hc = {
 		.connect_timeout_ms = (int)opts_num(o, OPT_CONNECT_TIMEOUT),
 		.io_timeout_ms = IMDS_IO_MS,
-		.ca_file = opts_str(o, OPT_CA),
 		.min_time = base_build_time,
 		.max_idle = 1,
 		.idle_timeout_ms = 5000,
@@ -206,6 +205,10 @@ static int imds_open(struct imds *m, const struct opts *o, const char *url,
 		return base_fail(err, errlen,
 				 "metadata service %s: not an http:// URL",
 				 url);
+	/* the bundle is S3's: a plain http:// service (the real one) needs
+	 * none, and a broken one must be reported for S3, not here */
+	if (m->url.tls)
+		hc.ca_file = opts_str(o, OPT_CA);
 	snprintf(m->prefix, sizeof(m->prefix), "%s", m->url.path);
 	n = strlen(m->prefix);
 	while (n && m->prefix[n - 1] == '/')

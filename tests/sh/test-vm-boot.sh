@@ -161,10 +161,7 @@ echo "RESULT: DONE"
 sync
 poweroff -f
 INIT
-chmod 755 "$r/sbin/init"
-mkfs.erofs -zlz4hc "$T/root.erofs" "$r" >/dev/null
-s3ctl mb bootb >/dev/null
-s3ctl put bootb root.erofs "$T/root.erofs" >/dev/null
+vm_image_put "$r" bootb
 
 mkdir -p "$T/second"
 echo second >"$T/second/hello"

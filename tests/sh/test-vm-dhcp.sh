@@ -122,10 +122,7 @@ echo "RESULT: DONE"
 sync
 poweroff -f
 INIT
-chmod 755 "$r/sbin/init"
-mkfs.erofs -zlz4hc "$T/root.erofs" "$r" >/dev/null
-s3ctl mb bootd >/dev/null
-s3ctl put bootd root.erofs "$T/root.erofs" >/dev/null
+vm_image_put "$r" bootd
 
 printf '%s:%s\n' "$RGW_ACCESS" "$RGW_SECRET" >"$T/passwd"
 printf 's3.endpoint = http://%s:%s\n' "$net.1" "$port" >"$T/conf"

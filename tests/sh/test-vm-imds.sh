@@ -70,10 +70,7 @@ echo "RESULT: DONE"
 sync
 poweroff -f
 INIT
-chmod 755 "$r/sbin/init"
-mkfs.erofs -zlz4hc "$T/root.erofs" "$r" >/dev/null
-s3ctl mb bootb >/dev/null
-s3ctl put bootb root.erofs "$T/root.erofs" >/dev/null
+vm_image_put "$r" bootb
 
 # no credentials, no configuration: everything on the command line
 S3ROOT=$VM_S3ROOT "$TOP/initramfs/mkinitramfs-s3root" -o "$T/initrd" \

@@ -200,3 +200,13 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 EOF
 }
+
+# vm_image_put ROOT BUCKET: the test's root tree ROOT (its /sbin/init the
+# guest's script) as an lz4hc EROFS image in $T/root.erofs, uploaded as
+# BUCKET/root.erofs into a new bucket (s3ctl: tests/servers/rgw.sh).
+vm_image_put() {
+	chmod 755 "$1/sbin/init"
+	mkfs.erofs -zlz4hc "$T/root.erofs" "$1" >/dev/null
+	s3ctl mb "$2" >/dev/null
+	s3ctl put "$2" root.erofs "$T/root.erofs" >/dev/null
+}

@@ -2,6 +2,7 @@
 /* args.c - scanning a command's arguments; options anywhere. */
 #include <stdio.h>
 #include <string.h>
+#include "crypto/sigv4.h"
 #include "src/cli/cli.h"
 
 #define HELP 64 /* beyond every table's ids (1 to 63) */
@@ -150,4 +151,23 @@ int cli_object_arg(const char *cmd, int id, const char *arg,
 		return -1;
 	}
 	return 1;
+}
+
+int cli_method_arg(const char *cmd, const char *arg, const char **method)
+{
+	if (strcmp(arg, "GET") && strcmp(arg, "HEAD")) {
+		log_err("%s: --method is GET or HEAD", cmd);
+		return -1;
+	}
+	*method = arg;
+	return 0;
+}
+
+int cli_time_arg(const char *cmd, const char *arg, int64_t *t)
+{
+	if (sig_parse_amz_date(arg, t)) {
+		log_err("%s: --time '%.40s' is not YYYYMMDDTHHMMSSZ", cmd, arg);
+		return -1;
+	}
+	return 0;
 }

@@ -54,6 +54,13 @@ int cli_scan(int argc, char **argv, const struct cli_spec *spec, cli_arg_fn fn,
 #define CLI_OPT 1
 int cli_object_arg(const char *cmd, int id, const char *arg,
 		   const char **source, struct opts *o);
+/*
+ * The signing commands' --method (GET or HEAD; *method points into arg)
+ * and --time (YYYYMMDDTHHMMSSZ, into *t as epoch seconds). Return 0, or -1
+ * after logging an error that names cmd.
+ */
+int cli_method_arg(const char *cmd, const char *arg, const char **method);
+int cli_time_arg(const char *cmd, const char *arg, int64_t *t);
 
 /* ---- a command that reads one object (object.c) ---- */
 

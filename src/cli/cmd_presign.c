@@ -82,20 +82,9 @@ static int presign_arg(void *ctx, int id, const char *arg)
 	case O_EXPIRES:
 		return presign_expires(a, arg);
 	case O_METHOD:
-		if (strcmp(arg, "GET") && strcmp(arg, "HEAD")) {
-			log_err("presign: --method is GET or HEAD");
-			return -1;
-		}
-		a->method = arg;
-		return 0;
+		return cli_method_arg("presign", arg, &a->method);
 	case O_TIME:
-		if (sig_parse_amz_date(arg, &a->time)) {
-			log_err("presign: --time '%.40s' is not "
-				"YYYYMMDDTHHMMSSZ",
-				arg);
-			return -1;
-		}
-		return 0;
+		return cli_time_arg("presign", arg, &a->time);
 	}
 	return 0;
 }

@@ -130,19 +130,9 @@ static int sign_arg(void *ctx, int id, const char *arg)
 	case O_HEADER:
 		return sign_header(a, arg);
 	case O_METHOD:
-		if (strcmp(arg, "GET") && strcmp(arg, "HEAD")) {
-			log_err("sign: --method is GET or HEAD");
-			return -1;
-		}
-		a->method = arg;
-		return 0;
+		return cli_method_arg("sign", arg, &a->method);
 	case O_TIME:
-		if (sig_parse_amz_date(arg, &a->time)) {
-			log_err("sign: --time '%s' is not YYYYMMDDTHHMMSSZ",
-				arg);
-			return -1;
-		}
-		return 0;
+		return cli_time_arg("sign", arg, &a->time);
 	case O_PAYLOAD:
 		if (!strcmp(arg, "unsigned")) {
 			a->payload = SIGV4_UNSIGNED_PAYLOAD;

@@ -53,12 +53,8 @@ S3ROOT_OPTS=${S3ROOT_OPTS:-}
 BUCKET=bench
 KEY=debian.erofs
 
-say() { echo "bench-boot: $*" >&2; }
-fail() {
-	say "$*"
-	exit 1
-}
-skip() { fail "$*"; } # vm.sh's vm_requires
+BENCH_NAME=bench-boot
+. "$TOP/bench/lib.sh"
 
 for c in radosgw ceph-mon ceph-osd nbdkit curl mkfs.erofs qemu-system-x86_64 \
 	cpio busybox debootstrap; do
@@ -68,38 +64,12 @@ done
 [ -x "$SHAPER" ] || fail "no $SHAPER (make $BUILD/bench/shaper)"
 [ -x "$NBD_ATTACH" ] || fail "no $NBD_ATTACH (make $BUILD/nbd_attach)"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/s3root-bench-boot.XXXXXX")
-mkdir -p "$T/pids" "$T/log" "$T/con" "$CACHE" "$RESULTS"
+bench_tmp bench-boot con
+mkdir -p "$CACHE" "$RESULTS"
 . "$TOP/tests/servers/rgw.sh"
 VM_S3ROOT=$S3ROOT
 . "$TOP/tests/vm/vm.sh"
 . "$TOP/tests/vm/debian-root.sh"
-
-# Every process started here has $T in its command line and is stopped by
-# the PID recorded in $T/pids (rgw.sh's _srv_kill checks both).
-cleanup() {
-	local f
-	set +e
-	for f in "$T"/pids/*.pid; do
-		[ -e "$f" ] && _srv_kill "$f" "$T"
-	done
-	rgw_stop "$T/rgw" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# spawn NAME CMD...: start CMD in the background, its PID in pids/NAME.pid.
-spawn() {
-	local name=$1
-	shift
-	"$@" </dev/null >"$T/log/$name.out" 2>&1 &
-	echo $! >"$T/pids/$name.pid"
-	disown $!
-}
-
-stop() { _srv_kill "$T/pids/$1.pid" "$T"; }
-pid_of() { cat "$T/pids/$1.pid"; }
 
 # free_port: a TCP port nobody listens on now (the guest reaches the
 # host's 127.0.0.1:PORT as 10.0.2.2:PORT).

@@ -43,12 +43,8 @@ BENCH_TRACE_DEPTH=${BENCH_TRACE_DEPTH:-2}
 BUCKET=bench
 KEY=image.erofs
 
-say() { echo "bench: $*" >&2; }
-fail() {
-	say "$*"
-	exit 1
-}
-skip() { fail "$*"; } # vm.sh's vm_requires
+BENCH_NAME=bench
+. "$TOP/bench/lib.sh"
 
 for c in radosgw ceph-mon ceph-osd fio nbdkit gnuplot curl mkfs.erofs; do
 	command -v "$c" >/dev/null 2>&1 || fail "missing $c (make deps)"
@@ -56,39 +52,9 @@ done
 [ -x "$S3ROOT" ] || fail "no $S3ROOT (make)"
 [ -x "$SHAPER" ] || fail "no $SHAPER (make $BUILD/bench/shaper)"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/s3root-bench.XXXXXX")
-mkdir -p "$T/pids" "$T/log" "$T/fio" "$CACHE" "$RESULTS"
+bench_tmp bench fio
+mkdir -p "$CACHE" "$RESULTS"
 . "$TOP/tests/servers/rgw.sh"
-
-# Every process started here has $T in its command line and is stopped by
-# the PID recorded in $T/pids (rgw.sh's _srv_kill checks both).
-cleanup() {
-	local f
-	set +e
-	for f in "$T"/pids/*.pid; do
-		[ -e "$f" ] && _srv_kill "$f" "$T"
-	done
-	rgw_stop "$T/rgw" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# spawn NAME CMD...: start CMD in the background, its PID in pids/NAME.pid.
-spawn() {
-	local name=$1
-	shift
-	"$@" </dev/null >"$T/log/$name.out" 2>&1 &
-	echo $! >"$T/pids/$name.pid"
-	disown $!
-}
-
-# stop NAME: stop what spawn NAME started.
-stop() {
-	_srv_kill "$T/pids/$1.pid" "$T"
-}
-
-pid_of() { cat "$T/pids/$1.pid"; }
 
 # cpu_ticks PID: user + system time of PID and all its threads, in ticks.
 cpu_ticks() {

@@ -35,10 +35,7 @@ requires_py botocore
 requires_root debootstrap
 start=$(date +%s)
 
-vm_requires
-vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
-debian_image "$TOP/tests/vm/debian-check.prepare" ||
-	fail "cannot build the Debian root (debootstrap from $(debian_mirror))"
+debian_check_image
 
 at_exit "rgw_stop $T/rgw"
 rgw_start "$T/rgw" >/dev/null

@@ -26,14 +26,10 @@ requires_py botocore
 requires_root debootstrap
 start=$(date +%s)
 
-vm_requires
-vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
-
 # What makes the debootstrapped tree a diskless machine that checks itself
 # (tests/vm/debian-check.prepare; changing it rebuilds the image, not the
 # tree).
-debian_image "$TOP/tests/vm/debian-check.prepare" ||
-	fail "cannot build the Debian root (debootstrap from $(debian_mirror))"
+debian_check_image
 size=$(stat -c %s "$DEBIAN_IMAGE")
 
 at_exit "rgw_stop $T/rgw"

@@ -25,10 +25,7 @@ requires_py botocore
 . "$TOP/tests/vm/debian-check.sh"
 requires_root debootstrap
 
-vm_requires
-vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
-debian_image "$TOP/tests/vm/debian-check.prepare" ||
-	fail "cannot build the Debian root (debootstrap from $(debian_mirror))"
+debian_check_image
 size=$(stat -c %s "$DEBIAN_IMAGE")
 
 at_exit "rgw_stop $T/rgw"

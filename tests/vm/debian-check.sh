@@ -5,6 +5,16 @@
 # passed, the root server outlived systemd's final kill and still
 # answered, a clean power-off and no sign of a lost root.
 
+# debian_check_image: the kernel and the image of
+# tests/vm/debian-check.prepare (built once, into $DEBIAN_IMAGE), or the
+# test fails saying which is missing.
+debian_check_image() {
+	vm_requires
+	vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
+	debian_image "$TOP/tests/vm/debian-check.prepare" ||
+		fail "cannot build the Debian root (debootstrap from $(debian_mirror))"
+}
+
 # debian_check_console CONSOLE_LOG [CHECKS [EXPECTED]]: fails the test if
 # any of it is missing (CHECKS: the "CHECK ok" lines wanted, 6 by default;
 # EXPECTED: an ERE of kernel lines the test caused on purpose, such as a

@@ -183,11 +183,7 @@ static int daemon_start(struct daemon *d, struct object *ob)
 	cache_export(d->cache, object_info(ob)->name, &d->ex);
 	daemon_record(d, ob);
 	daemon_replay(d);
-	r = object_keep_fresh(ob);
-	if (r)
-		log_warn("credentials: no thread to refresh them: %s "
-			 "(refreshed as reads need them)",
-			 strerror(-r));
+	object_keep_fresh(ob);
 	r = nbd_pool_new(&d->pool, (unsigned)opts_num(d->o, OPT_CONNECTIONS),
 			 (unsigned)opts_num(d->o, OPT_CONNECTIONS_MAX));
 	if (r) {

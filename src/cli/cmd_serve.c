@@ -448,11 +448,7 @@ static int serve_open(struct server *s, char **envp)
 	cache_export(s->cache, export_name(&s->src), &s->ex);
 	if (serve_trace(s, envp))
 		return -1;
-	r = object_keep_fresh(s->ob);
-	if (r)
-		log_warn("credentials: no thread to refresh them: %s "
-			 "(refreshed as reads need them)",
-			 strerror(-r));
+	object_keep_fresh(s->ob);
 	r = nbd_pool_new(&s->pool, (unsigned)opts_num(&s->o, OPT_CONNECTIONS),
 			 (unsigned)opts_num(&s->o, OPT_CONNECTIONS_MAX));
 	if (r) {

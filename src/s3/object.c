@@ -541,6 +541,10 @@ int object_keep_fresh(struct object *ob)
 	r = -pthread_create(&ob->keeper, NULL, keeper, ob);
 	if (!r)
 		ob->keeper_pid = getpid();
+	else
+		log_warn("credentials: no thread to refresh them: %s "
+			 "(refreshed as reads need them)",
+			 strerror(-r));
 	return r;
 }
 

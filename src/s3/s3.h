@@ -260,7 +260,7 @@ int object_open_by(struct object **ob, struct opts *o, const struct source *src,
  * instance's) ahead of their expiry even while no request comes (requests
  * replace them too, when due). Call it in the process that serves:
  * threads do not cross fork. Nothing to do (0) for credentials that do
- * not expire; else 0 or -errno.
+ * not expire; else 0 or -errno (logged: requests still refresh them).
  */
 int object_keep_fresh(struct object *ob);
 /*

@@ -154,7 +154,8 @@ int cache_new_source(struct cache **cp, const struct cache_source *src,
 	/* warm start: the superblock and the metadata after it, before
 	 * the kernel asks */
 	pthread_mutex_lock(&c->lock);
-	cache_prefetch_locked(c, 0, min_u64(WARM_BYTES, c->ra_cap / 2),
+	cache_prefetch_locked(c, 0,
+			      min_u64(WARM_BYTES, c->nslots * c->chunk / 4),
 			      c->max_run);
 	pthread_mutex_unlock(&c->lock);
 	if (cfg->file || cfg->prefetch_all) {

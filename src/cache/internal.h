@@ -27,7 +27,9 @@
 #define MAX_RUN_BYTES (512 * 1024) /* one GET: larger reads go parallel */
 #define MAX_RUN (MAX_RUN_BYTES / 4096)
 #define STREAMS 8
-#define WARM_BYTES (1024 * 1024)
+#define WARM_BYTES (512 * 1024)	    /* the warm start: the boot reads it all */
+#define RA_SHORT_BYTES (256 * 1024) /* readahead window of a young stream */
+#define RA_LONG_BYTES (4 * 1024 * 1024) /* a stream this long: deeper */
 #define IDLE_MS 1000   /* the background pull waits this long after a read */
 #define SYNC_MS 10000  /* the cache file's map is saved this often */
 #define FILE_HEAD 8192 /* holds the longest name, ETag and version */
@@ -91,6 +93,7 @@ struct stream {
 	uint64_t ra_end; /* prefetched up to here */
 	uint64_t window; /* bytes kept fetched ahead of next; 0: new */
 	uint64_t used;	 /* tick of its last read: the oldest goes */
+	uint64_t bytes;	 /* read in sequence so far */
 	unsigned seq;	 /* reads that continued it */
 };
 

@@ -4,6 +4,9 @@
  * that continues one and still had to wait for the network doubles its
  * window, up to ra_max; prefetched chunks evicted unread halve ra_max
  * (slots.c), and each one read lets it grow back by a chunk (read.c).
+ * A stream's window stays within RA_SHORT_BYTES until it has read
+ * RA_LONG_BYTES: a boot reads files of a few hundred KiB, and deeper
+ * windows fetched what it never read (bench/README.md, the boot workload).
  * Everything here runs under c->lock.
  */
 #include "src/cache/internal.h"
@@ -47,7 +50,7 @@ void cache_prefetch_locked(struct cache *c, uint64_t a, uint64_t b,
 void cache_read_ahead_locked(struct cache *c, uint64_t off, uint64_t len,
 			     int waited)
 {
-	uint64_t end = off + len, target, per;
+	uint64_t end = off + len, target, per, cap;
 	struct stream *st = NULL, *old = &c->streams[0];
 	unsigned i;
 
@@ -65,10 +68,11 @@ void cache_read_ahead_locked(struct cache *c, uint64_t off, uint64_t len,
 			old = s;
 	}
 	if (!st) {
-		*old = (struct stream){end, end, 0, c->tick, 0};
+		*old = (struct stream){end, end, 0, c->tick, len, 0};
 		return;
 	}
 	st->used = c->tick;
+	st->bytes += end - st->next;
 	st->next = end;
 	if (st->ra_end < end)
 		st->ra_end = end;
@@ -82,7 +86,9 @@ void cache_read_ahead_locked(struct cache *c, uint64_t off, uint64_t len,
 		st->window = 4 * c->chunk;
 	else if (waited)
 		st->window *= 2;
-	st->window = min_u64(st->window, c->ra_max);
+	cap = st->bytes < RA_LONG_BYTES ? min_u64(c->ra_max, RA_SHORT_BYTES)
+					: c->ra_max;
+	st->window = min_u64(st->window, cap);
 	target = min_u64(end + st->window, c->size);
 	/* top up when half the window is used, in runs of a quarter */
 	if (st->ra_end >= target || st->ra_end - end > st->window / 2)

@@ -62,11 +62,11 @@ same_object() {
 	cmp -s "$T/copy" "$1" || fail "$2: the bytes read differ"
 }
 
-# warm start: the first MiB is fetched before anyone asks
+# warm start: the first 512 KiB is fetched before anyone asks
 start_serve random64 "s3.cache=8M,s3.chunk=128K"
-wait_for 50 sh -c "kill -USR1 $serve_pid; sleep 0.1; grep -q '^fetched: 1048576 bytes' $T/serve.log" ||
+wait_for 50 sh -c "kill -USR1 $serve_pid; sleep 0.1; grep -q '^fetched: 524288 bytes' $T/serve.log" ||
 	fail "no warm start: $(tail -n 5 "$T/serve.log")"
-echo "warm start: 1 MiB before the first read"
+echo "warm start: 512 KiB before the first read"
 
 # 32 readers on 8 chunks (at 16 MiB): each chunk is fetched once
 fio --name=hot --ioengine=nbd --uri="$uri" --rw=randread --bs=4k \
@@ -107,7 +107,7 @@ gets=$(figures gets)
 echo "sequential: $reads reads in $gets GETs, $(figures ra_used) chunks read ahead and used"
 
 # s3.prefetch=all into RAM: once idle, the whole image, then no network
-start_serve random64 "s3.cache=72M,s3.prefetch=all,s3.prefetch_rate=0"
+start_serve random64 "s3.cache=72M,s3.chunk=128K,s3.prefetch=all,s3.prefetch_rate=0"
 wait_for 300 grep -q "512 of 512 chunks are local" "$T/serve.log" ||
 	fail "prefetch=all did not finish: $(tail -n 3 "$T/serve.log")"
 ask_figures
@@ -119,11 +119,11 @@ serve_stop
 echo "prefetch=all (RAM): the whole object once, then reads without GETs"
 
 # s3.prefetch=all into a cache file, which a restarted server trusts
-start_serve random64 "s3.cache=256K,s3.cache_file=$T/cache,s3.prefetch=all,s3.prefetch_rate=0"
+start_serve random64 "s3.cache=256K,s3.chunk=128K,s3.cache_file=$T/cache,s3.prefetch=all,s3.prefetch_rate=0"
 wait_for 300 grep -q "512 of 512 chunks are local" "$T/serve.log" ||
 	fail "prefetch=all to a file did not finish: $(tail -n 3 "$T/serve.log")"
 serve_stop
-start_serve random64 "s3.cache=256K,s3.cache_file=$T/cache"
+start_serve random64 "s3.cache=256K,s3.chunk=128K,s3.cache_file=$T/cache"
 grep -q "cache file $T/cache holds 512 of 512 chunks" "$T/serve.log" ||
 	fail "restart: $(cat "$T/serve.log")"
 same_object "$T/random64" "from the cache file"
@@ -134,7 +134,7 @@ serve_stop
 echo "cache file: filled in the background, then served a restart with no GETs"
 
 # the same file for another object starts empty, and is right
-start_serve other "s3.cache=256K,s3.cache_file=$T/cache"
+start_serve other "s3.cache=256K,s3.chunk=128K,s3.cache_file=$T/cache"
 grep -q "cache file $T/cache: starting empty for s3://cache/other" "$T/serve.log" ||
 	fail "another object trusted the cache file: $(cat "$T/serve.log")"
 same_object "$T/other" "another object"

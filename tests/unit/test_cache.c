@@ -45,6 +45,7 @@ struct fake {
 	uint64_t short_by;	   /* the next fetch ends this short, with 0 */
 	int gate;		   /* fetches wait while it is closed (1) */
 	unsigned waiting;	   /* fetches at the gate */
+	unsigned delay_ms;	   /* each fetch takes this long more */
 };
 
 /* The object's byte at off: differs across every chunk boundary. */
@@ -136,6 +137,8 @@ static const struct object_info *fake_describe(void *arg)
 	return &((struct fake *)arg)->info;
 }
 
+static void nap_ms(long ms);
+
 static int fake_fetch(void *arg, uint64_t off, uint64_t len, object_sink sink,
 		      void *sinkarg, char *err, size_t errlen)
 {
@@ -159,6 +162,8 @@ static int fake_fetch(void *arg, uint64_t off, uint64_t len, object_sink sink,
 		f->short_by = 0;
 	}
 	pthread_mutex_unlock(&f->lock);
+	if (f->delay_ms) /* set before the cache starts fetching */
+		nap_ms(f->delay_ms);
 	if (off + len > f->size) {
 		snprintf(err, errlen, "fetch past the end");
 		return -EINVAL;
@@ -652,6 +657,41 @@ static void test_readahead(void)
 	cache_stats(c, &st0);
 	CHECK(st0.ra_wasted > st.ra_wasted);
 	CHECK_INT(st0.readahead, st.readahead);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/*
+ * A young stream's window stays within RA_SHORT_BYTES (a boot reads short
+ * files); once it has read RA_LONG_BYTES it may grow to what the budget
+ * allows.
+ */
+static void test_readahead_young(void)
+{
+	const uint64_t size = 32 << 20, rd = 32 * CHUNK;
+	struct fake *f = fake_new(size, 8, "\"e\"");
+	struct cache *c = start(f, CHUNK, 16 << 20, 2, NULL, 0);
+	uint64_t w = 0, k;
+
+	if (!c)
+		goto out;
+	WAIT_UNTIL(idle(c));
+	f->delay_ms = 2; /* every read waits: the window grows */
+	for (k = 0; (k + 1) * rd < RA_LONG_BYTES; k++) {
+		CHECK_INT(read_check(c, size, (1 << 20) + k * rd, (uint32_t)rd,
+				     0, NULL),
+			  0);
+		if (widest_window(c) > w)
+			w = widest_window(c);
+	}
+	if (!CHECK(w <= RA_SHORT_BYTES) || !CHECK(w >= RA_SHORT_BYTES / 2))
+		fprintf(stderr, "    window %llu\n", (unsigned long long)w);
+	for (; k < 3 * RA_LONG_BYTES / rd; k++)
+		CHECK_INT(read_check(c, size, (1 << 20) + k * rd, (uint32_t)rd,
+				     0, NULL),
+			  0);
+	CHECK(widest_window(c) > RA_SHORT_BYTES);
 out:
 	cache_free(c);
 	fake_free(f);
@@ -1732,6 +1772,7 @@ static const struct unit_test tests[] = {
 	{"cache_merge_gets", test_merge_gets},
 	{"cache_split_pieces", test_split_pieces},
 	{"cache_readahead", test_readahead},
+	{"cache_readahead_young", test_readahead_young},
 	{"cache_evict_pins", test_evict_pins},
 	{"cache_file_map", test_file_map},
 	{"cache_failure", test_failure},

@@ -11,7 +11,8 @@
  * waited). Readers pin the slots they need (refs) and copy out without
  * the lock; the lock is never held across network or file I/O. Fetchers
  * take demand runs before a replay's runs before readahead runs and merge
- * adjacent queued runs into one GET of at most MAX_RUN_BYTES. A chunk a
+ * adjacent queued runs into one GET of at most MAX_RUN_BYTES (a replay's
+ * runs, of at most REPLAY_RUN_BYTES, are not merged with each other). A chunk a
  * replay fetched is kept off the LRU (rp) until read or the replay ends,
  * in slots added beyond the budget (replay.c).
  */
@@ -37,6 +38,7 @@
 #define CACHE_IDLE_MS 5000 /* the source's idle() is called this often */
 #define REPLAY_AHEAD (32 * 1024 * 1024) /* s3.replay_ahead's default */
 #define REPLAY_IDLE_MS 10000		/* a replay ends after this quiet */
+#define REPLAY_RUN_BYTES (128 * 1024)	/* one replay GET at most */
 
 enum { S_FETCHING = 1, S_READY, S_FAILED };
 /* the fetch queues, taken in the order demand, replay, readahead */
@@ -85,6 +87,7 @@ struct replay {
 	uint64_t cap, kept; /* chunks it may keep, keeps (rp) */
 	uint64_t fetched, used, wasted;
 	unsigned out, max_out;	   /* runs queued or in flight; limit */
+	unsigned max_busy;	   /* the limit while a client's read waits */
 	int64_t start_ms, last_ms; /* started; last replay fetch ended */
 };
 
@@ -183,6 +186,7 @@ struct cache {
 	uint64_t hits, misses, readahead, ra_used, ra_wasted, gets, file_reads;
 	uint64_t cached, lat[LAT_BUCKETS];
 	unsigned nbd_inflight, get_inflight;
+	unsigned nbd_waiting;	  /* reads waiting for a fetch */
 	size_t in_use, nextra;	  /* slots off the free list; added */
 	struct slot_block *extra; /* slots a replay added */
 	struct replay rp;

@@ -118,6 +118,8 @@ struct slot *cache_dequeue_locked(struct cache *c)
 	do {
 		merged = 0;
 		for (i = 0; i < NQUEUES; i++) {
+			if (q == Q_REPLAY && i == Q_REPLAY)
+				continue; /* a replay's GETs stay short */
 			for (p = &c->queue[i]; *p;) {
 				struct slot *s = *p;
 

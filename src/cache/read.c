@@ -142,6 +142,7 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 	}
 	cache_enqueue_locked(c, first, run, Q_DEMAND);
 	cache_read_ahead_locked(c, off, n, waited);
+	c->nbd_waiting += waited; /* the replay holds back (replay.c) */
 	if (c->rp.state == RP_RUNNING || c->rp.state == RP_DONE) {
 		cache_replay_pump_locked(c);
 		cache_replay_tick_locked(c);
@@ -185,6 +186,9 @@ static long pin_range(struct cache *c, uint64_t off, uint64_t n,
 			r = s->state == S_FETCHING ? -ETIMEDOUT : s->err;
 		}
 	}
+	c->nbd_waiting -= waited;
+	if (!c->nbd_waiting && c->rp.state == RP_RUNNING)
+		cache_replay_pump_locked(c);
 	if (!--c->nbd_inflight && c->bg_waits_idle)
 		pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);

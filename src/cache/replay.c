@@ -2,8 +2,10 @@
 /*
  * replay.c - the replay of a trace (cache_replay_start): the plan (the
  * trace's ranges as chunk-aligned runs, each chunk once, in the trace's
- * order), and its scheduler: runs claimed and queued (Q_REPLAY, after the
- * clients' reads, before readahead) while fewer than max_out are out and
+ * order, in runs of at most REPLAY_RUN_BYTES), and its scheduler: runs
+ * claimed and queued (Q_REPLAY, after the clients' reads, before
+ * readahead) while fewer than max_out are out (max_busy while a client's
+ * read waits for a fetch: the replay must not slow the reads it is for) and
  * while they start less than `ahead` bytes of the plan past the furthest
  * point a client has read (progress). Replayed chunks are kept off the LRU
  * (slot->rp) until a client reads them or the replay ends; slots beyond
@@ -153,23 +155,31 @@ out:
 	return r;
 }
 
-/* The pieces as runs of at most max_run chunks, adjacent ones joined. */
+/* A replay run's chunks at most: short GETs leave room for the clients'. */
+static uint64_t replay_max_run(const struct cache *c)
+{
+	uint64_t n = REPLAY_RUN_BYTES / c->chunk;
+
+	return n < 1 ? 1 : n > c->max_run ? c->max_run : n;
+}
+
+/* The pieces as runs of at most replay_max_run, adjacent ones joined. */
 static size_t plan_runs(const struct cache *c, const struct span *pc, size_t np,
 			struct replay_run *runs, uint64_t *bytes)
 {
 	struct replay_run *last = NULL;
+	uint64_t max_run = replay_max_run(c), x, add;
 	size_t i, nr = 0;
-	uint64_t x, add;
 
 	*bytes = 0;
 	for (i = 0; i < np; i++) {
 		for (x = pc[i].a; x < pc[i].b; x += add) {
 			if (!last || last->first + last->n != x ||
-			    last->n >= c->max_run) {
+			    last->n >= max_run) {
 				last = &runs[nr++];
 				*last = (struct replay_run){x, *bytes, 0};
 			}
-			add = min_u64(pc[i].b - x, c->max_run - last->n);
+			add = min_u64(pc[i].b - x, max_run - last->n);
 			last->n += (uint32_t)add;
 			*bytes += min_u64((x + add) * c->chunk, c->size) -
 				  x * c->chunk;
@@ -201,7 +211,8 @@ static int plan_build(const struct cache *c, const struct cache_replay_range *r,
 		chunks += pc[i].b - pc[i].a;
 	/* a piece makes at most one run more than its max_run parts */
 	rp->runs = malloc(
-		(size_t)min_u64(chunks, (uint64_t)np + chunks / c->max_run) *
+		(size_t)min_u64(chunks,
+				(uint64_t)np + chunks / replay_max_run(c)) *
 			sizeof(*rp->runs) +
 		1);
 	if (!rp->runs) {
@@ -316,10 +327,11 @@ static int replay_claim_run(struct cache *c, const struct replay_run *run)
 void cache_replay_pump_locked(struct cache *c)
 {
 	struct replay *rp = &c->rp;
+	unsigned max = c->nbd_waiting ? rp->max_busy : rp->max_out;
 	const struct replay_run *run;
 
 	while (rp->state == RP_RUNNING && rp->next < rp->nruns &&
-	       rp->out < rp->max_out) {
+	       rp->out < max) {
 		run = &rp->runs[rp->next];
 		if (run->pos + rp->next_k * c->chunk >=
 		    rp->progress + rp->ahead)
@@ -523,6 +535,7 @@ int cache_replay_start(struct cache *c, const struct cache_replay_range *r,
 		c->cfg.replay_idle_ms ? c->cfg.replay_idle_ms : REPLAY_IDLE_MS;
 	plan.cap = cap;
 	plan.max_out = c->nthreads * 3 / 4 > 2 ? c->nthreads * 3 / 4 : 2;
+	plan.max_busy = c->nthreads / 4 > 1 ? c->nthreads / 4 : 1;
 	plan.start_ms = plan.last_ms = util_mono_us() / 1000;
 	c->rp = plan;
 	cache_replay_pump_locked(c);

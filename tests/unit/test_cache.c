@@ -426,6 +426,8 @@ static void test_queue_merge(void)
 		 {{30, 1}, {20, 1}, {10, 1}}},
 		/* a replay's run joins a demand run next to it */
 		{2, {{6, 1, Q_REPLAY}, {5, 1, Q_DEMAND}}, 1, {{5, 2}}},
+		/* a replay's runs stay apart: its GETs are short */
+		{2, {{6, 1, Q_REPLAY}, {7, 1, Q_REPLAY}}, 2, {{6, 1}, {7, 1}}},
 	};
 	struct slot slots[64];
 	struct cache c;
@@ -1256,7 +1258,7 @@ static unsigned fetched_chunk(struct fake *f, uint64_t idx)
 /* The plan: chunk-aligned runs, each chunk once, in the trace's order. */
 static void test_replay_plan(void)
 {
-	/* chunks of 8 KiB: runs of at most MAX_RUN_BYTES / 8 KiB = 64 */
+	/* chunks of 8 KiB: runs of at most REPLAY_RUN_BYTES / 8 KiB = 16 */
 	const uint64_t ck = 2 * CHUNK, size = 1000 * ck + 100;
 	static const struct cache_replay_range r[] = {
 		{50 * ck + 10, 100},  /* chunk 50 */
@@ -1264,7 +1266,7 @@ static void test_replay_plan(void)
 		{11 * ck + 5, ck},    /* 11 again, 12: joins 10-11 */
 		{50 * ck, 1},	      /* 50 again: nothing */
 		{200 * ck - 1, 2},    /* 199, 200 */
-		{300 * ck, 100 * ck}, /* 300-399: 64 + 36 */
+		{300 * ck, 100 * ck}, /* 300-399: 6 x 16 + 4 */
 		{1000 * ck, 4096},    /* the object's tail, the device's */
 		{9 * ck, 4 * ck},     /* 9 only */
 		{0, 0},		      /* nothing */
@@ -1273,8 +1275,13 @@ static void test_replay_plan(void)
 		{50, 0, 1},
 		{10, ck, 3},
 		{199, 4 * ck, 2},
-		{300, 6 * ck, 64},
-		{364, 70 * ck, 36},
+		{300, 6 * ck, 16}, /* REPLAY_RUN_BYTES / 8 KiB */
+		{316, 22 * ck, 16},
+		{332, 38 * ck, 16},
+		{348, 54 * ck, 16},
+		{364, 70 * ck, 16},
+		{380, 86 * ck, 16},
+		{396, 102 * ck, 4},
 		{1000, 106 * ck, 1},
 		{9, 106 * ck + 100, 1},
 	};
@@ -1398,7 +1405,38 @@ out:
 	fake_free(f);
 }
 
-/* A queued replay chunk a client asks for moves up, fetched once. */
+/* While a client's read waits, the replay keeps a quarter of them. */
+static void test_replay_yield(void)
+{
+	static const uint64_t idx[] = {100, 110, 120, 130, 140, 150, 160, 170};
+	struct fake *f = fake_new(RP_SIZE, 33, "\"e\"");
+	struct cache *c = start_replay(f, 64, 4, 1024, 0);
+	struct reader rd;
+
+	if (!c)
+		goto out;
+	fake_gate(f, 1);
+	reader_start(&rd, c, RP_SIZE, 900 * CHUNK, CHUNK);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 1);
+	CHECK_INT(replay_chunks(c, idx, 8), 0);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 2);
+	nap_ms(50);
+	CHECK_INT(fake_count(f, &f->waiting), 2); /* 1 of 4, not 3 */
+	fake_gate(f, 0);
+	pthread_join(rd.th, NULL);
+	CHECK_INT(rd.r, 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 9);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
+/*
+ * A queued replay chunk a client asks for moves up to the demand queue,
+ * fetched once. (The replay is started first: once a client's read waits,
+ * it queues no more than max_busy runs.)
+ */
 static void test_replay_promote(void)
 {
 	static const uint64_t idx[] = {100, 200, 300};
@@ -1406,16 +1444,23 @@ static void test_replay_promote(void)
 	struct cache *c = start_replay(f, 64, 1, 1024, 0);
 	struct reader rd[2];
 	struct cache_stats st;
+	int moved;
 
 	if (!c)
 		goto out;
 	fake_gate(f, 1);
-	/* the one fetcher busy with a client's read: 100, 200 queued */
-	reader_start(&rd[0], c, RP_SIZE, 900 * CHUNK, CHUNK);
-	WAIT_UNTIL(fake_count(f, &f->waiting) == 1);
+	/* the one fetcher busy with 100, 200 queued, then a client's read */
 	CHECK_INT(replay_chunks(c, idx, 3), 0);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 1);
+	reader_start(&rd[0], c, RP_SIZE, 900 * CHUNK, CHUNK);
+	WAIT_UNTIL(stats_of(c).misses >= 1);
 	reader_start(&rd[1], c, RP_SIZE, 200 * CHUNK, CHUNK);
 	WAIT_UNTIL(stats_of(c).hits >= 1);
+	pthread_mutex_lock(&c->lock);
+	moved = c->queue[Q_DEMAND] && c->queue[Q_DEMAND]->qnext &&
+		c->queue[Q_DEMAND]->qnext->idx == 200 && !c->queue[Q_REPLAY];
+	pthread_mutex_unlock(&c->lock);
+	CHECK(moved);
 	fake_gate(f, 0);
 	pthread_join(rd[0].th, NULL);
 	pthread_join(rd[1].th, NULL);
@@ -1423,9 +1468,9 @@ static void test_replay_promote(void)
 	CHECK_INT(rd[1].r, 0);
 	WAIT_UNTIL(stats_of(c).replay_done);
 	CHECK_INT(f->fetches, 4);
-	CHECK_INT(f->log[0].off, 900 * CHUNK);
-	CHECK_INT(f->log[1].off, 200 * CHUNK); /* before 100 */
-	CHECK_INT(f->log[2].off, 100 * CHUNK);
+	CHECK_INT(f->log[0].off, 100 * CHUNK);
+	CHECK_INT(f->log[1].off, 900 * CHUNK);
+	CHECK_INT(f->log[2].off, 200 * CHUNK);
 	CHECK_INT(f->log[3].off, 300 * CHUNK);
 	CHECK_INT(fetched_chunk(f, 200), 1);
 	st = stats_of(c);
@@ -1786,6 +1831,7 @@ static const struct unit_test tests[] = {
 	{"cache_replay_order", test_replay_order},
 	{"cache_replay_priority", test_replay_priority},
 	{"cache_replay_spread", test_replay_spread},
+	{"cache_replay_yield", test_replay_yield},
 	{"cache_replay_promote", test_replay_promote},
 	{"cache_replay_lead", test_replay_lead},
 	{"cache_replay_kept", test_replay_kept},

@@ -21,7 +21,11 @@
 #
 # The time is the kernel's: from its "Run /init" line to the marker the
 # unit writes to /dev/kmsg after multi-user.target (the same clock; qemu's
-# own start and the kernel's decompression are left out). Bytes fetched
+# own start and the kernel's decompression are left out). The guest runs
+# with qemu's -icount (BENCH_BOOT_ICOUNT): its clock counts the
+# instructions it executes while it runs and real time while it waits, so
+# its CPU's speed is the same in every boot whatever the host does, and
+# what it waits for (the network, the servers) counts as it happens. Bytes fetched
 # are counted by the shaper (responses, headers included), the same way
 # for every server. Medians of BENCH_BOOT_REPS, the configurations
 # interleaved within each repetition. Knobs: bench/README.md.
@@ -46,10 +50,17 @@ else
 fi
 BENCH_BOOT_CONFIGS=${BENCH_BOOT_CONFIGS:-local s3root trace nbdkit download}
 BENCH_BOOT_SECS=${BENCH_BOOT_SECS:-400}
-# the guest's clock runs while qemu waits for a CPU: ahead of whatever else
-# the host runs (root only; 0 leaves it alone)
+# ahead of whatever else the host runs (root only; 0 leaves it alone): the
+# servers' answers and, with BENCH_BOOT_ICOUNT=off, the guest's clock run
+# on while qemu waits for a CPU
 BENCH_BOOT_NICE=${BENCH_BOOT_NICE:--10}
 S3ROOT_OPTS=${S3ROOT_OPTS:-}
+# qemu's -icount: a guest of 2 ns per instruction; "off": TCG's own pace
+BENCH_BOOT_ICOUNT=${BENCH_BOOT_ICOUNT:-shift=1,sleep=on}
+[ "$BENCH_BOOT_ICOUNT" != off ] || BENCH_BOOT_ICOUNT=
+# more kernel arguments for every boot (systemd.log_target=kmsg puts
+# systemd's messages on the console with time stamps)
+BENCH_BOOT_APPEND=${BENCH_BOOT_APPEND:-}
 BUCKET=bench
 KEY=debian.erofs
 
@@ -194,11 +205,12 @@ boot_vm() {
 	: >"$con"
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086 # VM_MACHINE is options
-	spawn qemu nice -n "$BENCH_BOOT_NICE" $VM_QEMU $VM_MACHINE -accel tcg -m 768 -smp 1 \
+	spawn qemu nice -n "$BENCH_BOOT_NICE" $VM_QEMU $VM_MACHINE -accel tcg \
+		${BENCH_BOOT_ICOUNT:+-icount "$BENCH_BOOT_ICOUNT"} -m 768 -smp 1 \
 		-nographic -no-reboot -monitor none \
 		-chardev "file,id=con,path=$con" -serial chardev:con \
 		-kernel "$VM_VMLINUZ" -initrd "$initrd" \
-		-append "console=$VM_CONSOLE panic=-1 $*" \
+		-append "console=$VM_CONSOLE panic=-1 $BENCH_BOOT_APPEND $*" \
 		-netdev user,id=n0 -device virtio-net-pci,netdev=n0
 	n=$((BENCH_BOOT_SECS * 10))
 	while _srv_alive "$(pid_of qemu)" && [ $n -gt 0 ]; do
@@ -386,6 +398,7 @@ BENCH_STAMP=$stamp BENCH_BOOT_DELAYS=$BENCH_BOOT_DELAYS \
 	BENCH_COMMIT="$(git describe --always --dirty 2>/dev/null || echo ?)" \
 	BENCH_NBDKIT="$(nbdkit --version 2>&1 | head -n 1)" \
 	BENCH_KERNEL=$VM_KVER S3ROOT_OPTS=$S3ROOT_OPTS \
+	BENCH_BOOT_ICOUNT=$BENCH_BOOT_ICOUNT BENCH_BOOT_APPEND=$BENCH_BOOT_APPEND \
 	"$PY3" bench/boot_report.py "$T/results.tsv" \
 	"$RESULTS/RESULTS-boot-$stamp" || fail "report failed"
 cp "$RESULTS/RESULTS-boot-$stamp.md" "$RESULTS/latest-boot.md"

@@ -85,9 +85,15 @@ def main():
     w("- binary under test: %s (tree %s), options `%s`" % (
         env("BENCH_S3ROOT", "?"), env("BENCH_COMMIT", "?"),
         env("S3ROOT_OPTS") or "(defaults)"))
-    w("- image: %s; Debian's kernel %s under qemu TCG, 1 CPU, 768 MiB; "
-      "%d CPUs on the host" % (env("BENCH_IMAGE", "?"), env("BENCH_KERNEL", "?"),
-                               os.cpu_count() or 0))
+    icount = env("BENCH_BOOT_ICOUNT", "")
+    w("- image: %s; Debian's kernel %s under qemu TCG%s, 1 CPU, 768 MiB; "
+      "%d CPUs on the host%s" % (
+          env("BENCH_IMAGE", "?"), env("BENCH_KERNEL", "?"),
+          " with -icount %s (the guest's clock counts its instructions "
+          "while it runs, real time while it waits)" % icount if icount
+          else "", os.cpu_count() or 0,
+          "; kernel arguments added: `%s`" % env("BENCH_BOOT_APPEND", "")
+          if env("BENCH_BOOT_APPEND", "") else ""))
     w("- peers: %s" % env("BENCH_NBDKIT", "?"))
     w("- medians of %s boots, the configurations interleaved in each "
       "repetition; measured in %s s" % (env("BENCH_BOOT_REPS", "?"),

@@ -10,8 +10,8 @@
 # versioned: the pinned version goes on), a client that reads none of its
 # replies, a cache file shared by two servers, a sync error under the cache
 # file, a 30 s outage in hard mode and an outage past s3.io_timeout (EIO,
-# then the device recovers). At the default chunk and cache sizes over an
-# object six times the cache, each case makes random reads and a whole
+# then the device recovers). At the default chunk size over an object six
+# times the cache (8 MiB), each case makes random reads and a whole
 # copy, and each fault kind strikes at least 100 times (a 200 for a range
 # costs the whole object and a skewed clock is learnt once: those fewer). The recovery
 # times come from the proxy's log: from the start of each struck request to
@@ -34,16 +34,17 @@ export S3ROOT_CONFIG=/dev/null
 export AWS_ACCESS_KEY_ID=$RGW_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_SECRET
 unset AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
 
-# larger than the cache: at the default chunk (128 KiB) and cache (8 MiB)
-# the reads and copies make about a thousand GETs a case
+# six times the cache: at the default chunk (32 KiB) and a cache of 8 MiB
+# (a quarter of the default 32 MiB, so that eviction goes on under every
+# fault) the reads and copies make over a thousand GETs a case
 size=$((48 << 20))
 head -c $size /dev/urandom >"$T/img"
 head -c $size /dev/urandom >"$T/img2"
 s3ctl mb bkt >/dev/null
 s3ctl put bkt img "$T/img" >/dev/null
 uri="nbd+unix:///?socket=$T/s.sock"
-# the default chunk and cache sizes
-base="s3.request_timeout=2s"
+# the default chunk, the cache a sixth of the object
+base="s3.request_timeout=2s,s3.cache=8M"
 reads=${FAULT_READS:-1000}
 
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }

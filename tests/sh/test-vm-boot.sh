@@ -50,7 +50,7 @@ head -c 3000000 /dev/urandom >"$r/data/blob"
 cp -r "$TOP/crypto" "$r/data/src"
 (cd "$r" && find data -type f | sort | xargs sha256sum) >"$r/etc/sums"
 # read only during the outage: never cached before it
-# read only in the outage boot: twice the cache (8 MiB), so that neither
+# read only in the outage boot: twice its cache (s3.cache=8M), so that neither
 # readahead nor the cache can have all of it when S3 goes away
 mkdir -p "$r/late"
 head -c $((16 << 20)) /dev/urandom >"$r/late/blob"
@@ -364,7 +364,8 @@ proxy_up() {
 }
 proxy_up
 vm_run "$T/initrd" "$T/outage.console" "$secs" root=s3:bootb/root.erofs $static \
-	"s3.endpoint=http://10.0.2.2:$pport" "s3test_outage=10.0.2.2:$RGW_PORT" &
+	"s3.endpoint=http://10.0.2.2:$pport" s3.cache=8M \
+	"s3test_outage=10.0.2.2:$RGW_PORT" &
 vm=$!
 wait_for $((secs * 2 / 3)) grep -aq "OUTAGE: ready" "$T/outage.console" ||
 	fail "outage: the root did not come up"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,11 @@ struct job {
 	struct attach_req tree; /* its appended tree's superblock */
 	uint64_t data_blocks;	/* the image's, for a tree of its own */
 	struct trace replay;	/* s3root.trace=SOURCE's */
+	const char *trace_src;	/* its fetch, under way (job_trace_start) */
+	char **trace_envp;
+	int64_t trace_by;
+	pthread_t trace_th;
+	int trace_on, trace_r; /* the thread runs; what it returned */
 };
 
 /*
@@ -161,18 +167,53 @@ static int old_server_stop(int idx, int pid)
  * boot more than a few seconds when its server is slow or gone. */
 #define TRACE_FETCH_MS 10000
 
-/* s3root.trace=SOURCE: the trace to replay, for the daemon (a->replay).
- * Whatever goes wrong is a message, never a failed attach. */
-static void job_trace(struct job *j, char **envp)
+static void *trace_thread(void *arg)
+{
+	struct job *j = arg;
+
+	j->trace_r = trace_load(&j->o, j->trace_src, j->trace_envp, j->trace_by,
+				&j->replay);
+	return NULL;
+}
+
+/*
+ * s3root.trace=SOURCE: the trace to replay, fetched by a thread while the
+ * image is opened and checked (the two cost a boot their round trips
+ * once, not one after the other); at worst, or without a thread, after it.
+ * Whatever goes wrong is a message, never a failed attach. After
+ * s3_setup, which completes j->o: both threads only read it until
+ * job_trace_end.
+ */
+static void job_trace_start(struct job *j, char **envp)
 {
 	const char *src = opts_str(&j->o, OPT_TRACE);
-	int64_t by = util_mono_ms() + TRACE_FETCH_MS;
 
 	if (!src || !strcmp(src, "record") || j->reattach || j->a->tree)
 		return;
-	if (j->a->open_by && j->a->open_by < by)
-		by = j->a->open_by;
-	if (!trace_fetch(&j->o, src, envp, object_info(j->ob), by, &j->replay))
+	j->trace_src = src;
+	j->trace_envp = envp;
+	j->trace_by = util_mono_ms() + TRACE_FETCH_MS;
+	if (j->a->open_by && j->a->open_by < j->trace_by)
+		j->trace_by = j->a->open_by;
+	j->trace_on = !pthread_create(&j->trace_th, NULL, trace_thread, j);
+}
+
+/* The fetch's end; the trace, for the daemon (a->replay), if it matches
+ * the image (ob: open, or NULL when the attach fails). */
+static void job_trace_end(struct job *j, struct object *ob)
+{
+	if (!j->trace_src)
+		return;
+	if (j->trace_on)
+		pthread_join(j->trace_th, NULL);
+	else if (ob)
+		j->trace_r = trace_load(&j->o, j->trace_src, j->trace_envp,
+					j->trace_by, &j->replay);
+	j->trace_src = NULL;
+	if (!ob || j->trace_r)
+		return; /* a loaded trace is freed with the job */
+	if (!trace_match(&j->replay, opts_str(&j->o, OPT_TRACE),
+			 object_info(ob)))
 		j->a->replay = &j->replay;
 }
 
@@ -317,41 +358,16 @@ static int reattach_size_check(struct job *j)
 	return -1;
 }
 
-/* The object, opened and checked: EROFS unless s3root.any_image, and
- * before the kernel sees the device, a wrong root hash or a bad
- * superblock refused with a clear message (not as EIO from the mount; an
- * attached device keeps its table: not again on a reattach). */
-static int job_open(struct job *j, char **envp)
+/* The opened object, checked: EROFS unless s3root.any_image, and before
+ * the kernel sees the device, a wrong root hash or a bad superblock
+ * refused with a clear message (not as EIO from the mount; an attached
+ * device keeps its table: not again on a reattach). 0 or -1 (logged). */
+static int job_check(struct job *j)
 {
 	struct attach_req *a = j->a;
-	struct source src;
-	struct s3_target t;
-	struct creds c;
 	char msg[1200];
 	int r = 0;
 
-	if (j->reattach && j->st.root) {
-		envp = root_reattach_env(j, envp);
-		if (!envp)
-			return -1;
-	}
-	if (s3_setup(&j->o, a->source, envp, &src, &t, &c))
-		return -1;
-	r = object_open_pinned(&j->ob, &j->o, &src, &t, &c, envp, a->open_by,
-			       j->reattach && j->st.pinned ? &j->st.pin : NULL,
-			       msg, sizeof(msg));
-	creds_free(&c);
-	if (r == -ESTALE && j->reattach) {
-		log_err("attach --reattach %s: %s; refusing to serve another "
-			"object under what was read from the old one (unmount "
-			"and detach it, then attach again)",
-			a->reattach, msg);
-		return -1;
-	}
-	if (r) {
-		log_err("%s", msg);
-		return -1;
-	}
 	if (j->reattach && reattach_size_check(j))
 		return -1;
 	if (!a->tree && !opts_num(&j->o, OPT_ANY_IMAGE) &&
@@ -376,8 +392,42 @@ static int job_open(struct job *j, char **envp)
 	j->data_blocks =
 		(object_info(j->ob)->size + VERITY_BLOCK - 1) / VERITY_BLOCK;
 	j->use_ioctl = opts_num(&j->o, OPT_NBD) == NBDIF_IOCTL;
-	job_trace(j, envp);
 	return 0;
+}
+
+/* The object, opened (job_check), its trace fetched meanwhile. 0 or -1
+ * (logged). */
+static int job_open(struct job *j, char **envp)
+{
+	struct attach_req *a = j->a;
+	struct source src;
+	struct s3_target t;
+	struct creds c;
+	char msg[1200];
+	int r;
+
+	if (j->reattach && j->st.root) {
+		envp = root_reattach_env(j, envp);
+		if (!envp)
+			return -1;
+	}
+	if (s3_setup(&j->o, a->source, envp, &src, &t, &c))
+		return -1;
+	job_trace_start(j, envp);
+	r = object_open_pinned(&j->ob, &j->o, &src, &t, &c, envp, a->open_by,
+			       j->reattach && j->st.pinned ? &j->st.pin : NULL,
+			       msg, sizeof(msg));
+	creds_free(&c);
+	if (r == -ESTALE && j->reattach)
+		log_err("attach --reattach %s: %s; refusing to serve another "
+			"object under what was read from the old one (unmount "
+			"and detach it, then attach again)",
+			a->reattach, msg);
+	else if (r)
+		log_err("%s", msg);
+	r = r ? -1 : job_check(j);
+	job_trace_end(j, r ? NULL : j->ob);
+	return r;
 }
 
 /* Forks the daemon and waits for its report ("OK INDEX" or why not):

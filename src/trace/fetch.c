@@ -67,11 +67,9 @@ out:
 	return r;
 }
 
-int trace_fetch(struct opts *o, const char *source, char **envp,
-		const struct object_info *im, int64_t deadline_ms,
-		struct trace *t)
+int trace_load(struct opts *o, const char *source, char **envp,
+	       int64_t deadline_ms, struct trace *t)
 {
-	const char *etag = im->etag[0] ? im->etag : "-";
 	char msg[300], *buf;
 	size_t len;
 	int r;
@@ -82,10 +80,16 @@ int trace_fetch(struct opts *o, const char *source, char **envp,
 		return r;
 	r = trace_parse(buf, len, t, msg, sizeof(msg));
 	free(buf);
-	if (r) {
+	if (r)
 		log_err("trace %s: %s: ignored (record it again)", source, msg);
-		return r;
-	}
+	return r;
+}
+
+int trace_match(struct trace *t, const char *source,
+		const struct object_info *im)
+{
+	const char *etag = im->etag[0] ? im->etag : "-";
+
 	if (t->size != im->size || strcmp(t->etag, etag)) {
 		log_warn("trace %s is for another image (size %" PRIu64
 			 ", ETag %s; %s is %" PRIu64 " bytes, ETag %s): "
@@ -97,4 +101,13 @@ int trace_fetch(struct opts *o, const char *source, char **envp,
 	log_info("trace %s: %zu reads, %" PRIu64 " bytes, to replay", source,
 		 t->n, trace_bytes(t));
 	return 0;
+}
+
+int trace_fetch(struct opts *o, const char *source, char **envp,
+		const struct object_info *im, int64_t deadline_ms,
+		struct trace *t)
+{
+	int r = trace_load(o, source, envp, deadline_ms, t);
+
+	return r ? r : trace_match(t, source, im);
 }

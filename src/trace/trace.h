@@ -135,5 +135,16 @@ int trace_rec_save(struct trace_rec *rec, char **out, size_t *outlen);
 int trace_fetch(struct opts *o, const char *source, char **envp,
 		const struct object_info *im, int64_t deadline_ms,
 		struct trace *t);
+/*
+ * trace_fetch in two steps, so that the trace can be fetched while the
+ * image is being opened: trace_load fetches and parses (o is only read:
+ * another thread may read it too), trace_match checks the result against
+ * the image once it is open (freeing t when it does not match). Same
+ * messages and returns as trace_fetch.
+ */
+int trace_load(struct opts *o, const char *source, char **envp,
+	       int64_t deadline_ms, struct trace *t);
+int trace_match(struct trace *t, const char *source,
+		const struct object_info *im);
 
 #endif

@@ -19,10 +19,13 @@ unsigned cache_fetchers_wanted(unsigned threads, unsigned busy, unsigned queued,
 }
 
 /*
- * A demand run was queued: when the fetchers that are not busy cannot
- * take every queued demand run at once, starts more (up to max_fetchers).
- * The kernel's reads then wait for a round trip, not for a connection:
- * with d reads in flight and a round trip of RTT, d / RTT reads a second.
+ * A demand or replay run was queued: when the fetchers that are not busy
+ * cannot take every queued demand run at once (and every replay run out,
+ * with one more for a demand run to come), starts more (up to
+ * max_fetchers). The kernel's reads then wait for a round trip, not for a
+ * connection: with d reads in flight and a round trip of RTT, d / RTT
+ * reads a second; a replay keeps its share of max_fetchers busy, so that
+ * it delivers a boot's bytes as fast as the boot reads them at any RTT.
  * Creating a thread under the lock takes tens of microseconds, and at
  * most max_fetchers - fetchers times in the cache's life.
  */
@@ -30,7 +33,13 @@ static void grow_locked(struct cache *c)
 {
 	unsigned n = cache_fetchers_wanted(c->nthreads, c->busy, c->nqueued,
 					   c->max_fetchers);
+	unsigned want = c->rp.out + c->nqueued + 1;
 	int r;
+
+	if (c->rp.out && want > c->nthreads &&
+	    want - c->nthreads > n) /* a replay's runs, out or queued */
+		n = cache_fetchers_wanted(c->nthreads, want, 0,
+					  c->max_fetchers);
 
 	while (n-- && !c->stopping) {
 		r = pthread_create(&c->threads[c->nthreads], NULL,
@@ -58,10 +67,10 @@ void cache_enqueue_locked(struct cache *c, struct slot *first, uint32_t run,
 	*c->qtail[q] = first;
 	c->qtail[q] = &first->qnext;
 	pthread_cond_signal(&c->work);
-	if (q == Q_DEMAND) {
+	if (q == Q_DEMAND)
 		c->nqueued++;
+	if (q != Q_AHEAD)
 		grow_locked(c);
-	}
 }
 
 int cache_queued_locked(const struct cache *c)

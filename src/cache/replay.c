@@ -534,8 +534,9 @@ int cache_replay_start(struct cache *c, const struct cache_replay_range *r,
 	plan.idle_ms =
 		c->cfg.replay_idle_ms ? c->cfg.replay_idle_ms : REPLAY_IDLE_MS;
 	plan.cap = cap;
-	plan.max_out = c->nthreads * 3 / 4 > 2 ? c->nthreads * 3 / 4 : 2;
-	plan.max_busy = c->nthreads / 4 > 1 ? c->nthreads / 4 : 1;
+	plan.max_out =
+		c->max_fetchers * 3 / 4 > 2 ? c->max_fetchers * 3 / 4 : 2;
+	plan.max_busy = c->max_fetchers / 4 > 1 ? c->max_fetchers / 4 : 1;
 	plan.start_ms = plan.last_ms = util_mono_us() / 1000;
 	c->rp = plan;
 	cache_replay_pump_locked(c);

@@ -146,7 +146,7 @@ echo "cache file: another object starts it over; a bad path is an error"
 
 # one cache file, two servers: the second goes without it (it would write
 # its object's chunks under the first one's map), the first keeps its bytes
-start_serve random64 "s3.cache=256K,s3.cache_file=$T/shared,s3.prefetch=all,s3.prefetch_rate=0"
+start_serve random64 "s3.cache=256K,s3.chunk=128K,s3.cache_file=$T/shared,s3.prefetch=all,s3.prefetch_rate=0"
 wait_for 300 grep -q "512 of 512 chunks are local" "$T/serve.log" ||
 	fail "prefetch=all to a file did not finish: $(tail -n 3 "$T/serve.log")"
 "$S3ROOT" serve s3://cache/other --listen "unix:$T/b.sock" \

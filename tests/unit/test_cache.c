@@ -1405,6 +1405,49 @@ out:
 	fake_free(f);
 }
 
+/*
+ * A replay grows the connections to 3/4 of s3.connections_max, so that
+ * its bytes arrive as fast as a boot reads them whatever the round trip;
+ * a client's read still finds one free at once.
+ */
+static void test_replay_grows(void)
+{
+	uint64_t idx[16];
+	struct fake *f = fake_new(RP_SIZE, 34, "\"e\"");
+	struct cache_config cfg = {
+		.chunk = CHUNK,
+		.budget = 64 * CHUNK,
+		.fetchers = 4,
+		.fetchers_max = 16,
+		.replay_ahead = 1024 * CHUNK,
+	};
+	struct cache *c = start_cfg(f, &cfg);
+	struct reader rd;
+	unsigned i;
+
+	if (!c)
+		goto out;
+	WAIT_UNTIL(idle(c)); /* the warm start */
+	fake_reset(f);
+	for (i = 0; i < 16; i++)
+		idx[i] = 100 + 10 * i;
+	fake_gate(f, 1);
+	CHECK_INT(replay_chunks(c, idx, 16), 0);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 12);
+	nap_ms(50);
+	CHECK_INT(fake_count(f, &f->waiting), 12); /* 3/4 of 16, not of 4 */
+	reader_start(&rd, c, RP_SIZE, 900 * CHUNK, CHUNK);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == 13); /* at once */
+	fake_gate(f, 0);
+	pthread_join(rd.th, NULL);
+	CHECK_INT(rd.r, 0);
+	WAIT_UNTIL(stats_of(c).replay_done);
+	CHECK_INT(f->fetches, 17);
+out:
+	cache_free(c);
+	fake_free(f);
+}
+
 /* While a client's read waits, the replay keeps a quarter of them. */
 static void test_replay_yield(void)
 {
@@ -1832,6 +1875,7 @@ static const struct unit_test tests[] = {
 	{"cache_replay_priority", test_replay_priority},
 	{"cache_replay_spread", test_replay_spread},
 	{"cache_replay_yield", test_replay_yield},
+	{"cache_replay_grows", test_replay_grows},
 	{"cache_replay_promote", test_replay_promote},
 	{"cache_replay_lead", test_replay_lead},
 	{"cache_replay_kept", test_replay_kept},

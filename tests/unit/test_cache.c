@@ -1378,74 +1378,62 @@ out:
 	fake_free(f);
 }
 
-/* A replay uses 3/4 of the connections: a client's read finds one free. */
-static void test_replay_spread(void)
-{
-	static const uint64_t idx[] = {100, 110, 120, 130, 140, 150, 160, 170};
-	struct fake *f = fake_new(RP_SIZE, 32, "\"e\"");
-	struct cache *c = start_replay(f, 64, 4, 1024, 0);
-	struct reader rd;
-
-	if (!c)
-		goto out;
-	fake_gate(f, 1);
-	CHECK_INT(replay_chunks(c, idx, 8), 0);
-	WAIT_UNTIL(fake_count(f, &f->waiting) == 3);
-	nap_ms(50);
-	CHECK_INT(fake_count(f, &f->waiting), 3);
-	reader_start(&rd, c, RP_SIZE, 900 * CHUNK, CHUNK);
-	WAIT_UNTIL(fake_count(f, &f->waiting) == 4); /* at once */
-	fake_gate(f, 0);
-	pthread_join(rd.th, NULL);
-	CHECK_INT(rd.r, 0);
-	WAIT_UNTIL(stats_of(c).replay_done);
-	CHECK_INT(f->fetches, 9);
-out:
-	cache_free(c);
-	fake_free(f);
-}
-
 /*
- * A replay grows the connections to 3/4 of s3.connections_max, so that
- * its bytes arrive as fast as a boot reads them whatever the round trip;
- * a client's read still finds one free at once.
+ * A replay of n runs with fetchers connections (up to fetchers_max) keeps
+ * out of them at once; a client's read still finds one free at once.
  */
-static void test_replay_grows(void)
+static void replay_spread(unsigned fetchers, unsigned fetchers_max, unsigned n,
+			  unsigned out, unsigned seed)
 {
-	uint64_t idx[16];
-	struct fake *f = fake_new(RP_SIZE, 34, "\"e\"");
+	struct fake *f = fake_new(RP_SIZE, seed, "\"e\"");
 	struct cache_config cfg = {
 		.chunk = CHUNK,
 		.budget = 64 * CHUNK,
-		.fetchers = 4,
-		.fetchers_max = 16,
+		.fetchers = fetchers,
+		.fetchers_max = fetchers_max,
 		.replay_ahead = 1024 * CHUNK,
 	};
 	struct cache *c = start_cfg(f, &cfg);
 	struct reader rd;
+	uint64_t idx[64];
 	unsigned i;
 
 	if (!c)
 		goto out;
 	WAIT_UNTIL(idle(c)); /* the warm start */
 	fake_reset(f);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < n; i++)
 		idx[i] = 100 + 10 * i;
 	fake_gate(f, 1);
-	CHECK_INT(replay_chunks(c, idx, 16), 0);
-	WAIT_UNTIL(fake_count(f, &f->waiting) == 12);
+	CHECK_INT(replay_chunks(c, idx, n), 0);
+	WAIT_UNTIL(fake_count(f, &f->waiting) == out);
 	nap_ms(50);
-	CHECK_INT(fake_count(f, &f->waiting), 12); /* 3/4 of 16, not of 4 */
+	CHECK_INT(fake_count(f, &f->waiting), out);
 	reader_start(&rd, c, RP_SIZE, 900 * CHUNK, CHUNK);
-	WAIT_UNTIL(fake_count(f, &f->waiting) == 13); /* at once */
+	WAIT_UNTIL(fake_count(f, &f->waiting) == out + 1); /* at once */
 	fake_gate(f, 0);
 	pthread_join(rd.th, NULL);
 	CHECK_INT(rd.r, 0);
 	WAIT_UNTIL(stats_of(c).replay_done);
-	CHECK_INT(f->fetches, 17);
+	CHECK_INT(f->fetches, n + 1);
 out:
 	cache_free(c);
 	fake_free(f);
+}
+
+/* A replay uses 3/4 of the connections: a client's read finds one free. */
+static void test_replay_spread(void)
+{
+	replay_spread(4, 0, 8, 3, 32);
+}
+
+/*
+ * A replay grows the connections to 3/4 of s3.connections_max, so that
+ * its bytes arrive as fast as a boot reads them whatever the round trip.
+ */
+static void test_replay_grows(void)
+{
+	replay_spread(4, 16, 16, 12, 34);
 }
 
 /* While a client's read waits, the replay keeps a quarter of them. */

@@ -226,14 +226,16 @@ $(BUILD)/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The version and the build time (the commit's time: reproducible, and the
-# lower bound for certificate validation on boards without a clock).
+# lower bound for certificate validation on boards without a clock). Each
+# make writes its own temporary file (CI's check-outage starts beside
+# make check).
 $(BUILD)/version.h: FORCE
 	@mkdir -p $(BUILD)
 	@v=$$(git describe --always --dirty 2>/dev/null || echo 0.1); \
 	t=$$(git log -1 --format=%ct 2>/dev/null || echo 0); \
 	printf '#define S3ROOT_VERSION "%s"\n#define S3ROOT_BUILD_TIME %sLL\n' \
-		"$$v" "$$t" > $@.tmp; \
-	cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+		"$$v" "$$t" > $@.$$$$; \
+	cmp -s $@.$$$$ $@ && rm -f $@.$$$$ || mv $@.$$$$ $@
 $(BUILD)/src/base/self.o: $(BUILD)/version.h
 
 $(BUILD)/libs3root.a: $(LIB_OBJS)

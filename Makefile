@@ -377,8 +377,9 @@ check-outage: deps-check
 
 # What check leaves to the cross builds: the armhf build's unit tests
 # under qemu-user, and the arm64 build booted from S3 by Debian's arm64
-# kernel in qemu-system-aarch64 (TCG), every boot of test-vm-boot.sh (the
-# host's own build makes the presigned URL it boots from).
+# kernel in qemu-system-aarch64 (TCG): the boots of test-vm-boot.sh whose
+# code depends on the architecture (its header says which; the host's own
+# build is the test's S3ROOT).
 check-cross: deps-check
 	$(Q)$(call cross_make,armhf,arm-linux-musleabihf) deps-check
 	$(Q)$(call cross_make,armhf,arm-linux-musleabihf) all build-armhf/unit

@@ -3,8 +3,8 @@
 # qemu-user for a cross build), those of $CROSS_UNIT (a command: another
 # architecture's unit tests under its qemu-user), every tests/sh/test-*.sh
 # (or those named in $TESTS; TESTS= runs none) and, with $FUZZ_BUILD set, a
-# short run of each fuzz target (SMOKE_TIME seconds); then prints "N passed,
-# N failed, N skipped".
+# short run of each fuzz target (SMOKE_TIME seconds, FUZZ_JOBS at a time:
+# the machine's cores); then prints "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.." || exit 2
 unit=$1
@@ -85,18 +85,32 @@ for t in ${TESTS-tests/sh/test-*.sh}; do
 	esac
 done
 
+# the fuzz targets, FUZZ_JOBS (the machine's cores) at a time: each is one
+# process fuzzing for SMOKE_TIME seconds on a copy of its own corpus
 if [ -n "${FUZZ_BUILD:-}" ]; then
-	for bin in "$FUZZ_BUILD"/fuzz_*; do
-		name=$(basename "$bin")
-		if tests/fuzz/run.sh "$FUZZ_BUILD" "${SMOKE_TIME:-10}" "$name" \
-			>"/tmp/s3root-$name.log" 2>&1; then
-			passed=$((passed + 1))
-			echo "PASS $(cat "/tmp/s3root-$name.log")"
-		else
-			failed=$((failed + 1)); failures="$failures $name"
-			echo "FAIL $name:"
-			sed 's/^/    /' "/tmp/s3root-$name.log"
-		fi
+	bins=("$FUZZ_BUILD"/fuzz_*)
+	step=${FUZZ_JOBS:-$(nproc)}
+	for ((i = 0; i < ${#bins[@]}; i += step)); do
+		pids=()
+		for bin in "${bins[@]:i:step}"; do
+			name=$(basename "$bin")
+			tests/fuzz/run.sh "$FUZZ_BUILD" "${SMOKE_TIME:-10}" "$name" \
+				>"/tmp/s3root-$name.log" 2>&1 &
+			pids+=($!)
+		done
+		j=0
+		for bin in "${bins[@]:i:step}"; do
+			name=$(basename "$bin")
+			if wait "${pids[j]}"; then
+				passed=$((passed + 1))
+				echo "PASS $(cat "/tmp/s3root-$name.log")"
+			else
+				failed=$((failed + 1)); failures="$failures $name"
+				echo "FAIL $name:"
+				sed 's/^/    /' "/tmp/s3root-$name.log"
+			fi
+			j=$((j + 1))
+		done
 	done
 fi
 

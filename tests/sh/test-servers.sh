@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of tests/servers/: a real radosgw that checks signatures and
 # nginx TLS in front of it, exercised with curl --aws-sigv4 and botocore only.
+# It runs no s3root: the mbedTLS and SAN suites would test the same servers
+# again.
+# suites: bearssl
 set -eu
 . "$(dirname "$0")/functions.sh"
 requires curl openssl nginx sha256sum ceph ceph-mon ceph-osd monmaptool \

@@ -70,10 +70,13 @@ vm_kernel() {
 	local deb pkg meta=linux-image-$VM_ARCH
 	mkdir -p "$VM_KCACHE"
 	if [ ! -f "$VM_KCACHE/kver" ]; then
+		# one test at a time fetches it (CI starts check-outage beside
+		# make check); the others wait, then find it there
 		# shellcheck disable=SC2012 # apt's plain file names
 		(
-			cd "$VM_KCACHE" &&
-				apt-get download "$meta:$VM_ARCH" >/dev/null 2>&1 &&
+			flock 9 && cd "$VM_KCACHE" || exit 1
+			[ -f kver ] && exit 0
+			apt-get download "$meta:$VM_ARCH" >/dev/null 2>&1 &&
 				pkg=$(dpkg-deb -f "$meta"_*.deb Depends |
 					grep -o 'linux-image-[0-9][^ ,]*' | head -n 1) &&
 				apt-get download "$pkg:$VM_ARCH" >/dev/null 2>&1 &&
@@ -81,7 +84,7 @@ vm_kernel() {
 				rm -rf root && dpkg -x "$deb" root &&
 				ls root/lib/modules >kver.tmp &&
 				depmod -b root "$(cat kver.tmp)" && mv kver.tmp kver
-		) || return 1
+		) 9>"$VM_KCACHE/.lock" || return 1
 	fi
 	VM_KVER=$(cat "$VM_KCACHE/kver")
 	VM_VMLINUZ=$VM_KCACHE/root/boot/vmlinuz-$VM_KVER

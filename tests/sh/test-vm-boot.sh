@@ -41,6 +41,7 @@ requires radosgw ceph-mon ceph-osd "$VM_QEMU" busybox cpio \
 	mkfs.erofs depmod nginx openssl
 requires_py botocore
 . "$TOP/tests/servers/nginx-tls.sh"
+. "$TOP/tests/servers/faultproxy.sh"
 
 vm_requires
 vm_kernel || fail "cannot fetch Debian's kernel (apt-get download)"
@@ -319,15 +320,10 @@ free_port() {
 }
 deadlines=()
 if boots hole; then
-	hport=$(free_port)
-	"$PY3" "$TOP/tests/servers/faultproxy.py" --upstream "$RGW_ENDPOINT" \
-		--port "$hport" --log "$T/deadline.proxy.log" >/dev/null 2>&1 &
-	hole_pid=$!
-	at_exit "kill $hole_pid 2>/dev/null"
-	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$hport/" ||
-		fail "deadline: proxy did not start"
+	proxy_start deadline
+	hport=$proxy_port hole_pid=$proxy_pid
 	kill -USR1 "$hole_pid"
-	wait_for 10 grep -q "black hole on" "$T/deadline.proxy.log" ||
+	wait_for 10 grep -q "black hole on" "$T/deadline.log" ||
 		fail "deadline: the proxy did not become a black hole"
 	deadlines+=("hole $hport Operation timed out")
 fi
@@ -355,7 +351,7 @@ for d in ${deadlines[@]+"${deadlines[@]}"}; do
 		"$T/deadline-$kind.console" || fail "deadline ($kind): no reboot line"
 done
 if [ -n "${hole_pid:-}" ]; then
-	grep -q ": black hole$" "$T/deadline.proxy.log" ||
+	grep -q ": black hole$" "$T/deadline.log" ||
 		fail "deadline: nothing reached the black hole"
 	kill "$hole_pid"
 fi
@@ -394,16 +390,9 @@ fi
 # S3 unreachable for 20 s after switch_root: reads wait, then carry on.
 # The guest goes through a pass-through proxy that is stopped by its PID.
 if boots outage; then
-	pport=$("$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	proxy_up() {
-		"$PY3" "$TOP/tests/servers/faultproxy.py" --upstream "$RGW_ENDPOINT" \
-			--port "$pport" --log "$T/outage.proxy.log" >/dev/null 2>&1 &
-		proxy_pid=$!
-		at_exit "kill $proxy_pid 2>/dev/null"
-		wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$pport/" ||
-			fail "outage: proxy did not start"
-	}
-	proxy_up
+	pport=$(free_port)
+	proxy_opts=(--port "$pport") # the same port after the outage
+	proxy_start outage
 	vm_run "$T/initrd" "$T/outage.console" "$secs" root=s3:bootb/root.erofs $static \
 		"s3.endpoint=http://10.0.2.2:$pport" s3.cache=8M \
 		"s3test_outage=10.0.2.2:$RGW_PORT" &
@@ -415,7 +404,7 @@ if boots outage; then
 	: >"$T/empty"
 	s3ctl put bootb outage-begun "$T/empty" >/dev/null # the guest reads now
 	sleep 20 # the outage
-	proxy_up
+	proxy_start outage
 	wait "$vm" || fail "outage: the VM did not finish"
 	grep -a 'CHECK.*outage\|s3root: warning' "$T/outage.console" | grep -v '^\[' |
 		tr -d '\033' | head -n 5
